@@ -1,0 +1,2 @@
+// The MQTT contract shared by the hub and the edge agent, and the broker factory.
+export {};
