@@ -1,0 +1,71 @@
+import {
+  Catch,
+  HttpException,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { DomainError } from './domain-error.js';
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** One place maps errors to responses: `{statusCode, error: CODE, message}`. */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const healthReport = this.healthReport(exception);
+    if (healthReport) {
+      response.status(503).json(healthReport);
+      return;
+    }
+    const body = this.toBody(exception);
+    if (body.statusCode >= 500)
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    if (response.headersSent) {
+      // A streamed response failed midway: all we can do is cut it so the client sees it is incomplete.
+      response.destroy();
+      return;
+    }
+    response.status(body.statusCode).json(body);
+  }
+
+  /** Terminus reports a failed health check as a 503 whose payload is the per-indicator report: keep it. */
+  private healthReport(exception: unknown): object | null {
+    if (!(exception instanceof HttpException) || exception.getStatus() !== 503) return null;
+    const payload = exception.getResponse();
+    return typeof payload === 'object' && payload !== null && 'details' in payload ? payload : null;
+  }
+
+  private toBody(exception: unknown): { statusCode: number; error: string; message: string } {
+    if (exception instanceof DomainError) {
+      return { statusCode: exception.status, error: exception.code, message: exception.message };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const payload = exception.getResponse();
+      const raw =
+        typeof payload === 'object' && payload !== null
+          ? (payload as { message?: unknown }).message
+          : payload;
+      const message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+      return {
+        statusCode: status,
+        error: HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'HTTP_ERROR'),
+        message,
+      };
+    }
+    return { statusCode: 500, error: 'INTERNAL', message: 'internal error; see the hub log' };
+  }
+}

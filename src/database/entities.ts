@@ -1,0 +1,6 @@
+import { ApiToken } from '../auth/api-token.entity.js';
+import { AuditEvent } from '../audit/audit-event.entity.js';
+import { ModelVersion } from '../registry/model-version.entity.js';
+
+/** Every entity of the hub; the migrations in migrations/ must produce exactly this schema. */
+export const ENTITIES = [ApiToken, AuditEvent, ModelVersion];

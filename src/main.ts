@@ -1,0 +1,22 @@
+import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { createApp } from './app.factory.js';
+
+let config: AppConfig;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`sentinel-hub: ${error.message}`);
+  process.exit(1);
+}
+
+try {
+  const app = await createApp(config);
+  await app.listen(config.PORT, config.HOST);
+  const address = app.getHttpServer().address() as { port: number };
+  // A fixed line that tests and scripts wait for (PORT=0 picks a free port).
+  console.log(`sentinel-hub listening on http://${config.HOST}:${address.port}`);
+} catch (error) {
+  console.error(`sentinel-hub: could not start: ${(error as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** One registry per hub instance (not prom-client's global one), so several hubs can share a process in tests. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'sentinel_http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'sentinel_http_request_duration_seconds',
+    help: 'HTTP request duration by method and route',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+    registers: [this.registry],
+  });
+
+  readonly modelPushes = new Counter({
+    name: 'sentinel_model_pushes_total',
+    help: 'Model pushes by result (created, or the error code that refused them)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly modelPushBytes = new Counter({
+    name: 'sentinel_model_push_bytes_total',
+    help: 'Bytes of accepted model pushes',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'sentinel_' });
+  }
+}

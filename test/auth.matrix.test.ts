@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { api, startHub, type InProcessHub } from './support/hub.js';
+
+/**
+ * The least role each route needs. Routes are read from the live OpenAPI document, so a new route
+ * without a row here fails the test instead of slipping through unchecked.
+ */
+const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public'> = {
+  'POST /api/v1/models': 'operator',
+  'GET /api/v1/models': 'viewer',
+  'GET /api/v1/models/{id}': 'viewer',
+  'PATCH /api/v1/models/{id}': 'operator',
+  'DELETE /api/v1/models/{id}': 'admin',
+  'GET /api/v1/models/{id}/lineage': 'viewer',
+  'GET /api/v1/models/{id}/artifact': 'viewer',
+  'POST /api/v1/tokens': 'admin',
+  'GET /api/v1/tokens': 'admin',
+  'DELETE /api/v1/tokens/{id}': 'admin',
+  'GET /health': 'public',
+  'GET /metrics': 'public',
+};
+
+const ROLES = ['viewer', 'operator', 'admin'] as const;
+const RANK = { viewer: 0, operator: 1, admin: 2 };
+const MISSING_ID = '00000000-0000-4000-8000-000000000000';
+
+describe('role x route matrix', () => {
+  let hub: InProcessHub;
+  const tokens: Record<string, string> = {};
+  let routes: string[] = [];
+
+  before(async () => {
+    hub = await startHub();
+    for (const role of ROLES) {
+      const response = await api(hub)('/api/v1/tokens', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `matrix-${role}`, role }),
+      });
+      assert.equal(response.status, 201);
+      tokens[role] = ((await response.json()) as { token: string }).token;
+    }
+    const document = (await (await fetch(`${hub.url}/docs-json`)).json()) as {
+      paths: Record<string, object>;
+    };
+    routes = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+  });
+  after(() => hub?.stop());
+
+  it('has an expected role for every documented route', () => {
+    assert.deepEqual(
+      routes.filter((route) => !(route in REQUIRED)),
+      [],
+    );
+    assert.deepEqual(
+      Object.keys(REQUIRED).filter((route) => !routes.includes(route)),
+      [],
+    );
+  });
+
+  it('answers 401 without a token or with a bad one, 403 for a role that may not, and lets the rest through', async () => {
+    const failures: string[] = [];
+    for (const route of routes) {
+      const [method, template] = route.split(' ');
+      const path = template.replace('{id}', MISSING_ID);
+      const required = REQUIRED[route];
+      const send = (token?: string) =>
+        fetch(hub.url + path, {
+          method,
+          headers: {
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(method === 'POST' || method === 'PATCH'
+              ? { 'content-type': 'application/json' }
+              : {}),
+          },
+          body: method === 'POST' || method === 'PATCH' ? '{}' : undefined,
+        });
+      const expect = async (
+        who: string,
+        token: string | undefined,
+        allowed: boolean,
+        denial: number,
+      ) => {
+        const { status } = await send(token);
+        const ok = allowed ? status !== 401 && status !== 403 : status === denial;
+        if (!ok)
+          failures.push(
+            `${route} as ${who}: got ${status}, expected ${allowed ? 'not 401/403' : denial}`,
+          );
+      };
+      if (required === 'public') {
+        await expect('anonymous', undefined, true, 0);
+        continue;
+      }
+      await expect('anonymous', undefined, false, 401);
+      await expect('bad token', 'stl_not-a-real-token', false, 401);
+      for (const role of ROLES) {
+        await expect(role, tokens[role], RANK[role] >= RANK[required], 403);
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  it('explains the refusal', async () => {
+    const response = await fetch(`${hub.url}/api/v1/tokens`, {
+      headers: { authorization: `Bearer ${tokens.viewer}` },
+    });
+    assert.deepEqual(await response.json(), {
+      statusCode: 403,
+      error: 'FORBIDDEN',
+      message: 'this call needs the admin role; the token has viewer',
+    });
+  });
+
+  it('stores tokens hashed and never lists their secrets; a deleted token stops working', async () => {
+    const listed = (await (await api(hub)('/api/v1/tokens')).json()) as Record<string, unknown>[];
+    const text = JSON.stringify(listed);
+    for (const secret of Object.values(tokens)) assert.ok(!text.includes(secret));
+    const viewer = listed.find((token) => token.name === 'matrix-viewer')!;
+    assert.equal((await api(hub)(`/api/v1/tokens/${viewer.id}`, { method: 'DELETE' })).status, 204);
+    const after = await fetch(`${hub.url}/api/v1/models`, {
+      headers: { authorization: `Bearer ${tokens.viewer}` },
+    });
+    assert.equal(after.status, 401);
+  });
+
+  it('refuses to delete the last admin token', async () => {
+    const listed = (await (await api(hub)('/api/v1/tokens')).json()) as {
+      id: string;
+      role: string;
+      name: string;
+    }[];
+    for (const token of listed.filter((t) => t.role === 'admin' && t.name !== 'bootstrap-admin')) {
+      assert.equal(
+        (await api(hub)(`/api/v1/tokens/${token.id}`, { method: 'DELETE' })).status,
+        204,
+      );
+    }
+    const last = listed.find((t) => t.name === 'bootstrap-admin')!;
+    const response = await api(hub)(`/api/v1/tokens/${last.id}`, { method: 'DELETE' });
+    assert.equal(response.status, 409);
+  });
+
+  it('validates token requests', async () => {
+    const response = await api(hub)('/api/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x', role: 'root' }),
+    });
+    assert.equal(response.status, 400);
+    assert.match(
+      ((await response.json()) as { message: string }).message,
+      /role must be one of admin, operator, viewer/,
+    );
+  });
+});
