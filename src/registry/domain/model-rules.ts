@@ -1,0 +1,87 @@
+import semver from 'semver';
+
+export const STAGES = ['staging', 'production', 'archived'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Outcome of a pure validation: null when valid, else a one-line reason. */
+export type Problem = string | null;
+
+// Names end up in object keys, MQTT payloads and file names on devices: keep them to a safe alphabet.
+const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+export function checkModelName(name: string): Problem {
+  if (!name) return 'name is required';
+  if (name.includes('..') || !NAME_PATTERN.test(name)) {
+    return `name "${name}" must be 1-128 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit, without ".."`;
+  }
+  return null;
+}
+
+/** Strict semver 2.0 (no leading "v", no loose forms): the version is also part of device-side paths. */
+export function checkVersion(version: string): Problem {
+  if (!version) return 'version is required';
+  const parsed = semver.parse(version);
+  // semver.parse forgives a leading "v" or spaces and drops build metadata in .version: compare the whole text.
+  const canonical =
+    parsed && parsed.version + (parsed.build.length > 0 ? `+${parsed.build.join('.')}` : '');
+  if (canonical !== version)
+    return `version "${version}" is not a valid semantic version (e.g. 1.2.0)`;
+  return null;
+}
+
+export function isStage(value: string): value is Stage {
+  return (STAGES as readonly string[]).includes(value);
+}
+
+export function checkStage(stage: string): Problem {
+  if (!stage) return 'stage is required';
+  return isStage(stage) ? null : `stage "${stage}" must be one of ${STAGES.join(', ')}`;
+}
+
+/** model_type and framework are free labels (e.g. "object-detection", "onnx"), but bounded and printable. */
+export function checkLabel(field: string, value: string): Problem {
+  if (!value) return `${field} is required`;
+  return LABEL_PATTERN.test(value)
+    ? null
+    : `${field} "${value}" must be 1-64 characters of letters, digits, ".", "_", "+" and "-"`;
+}
+
+export function checkTags(tags: string[]): Problem {
+  if (tags.length > 32) return 'at most 32 tags are allowed';
+  const bad = tags.find((tag) => !TAG_PATTERN.test(tag));
+  return bad === undefined
+    ? null
+    : `tag "${bad}" must be 1-64 characters of letters, digits and . _ : / -`;
+}
+
+/** Tags arrive as "a,b" in multipart forms or as a JSON array in PATCH bodies. */
+export function parseTags(raw: string | undefined): string[] {
+  if (!raw) return [];
+  return [
+    ...new Set(
+      raw
+        .split(',')
+        .map((tag) => tag.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
+export function parseMetadata(
+  raw: string | undefined,
+): { metadata: Record<string, unknown> } | { problem: string } {
+  if (raw === undefined || raw.trim() === '') return { metadata: {} };
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      return { metadata: value as Record<string, unknown> };
+    }
+  } catch {
+    // reported below
+  }
+  return { problem: 'metadata must be a JSON object' };
+}
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,0 +1,212 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+import { STAGES, type Stage } from '../domain/model-rules.js';
+import type { ModelVersion } from '../model-version.entity.js';
+
+export class OnnxTensorDto {
+  @ApiProperty({ example: 'images' }) name: string;
+  @ApiProperty({ example: 'FLOAT' }) elem_type: string;
+  @ApiProperty({
+    example: [1, 3, 640, 640],
+    description: 'Dimensions; a string is a symbolic dimension, null an unknown one.',
+    type: 'array',
+    items: { oneOf: [{ type: 'integer' }, { type: 'string' }], nullable: true },
+  })
+  shape: (number | string | null)[];
+}
+
+export class OnnxOpsetDto {
+  @ApiProperty({ example: '' }) domain: string;
+  @ApiProperty({ example: 17 }) version: number;
+}
+
+export class OnnxHeaderDto {
+  @ApiProperty({ example: 8 }) ir_version: number;
+  @ApiProperty({ example: 17, description: 'Opset of the default ONNX domain.' }) opset: number;
+  @ApiProperty({ type: [OnnxOpsetDto] }) opsets: OnnxOpsetDto[];
+  @ApiProperty({ example: 'pytorch' }) producer_name: string;
+  @ApiProperty({ example: '2.3.0' }) producer_version: string;
+  @ApiProperty() domain: string;
+  @ApiProperty() model_version: number;
+  @ApiProperty() graph_name: string;
+  @ApiProperty({ type: [OnnxTensorDto] }) inputs: OnnxTensorDto[];
+  @ApiProperty({ type: [OnnxTensorDto] }) outputs: OnnxTensorDto[];
+  @ApiProperty({ example: 3151904, description: 'Sum of the element counts of all initializers.' })
+  parameter_count: number;
+  @ApiProperty() initializer_count: number;
+  @ApiProperty() node_count: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) metadata_props: Record<
+    string,
+    string
+  >;
+}
+
+export class SignatureInfoDto {
+  @ApiProperty({
+    description:
+      'Hint of the key that signed: base64(sha256(DER public key)), as cosign writes it.',
+  })
+  key_hint: string;
+  @ApiProperty({ enum: ['message_signature', 'dsse'] }) kind: string;
+  @ApiProperty() bundle_media_type: string;
+  @ApiProperty({ format: 'date-time' }) verified_at: string;
+}
+
+export class ModelVersionDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'yolov8n-traffic' }) name: string;
+  @ApiProperty({ example: '1.4.0' }) version: string;
+  @ApiProperty({ example: 'object-detection' }) model_type: string;
+  @ApiProperty({ example: 'onnx' }) framework: string;
+  @ApiProperty({ enum: STAGES }) stage: Stage;
+  @ApiProperty({ example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' })
+  sha256: string;
+  @ApiProperty({ example: 12582912, description: 'Bytes.' }) size: number;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { map: 0.62, dataset: 'coco-2017' },
+  })
+  metadata: Record<string, unknown>;
+  @ApiProperty({ type: OnnxHeaderDto }) onnx: OnnxHeaderDto;
+  @ApiProperty({ type: [String] }) tags: string[];
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) parent_id: string | null;
+  @ApiProperty({ type: SignatureInfoDto, nullable: true }) signature: SignatureInfoDto | null;
+  @ApiProperty() created_by: string;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time' }) updated_at: string;
+
+  static from(model: ModelVersion): ModelVersionDto {
+    return {
+      id: model.id,
+      name: model.name,
+      version: model.version,
+      model_type: model.modelType,
+      framework: model.framework,
+      stage: model.stage,
+      sha256: model.sha256,
+      size: model.size,
+      metadata: model.metadata,
+      onnx: model.onnx,
+      tags: model.tags,
+      parent_id: model.parentId,
+      signature: model.signature,
+      created_by: model.createdBy,
+      created_at: model.createdAt.toISOString(),
+      updated_at: model.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class ModelListDto {
+  @ApiProperty({ type: [ModelVersionDto] }) items: ModelVersionDto[];
+  @ApiProperty() total: number;
+  @ApiProperty() limit: number;
+  @ApiProperty() offset: number;
+}
+
+export class LineageDto {
+  @ApiProperty({
+    type: [ModelVersionDto],
+    description: 'Parent first, then its parent, up to the root.',
+  })
+  ancestors: ModelVersionDto[];
+  @ApiProperty({
+    type: [ModelVersionDto],
+    description: 'Children, grandchildren, ... in breadth-first order.',
+  })
+  descendants: ModelVersionDto[];
+}
+
+export class ListModelsQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() name?: string;
+  @ApiPropertyOptional({ enum: STAGES })
+  @IsOptional()
+  @IsIn(STAGES, { message: `stage must be one of ${STAGES.join(', ')}` })
+  stage?: Stage;
+  @ApiPropertyOptional() @IsOptional() @IsString() model_type?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() tag?: string;
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+  @ApiPropertyOptional({ default: 0, minimum: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+}
+
+export class UpdateModelDto {
+  @ApiPropertyOptional({ enum: STAGES })
+  @IsOptional()
+  @IsIn(STAGES, { message: `stage must be one of ${STAGES.join(', ')}` })
+  stage?: Stage;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Merged into the metadata; a key set to null is removed.',
+  })
+  @IsOptional()
+  @IsObject({ message: 'metadata must be a JSON object' })
+  metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: [String], description: 'Replaces the tags.' })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/, {
+    each: true,
+    message: 'each tag must be 1-64 characters of letters, digits and . _ : / -',
+  })
+  tags?: string[];
+}
+
+/** Documents the multipart push for Swagger; the body itself is streamed, never bound to this class. */
+export const PUSH_MODEL_SCHEMA = {
+  type: 'object',
+  required: ['file', 'name', 'version', 'model_type', 'framework', 'stage'],
+  properties: {
+    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,127}$', example: 'yolov8n-traffic' },
+    version: { type: 'string', description: 'Semantic version, e.g. 1.4.0', example: '1.4.0' },
+    model_type: { type: 'string', example: 'object-detection' },
+    framework: { type: 'string', example: 'onnx' },
+    stage: { type: 'string', enum: [...STAGES] },
+    metadata: {
+      type: 'string',
+      description: 'A JSON object, e.g. {"map": 0.62, "dataset": "coco-2017"}',
+    },
+    tags: { type: 'string', description: 'Comma-separated tags' },
+    parent_id: {
+      type: 'string',
+      format: 'uuid',
+      description: 'The version this one was trained from',
+    },
+    signature: {
+      type: 'string',
+      format: 'binary',
+      description: 'A Sigstore bundle (JSON) over the model file',
+    },
+    file: {
+      type: 'string',
+      format: 'binary',
+      description: 'The ONNX model; send it as the last part',
+    },
+  },
+};

@@ -1,0 +1,196 @@
+import { pipeline } from 'node:stream/promises';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { DomainError } from '../common/domain-error.js';
+import { artifactEtag, planArtifactResponse } from './domain/artifact-response.js';
+import {
+  LineageDto,
+  ListModelsQueryDto,
+  ModelListDto,
+  ModelVersionDto,
+  PUSH_MODEL_SCHEMA,
+  UpdateModelDto,
+} from './dto/model.dto.js';
+import { RegistryService } from './registry.service.js';
+
+const uuid = new ParseUUIDPipe();
+
+@ApiTags('models')
+@Controller('api/v1/models')
+export class RegistryController {
+  constructor(private readonly registry: RegistryService) {}
+
+  @Post()
+  @RequireRole('operator')
+  @ApiOperation({
+    summary: 'Push a model version',
+    description:
+      'Multipart upload. The file is streamed to storage while it is hashed and its ONNX header parsed. ' +
+      'Send the text fields before the file so that a bad name, version or stage is refused before the upload.',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: PUSH_MODEL_SCHEMA })
+  @ApiCreatedResponse({ type: ModelVersionDto })
+  @ApiErrors(400, 409, 413)
+  async push(
+    @Req() request: Request,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ModelVersionDto> {
+    return ModelVersionDto.from(await this.registry.push(request, principal));
+  }
+
+  @Get()
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'List model versions, newest first' })
+  @ApiOkResponse({ type: ModelListDto })
+  @ApiErrors(400)
+  async list(@Query() query: ListModelsQueryDto): Promise<ModelListDto> {
+    const limit = query.limit ?? 50;
+    const offset = query.offset ?? 0;
+    const { items, total } = await this.registry.list({
+      name: query.name,
+      stage: query.stage,
+      modelType: query.model_type,
+      tag: query.tag,
+      limit,
+      offset,
+    });
+    return { items: items.map((model) => ModelVersionDto.from(model)), total, limit, offset };
+  }
+
+  @Get(':id')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'Get one model version' })
+  @ApiOkResponse({ type: ModelVersionDto })
+  @ApiErrors(400, 404)
+  async get(@Param('id', uuid) id: string): Promise<ModelVersionDto> {
+    return ModelVersionDto.from(await this.registry.get(id));
+  }
+
+  @Patch(':id')
+  @RequireRole('operator')
+  @ApiOperation({ summary: 'Change the stage, metadata or tags of a model version' })
+  @ApiOkResponse({ type: ModelVersionDto })
+  @ApiErrors(400, 404)
+  async update(
+    @Param('id', uuid) id: string,
+    @Body() body: UpdateModelDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ModelVersionDto> {
+    return ModelVersionDto.from(await this.registry.update(id, body, principal));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireRole('admin')
+  @ApiOperation({
+    summary: 'Delete a model version (its bytes go when no other version shares them)',
+  })
+  @ApiNoContentResponse()
+  @ApiErrors(400, 404, 409)
+  async remove(
+    @Param('id', uuid) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    await this.registry.delete(id, principal);
+  }
+
+  @Get(':id/lineage')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'Ancestors and descendants of a model version through parent_id' })
+  @ApiOkResponse({ type: LineageDto })
+  @ApiErrors(400, 404)
+  async lineage(@Param('id', uuid) id: string): Promise<LineageDto> {
+    const { ancestors, descendants } = await this.registry.lineage(id);
+    return {
+      ancestors: ancestors.map((model) => ModelVersionDto.from(model)),
+      descendants: descendants.map((model) => ModelVersionDto.from(model)),
+    };
+  }
+
+  @Get(':id/artifact')
+  @RequireRole('viewer')
+  @ApiOperation({
+    summary: 'Download the model file',
+    description:
+      'Supports Range (single range), If-Range and If-None-Match; the ETag is the quoted sha256.',
+  })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ description: 'The whole file.', schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({
+    status: 206,
+    description: 'The requested byte range.',
+    schema: { type: 'string', format: 'binary' },
+  })
+  @ApiResponse({ status: 304, description: 'If-None-Match matched the ETag.' })
+  @ApiErrors(400, 404, 416)
+  async artifact(
+    @Param('id', uuid) id: string,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const model = await this.registry.get(id);
+    const plan = planArtifactResponse(model.size, model.sha256, {
+      range: request.get('range'),
+      ifNoneMatch: request.get('if-none-match'),
+      ifRange: request.get('if-range'),
+    });
+    response.setHeader('ETag', artifactEtag(model.sha256));
+    response.setHeader('Accept-Ranges', 'bytes');
+    response.setHeader('X-Content-SHA256', model.sha256);
+    if (plan.status === 304) {
+      response.status(304).end();
+      return;
+    }
+    if (plan.status === 416) {
+      response.setHeader('Content-Range', `bytes */${model.size}`);
+      throw new DomainError(
+        'RANGE_NOT_SATISFIABLE',
+        `the range is outside the ${model.size}-byte artifact`,
+      );
+    }
+    const range = plan.status === 206 ? plan.range : undefined;
+    const stream = await this.registry.openArtifact(model, range);
+    response.status(plan.status);
+    response.setHeader('Content-Type', 'application/octet-stream');
+    response.setHeader(
+      'Content-Disposition',
+      `attachment; filename="${model.name}-${model.version}.onnx"`,
+    );
+    response.setHeader('Content-Length', String(range ? range.end - range.start + 1 : model.size));
+    if (range)
+      response.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${model.size}`);
+    try {
+      await pipeline(stream, response);
+    } catch (error) {
+      // A client that stops reading (a device resuming later with Range) is normal, not a hub error.
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+    }
+  }
+}

@@ -1,0 +1,349 @@
+import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource, QueryFailedError, type Repository } from 'typeorm';
+import type { ArtifactStore, ByteRange, StoredArtifact } from '../artifacts/artifact-store.js';
+import { ARTIFACT_STORE } from '../artifacts/artifacts.module.js';
+import { AuditService } from '../audit/audit.service.js';
+import { actorOf, type Principal } from '../auth/auth.decorators.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DomainError, notFound, validationFailed } from '../common/domain-error.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { SigningService } from '../signing/signing.service.js';
+import {
+  checkLabel,
+  checkModelName,
+  checkStage,
+  checkTags,
+  checkVersion,
+  parseMetadata,
+  parseTags,
+  UUID_PATTERN,
+  type Problem,
+  type Stage,
+} from './domain/model-rules.js';
+import { ModelVersion, type SignatureRecord } from './model-version.entity.js';
+import { receiveModelUpload } from './model-upload.js';
+
+export interface ModelFilter {
+  name?: string;
+  stage?: Stage;
+  modelType?: string;
+  tag?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface ModelChanges {
+  stage?: Stage;
+  /** Merged into the stored metadata; a key set to null is removed (JSON merge patch, one level). */
+  metadata?: Record<string, unknown>;
+  tags?: string[];
+}
+
+export interface Lineage {
+  ancestors: ModelVersion[];
+  descendants: ModelVersion[];
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class RegistryService {
+  private readonly logger = new Logger('Registry');
+  private readonly models: Repository<ModelVersion>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly signing: SigningService,
+    private readonly metrics: MetricsService,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.models = dataSource.getRepository(ModelVersion);
+  }
+
+  /** A multipart push: stream to storage, validate everything, then insert the row (or remove the bytes). */
+  async push(request: IncomingMessage, principal: Principal): Promise<ModelVersion> {
+    try {
+      const model = await this.receiveAndRegister(request, principal);
+      this.metrics.modelPushes.inc({ result: 'created' });
+      this.metrics.modelPushBytes.inc(model.size);
+      return model;
+    } catch (error) {
+      this.metrics.modelPushes.inc({
+        result: error instanceof DomainError ? error.code : 'INTERNAL',
+      });
+      throw error;
+    }
+  }
+
+  private async receiveAndRegister(
+    request: IncomingMessage,
+    principal: Principal,
+  ): Promise<ModelVersion> {
+    const upload = await receiveModelUpload(request, {
+      store: this.store,
+      maxBytes: this.config.MAX_MODEL_BYTES,
+      checkFieldsBeforeFile: (fields) => this.checkEarlyFields(fields),
+    });
+    try {
+      return await this.register(
+        upload.fields,
+        upload.signature,
+        upload.artifact,
+        upload.onnx,
+        principal,
+      );
+    } catch (error) {
+      await this.discardIfUnreferenced(upload.artifact.sha256);
+      throw error;
+    }
+  }
+
+  /** Refuses a push before its file is read when the fields sent ahead of it already say no. */
+  private async checkEarlyFields(fields: Record<string, string>): Promise<void> {
+    const problem = firstProblem(
+      fields.name !== undefined ? checkModelName(fields.name) : null,
+      fields.version !== undefined ? checkVersion(fields.version) : null,
+      fields.stage !== undefined ? checkStage(fields.stage) : null,
+    );
+    if (problem) throw validationFailed(problem);
+    if (fields.name && fields.version) await this.assertNewVersion(fields.name, fields.version);
+  }
+
+  private async register(
+    fields: Record<string, string>,
+    bundle: Buffer | null,
+    artifact: StoredArtifact,
+    onnx: ModelVersion['onnx'] | Error,
+    principal: Principal,
+  ): Promise<ModelVersion> {
+    const { name = '', version = '', model_type = '', framework = '', stage = '' } = fields;
+    const tags = parseTags(fields.tags);
+    const metadata = parseMetadata(fields.metadata);
+    const problem = firstProblem(
+      checkModelName(name),
+      checkVersion(version),
+      checkLabel('model_type', model_type),
+      checkLabel('framework', framework),
+      checkStage(stage),
+      checkTags(tags),
+      'problem' in metadata ? metadata.problem : null,
+      fields.parent_id && !UUID_PATTERN.test(fields.parent_id)
+        ? `parent_id "${fields.parent_id}" is not a UUID`
+        : null,
+    );
+    if (problem) throw validationFailed(problem);
+    if (artifact.size === 0) throw new DomainError('EMPTY_FILE', 'the model file is empty');
+    if (onnx instanceof Error) throw new DomainError('NOT_ONNX', onnx.message);
+    await this.assertNewVersion(name, version);
+    const parentId = fields.parent_id || null;
+    if (parentId && !(await this.models.existsBy({ id: parentId }))) {
+      throw validationFailed(`parent_id ${parentId} is not a model version in this registry`);
+    }
+
+    let signature: SignatureRecord | null = null;
+    let signatureBundle: Record<string, unknown> | null = null;
+    if (bundle) {
+      const verified = await this.signing.verify(bundle, artifact);
+      signature = {
+        key_hint: verified.key_hint,
+        kind: verified.kind,
+        bundle_media_type: verified.bundle_media_type,
+        verified_at: new Date().toISOString(),
+      };
+      signatureBundle = JSON.parse(bundle.toString('utf8')) as Record<string, unknown>;
+    } else if (this.signing.signaturesRequired) {
+      throw new DomainError(
+        'SIGNATURE_REQUIRED',
+        'this hub requires signed models (REQUIRE_SIGNED_MODELS): add a "signature" part',
+      );
+    }
+
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const saved = await manager.getRepository(ModelVersion).save(
+          manager.getRepository(ModelVersion).create({
+            name,
+            version,
+            modelType: model_type,
+            framework,
+            stage: stage as Stage,
+            sha256: artifact.sha256,
+            size: artifact.size,
+            metadata: (metadata as { metadata: Record<string, unknown> }).metadata,
+            onnx,
+            tags,
+            parentId,
+            signature,
+            signatureBundle,
+            createdBy: actorOf(principal),
+          }),
+        );
+        await this.audit.record(
+          actorOf(principal),
+          'model.push',
+          'model',
+          saved.id,
+          {
+            name,
+            version,
+            sha256: artifact.sha256,
+            size: artifact.size,
+            signed: signature !== null,
+          },
+          manager,
+        );
+        return saved;
+      });
+    } catch (error) {
+      if (
+        error instanceof QueryFailedError &&
+        (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
+      ) {
+        throw duplicate(name, version);
+      }
+      throw error;
+    }
+  }
+
+  private async assertNewVersion(name: string, version: string): Promise<void> {
+    if (await this.models.existsBy({ name, version })) throw duplicate(name, version);
+  }
+
+  /** Content-addressed bytes may be shared by several versions: remove them only when none is left. */
+  private async discardIfUnreferenced(sha256: string): Promise<void> {
+    try {
+      if (!(await this.models.existsBy({ sha256 }))) await this.store.delete(sha256);
+    } catch (error) {
+      this.logger.error(
+        `could not remove unreferenced artifact ${sha256}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  async list(filter: ModelFilter): Promise<{ items: ModelVersion[]; total: number }> {
+    const query = this.models
+      .createQueryBuilder('m')
+      .orderBy('m.created_at', 'DESC')
+      .addOrderBy('m.id', 'ASC');
+    if (filter.name) query.andWhere('m.name = :name', { name: filter.name });
+    if (filter.stage) query.andWhere('m.stage = :stage', { stage: filter.stage });
+    if (filter.modelType)
+      query.andWhere('m.model_type = :modelType', { modelType: filter.modelType });
+    if (filter.tag) query.andWhere(':tag = ANY(m.tags)', { tag: filter.tag });
+    const [items, total] = await query.take(filter.limit).skip(filter.offset).getManyAndCount();
+    return { items, total };
+  }
+
+  async get(id: string): Promise<ModelVersion> {
+    const model = await this.models.findOneBy({ id });
+    if (!model) throw notFound('model', id);
+    return model;
+  }
+
+  async update(id: string, changes: ModelChanges, principal: Principal): Promise<ModelVersion> {
+    const problem = firstProblem(changes.tags ? checkTags(changes.tags) : null);
+    if (problem) throw validationFailed(problem);
+    return this.dataSource.transaction(async (manager) => {
+      const repository = manager.getRepository(ModelVersion);
+      const model = await repository.findOne({
+        where: { id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!model) throw notFound('model', id);
+      const before = { stage: model.stage, tags: model.tags };
+      if (changes.stage) model.stage = changes.stage;
+      if (changes.tags) model.tags = [...new Set(changes.tags)];
+      if (changes.metadata) model.metadata = mergeMetadata(model.metadata, changes.metadata);
+      const saved = await repository.save(model);
+      await this.audit.record(
+        actorOf(principal),
+        'model.update',
+        'model',
+        id,
+        { before, changes },
+        manager,
+      );
+      return saved;
+    });
+  }
+
+  async delete(id: string, principal: Principal): Promise<void> {
+    const model = await this.get(id);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.getRepository(ModelVersion).delete({ id });
+      await this.audit.record(
+        actorOf(principal),
+        'model.delete',
+        'model',
+        id,
+        {
+          name: model.name,
+          version: model.version,
+          sha256: model.sha256,
+        },
+        manager,
+      );
+    });
+    await this.discardIfUnreferenced(model.sha256);
+  }
+
+  async lineage(id: string): Promise<Lineage> {
+    await this.get(id);
+    const ancestorIds: { id: string; depth: number }[] = await this.dataSource.query(
+      `WITH RECURSIVE chain(id, parent_id, depth) AS (
+         SELECT id, parent_id, 0 FROM model_versions WHERE id = $1
+         UNION ALL
+         SELECT m.id, m.parent_id, c.depth + 1 FROM model_versions m JOIN chain c ON m.id = c.parent_id
+       ) SELECT id, depth FROM chain WHERE depth > 0 ORDER BY depth`,
+      [id],
+    );
+    const descendantIds: { id: string; depth: number }[] = await this.dataSource.query(
+      `WITH RECURSIVE tree(id, depth) AS (
+         SELECT id, 1 FROM model_versions WHERE parent_id = $1
+         UNION ALL
+         SELECT m.id, t.depth + 1 FROM model_versions m JOIN tree t ON m.parent_id = t.id
+       ) SELECT id, depth FROM tree ORDER BY depth`,
+      [id],
+    );
+    const load = async (rows: { id: string }[]) => {
+      if (rows.length === 0) return [];
+      const byId = new Map(
+        (
+          await this.models
+            .createQueryBuilder('m')
+            .whereInIds(rows.map((r) => r.id))
+            .getMany()
+        ).map((m) => [m.id, m]),
+      );
+      return rows.map((row) => byId.get(row.id)!).filter(Boolean);
+    };
+    return { ancestors: await load(ancestorIds), descendants: await load(descendantIds) };
+  }
+
+  openArtifact(model: ModelVersion, range?: ByteRange) {
+    return this.store.read(model.sha256, range);
+  }
+}
+
+function firstProblem(...problems: Problem[]): Problem {
+  return problems.find((problem) => problem !== null) ?? null;
+}
+
+function duplicate(name: string, version: string): DomainError {
+  return new DomainError('CONFLICT', `model ${name}@${version} already exists`);
+}
+
+function mergeMetadata(
+  current: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
