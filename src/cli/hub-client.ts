@@ -1,0 +1,286 @@
+import http from 'node:http';
+import https from 'node:https';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  CliError,
+  EXIT,
+  HubUnreachableError,
+  describeNetworkError,
+  hubApiError,
+} from './cli-errors.js';
+import {
+  buildMultipartBody,
+  bufferSource,
+  fileSource,
+  type MultipartPart,
+} from './multipart-upload.js';
+
+export const STAGES = ['staging', 'production', 'archived'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface OnnxSummary {
+  opset?: number;
+  producer_name?: string;
+  inputs?: unknown[];
+  outputs?: unknown[];
+  parameter_count?: number;
+  [key: string]: unknown;
+}
+
+export interface ModelVersion {
+  id: string;
+  name: string;
+  version: string;
+  model_type: string;
+  framework: string;
+  stage: string;
+  sha256: string;
+  size: number;
+  metadata: Record<string, unknown> | null;
+  onnx: OnnxSummary | null;
+  tags: string[];
+  parent_id: string | null;
+  signature: { key_hint: string; kind: string } | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ModelVersionPage {
+  items: ModelVersion[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface ListModelsQuery {
+  name?: string;
+  stage?: string;
+  modelType?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface PushModelInput {
+  name: string;
+  version: string;
+  modelType: string;
+  framework: string;
+  stage: string;
+  /** JSON object text, sent verbatim. */
+  metadata?: string;
+  parentId?: string;
+  tags?: readonly string[];
+  file: { path: string; size: number };
+  signature?: { filename: string; content: Buffer };
+}
+
+/** Called as upload bytes are handed to the socket. */
+export type ProgressListener = (sentBytes: number, totalBytes: number) => void;
+
+export interface HubClientOptions {
+  baseUrl: string | URL;
+  token?: string;
+  /** Socket inactivity limit; the hub hashes and inspects the model after the upload, so keep it generous. */
+  idleTimeoutMs?: number;
+}
+
+interface RequestInit {
+  query?: Record<string, string | number | undefined>;
+  body?: { stream: Readable; contentType: string; contentLength: number };
+  onProgress?: ProgressListener;
+}
+
+interface RawResponse {
+  status: number;
+  text: string;
+}
+
+const MODELS_PATH = '/api/v1/models';
+const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
+
+/** Multipart parts in the order the hub needs: text fields, then `signature`, then `file` last. */
+export function pushModelParts(input: PushModelInput): MultipartPart[] {
+  const fields: [string, string | undefined][] = [
+    ['name', input.name],
+    ['version', input.version],
+    ['model_type', input.modelType],
+    ['framework', input.framework],
+    ['stage', input.stage],
+    ['metadata', input.metadata],
+    ['parent_id', input.parentId],
+    ['tags', input.tags && input.tags.length > 0 ? input.tags.join(',') : undefined],
+  ];
+  const parts: MultipartPart[] = fields
+    .filter((field): field is [string, string] => field[1] !== undefined)
+    .map(([name, value]) => ({ name, value }));
+  if (input.signature) {
+    parts.push({
+      name: 'signature',
+      filename: input.signature.filename,
+      contentType: 'application/json',
+      source: bufferSource(input.signature.content),
+    });
+  }
+  parts.push({
+    name: 'file',
+    filename: basename(input.file.path),
+    contentType: 'application/octet-stream',
+    source: fileSource(input.file.path, input.file.size),
+  });
+  return parts;
+}
+
+export class HubClient {
+  private readonly baseUrl: URL;
+  private readonly token: string | undefined;
+  private readonly idleTimeoutMs: number;
+
+  constructor(options: HubClientOptions) {
+    this.baseUrl = new URL(options.baseUrl);
+    this.token = options.token;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  }
+
+  /** The hub address as shown in messages (no credentials, query or trailing slash). */
+  get displayUrl(): string {
+    return this.baseUrl.origin + this.baseUrl.pathname.replace(/\/+$/, '');
+  }
+
+  async pushModel(input: PushModelInput, onProgress?: ProgressListener): Promise<ModelVersion> {
+    const body = buildMultipartBody(pushModelParts(input));
+    return this.request<ModelVersion>('POST', MODELS_PATH, {
+      body: {
+        stream: body.open(),
+        contentType: body.contentType,
+        contentLength: body.contentLength,
+      },
+      onProgress,
+    });
+  }
+
+  async listModels(query: ListModelsQuery = {}): Promise<ModelVersionPage> {
+    return this.request<ModelVersionPage>('GET', MODELS_PATH, {
+      query: {
+        name: query.name,
+        stage: query.stage,
+        model_type: query.modelType,
+        limit: query.limit,
+        offset: query.offset,
+      },
+    });
+  }
+
+  async getModel(id: string): Promise<ModelVersion> {
+    return this.request<ModelVersion>('GET', `${MODELS_PATH}/${encodeURIComponent(id)}`);
+  }
+
+  private endpoint(path: string, query: RequestInit['query'] = {}): URL {
+    const url = new URL(this.baseUrl);
+    url.pathname = url.pathname.replace(/\/+$/, '') + path;
+    url.search = '';
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  private async request<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
+    const response = await this.send(method, this.endpoint(path, init.query), init);
+    if (response.status < 200 || response.status > 299) {
+      throw hubApiError(response.status, response.text);
+    }
+    try {
+      return JSON.parse(response.text) as T;
+    } catch {
+      throw new CliError(
+        `hub returned a response that is not JSON (HTTP ${response.status})`,
+        EXIT.FAILURE,
+      );
+    }
+  }
+
+  private send(method: string, url: URL, init: RequestInit): Promise<RawResponse> {
+    const headers: http.OutgoingHttpHeaders = {
+      accept: 'application/json',
+      'user-agent': 'sentinel-cli',
+    };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (init.body) {
+      headers['content-type'] = init.body.contentType;
+      headers['content-length'] = init.body.contentLength;
+    }
+    return exchange(url, method, headers, init, {
+      idleTimeoutMs: this.idleTimeoutMs,
+      unreachable: (err) => new HubUnreachableError(this.displayUrl, describeNetworkError(err)),
+    });
+  }
+}
+
+/**
+ * One HTTP exchange. A response, once it has started, wins over socket errors: the hub may answer
+ * (e.g. 409) and close the connection before it has read the whole upload, which makes our
+ * remaining writes fail with EPIPE/ECONNRESET.
+ */
+function exchange(
+  url: URL,
+  method: string,
+  headers: http.OutgoingHttpHeaders,
+  { body, onProgress }: RequestInit,
+  options: { idleTimeoutMs: number; unreachable: (err: unknown) => CliError },
+): Promise<RawResponse> {
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise<RawResponse>((resolve, reject) => {
+    let settled = false;
+    let responded = false;
+    let uploadFailure: Error | undefined;
+    const fail = (err: CliError) => {
+      if (settled) return;
+      settled = true;
+      reject(err);
+    };
+
+    // One request per process: no keep-alive agent, so no idle socket outlives the command.
+    const req = transport.request(url, { method, headers, agent: false }, (res) => {
+      responded = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', (err) => fail(options.unreachable(err)));
+      res.on('close', () => {
+        if (!res.complete) fail(options.unreachable(new Error('connection closed mid-response')));
+      });
+      res.on('end', () => {
+        if (!settled) {
+          settled = true;
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        }
+        // The hub answered before reading the whole upload: stop sending it.
+        body?.stream.destroy();
+        req.destroy();
+      });
+    });
+    req.setTimeout(options.idleTimeoutMs, () => {
+      req.destroy(new Error(`no activity for ${options.idleTimeoutMs / 1000}s`));
+    });
+    req.on('error', (err) => {
+      if (uploadFailure)
+        fail(new CliError(`upload failed: ${uploadFailure.message}`, EXIT.FAILURE));
+      else if (!responded) fail(options.unreachable(err));
+    });
+
+    if (!body) {
+      req.end();
+      return;
+    }
+    let sent = 0;
+    body.stream.on('data', (chunk: Buffer) => {
+      sent += chunk.length;
+      onProgress?.(sent, body.contentLength);
+    });
+    body.stream.on('error', (err) => {
+      uploadFailure = err;
+      req.destroy(err);
+    });
+    body.stream.pipe(req);
+  });
+}
