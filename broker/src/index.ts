@@ -1,2 +1,8 @@
 // The MQTT contract shared by the hub and the edge agent, and the broker factory.
-export {};
+export * from './topics.js';
+export * from './messages.js';
+export * from './cohort.js';
+export * from './acl.js';
+export * from './create-broker.js';
+export * from './packet-size-guard.js';
+export * from './redis-backend.js';

@@ -1,0 +1,347 @@
+/**
+ * Every MQTT payload of the `sentinel/v1` tree, each defined once with TypeBox: the same definition
+ * gives the TypeScript type (`Static`), the runtime validator (TypeCompiler) and the published JSON
+ * Schema (docs/protocol/*.json).
+ */
+import {
+  FormatRegistry,
+  Type,
+  type Static,
+  type TLiteral,
+  type TSchema,
+  type TUnion,
+} from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { ValueError } from '@sinclair/typebox/errors';
+import { ID_PATTERN } from './topics.js';
+
+/** Largest payload the broker accepts and the parsers read, in bytes. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+// TypeBox's compiler fails every value of a format it does not know, and its registry is global:
+// register ours only if nobody else has.
+if (!FormatRegistry.Has('date-time')) {
+  FormatRegistry.Set('date-time', (v) => RFC3339_RE.test(v) && !Number.isNaN(Date.parse(v)));
+}
+if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => UUID_RE.test(v));
+
+type TLiterals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
+
+function oneOf<const T extends readonly string[]>(values: T, description?: string) {
+  const literals = values.map((v) => Type.Literal(v)) as unknown as TLiterals<T>;
+  return Type.Union(literals, description ? { description } : {}) as TUnion<TLiterals<T>>;
+}
+
+function nullable<T extends TSchema>(schema: T, description?: string) {
+  return Type.Union([schema, Type.Null()], description ? { description } : {});
+}
+
+function nullableOneOf<const T extends readonly string[]>(values: T) {
+  const literals = values.map((v) => Type.Literal(v)) as unknown as TLiterals<T>;
+  return Type.Union([...literals, Type.Null()]);
+}
+
+const DateTime = (description: string) => Type.String({ format: 'date-time', description });
+const DeviceId = Type.String({ pattern: ID_PATTERN, description: 'Device id (= MQTT client id)' });
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Lowercase hex SHA-256' });
+const ShortText = (maxLength: number, description?: string) =>
+  Type.String({ minLength: 1, maxLength, ...(description ? { description } : {}) });
+const AnyObject = (description: string) =>
+  Type.Record(Type.String(), Type.Unknown(), { description });
+
+export const STRATEGIES = ['blue-green', 'canary', 'pinned', 'none'] as const;
+export const SLOTS = ['blue', 'green'] as const;
+export const DEPLOYMENT_PHASES = [
+  'notified',
+  'downloading',
+  'verifying',
+  'staged',
+  'active',
+  'failed',
+  'rolled_back',
+] as const;
+/** Reason codes a device reports with `failed` / `rolled_back`; the schema accepts any snake_case code. */
+export const FAILURE_REASONS = [
+  'hash_mismatch',
+  'bad_signature',
+  'unsigned',
+  'load_error',
+  'health_check',
+  'download_failed',
+  'disk_full',
+  'timeout',
+  'error_burst',
+  'manual',
+] as const;
+export const COMMANDS = ['rollback', 'reload', 'ping'] as const;
+
+export type Strategy = (typeof STRATEGIES)[number];
+export type Slot = (typeof SLOTS)[number];
+export type DeploymentPhase = (typeof DEPLOYMENT_PHASES)[number];
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+export type CommandName = (typeof COMMANDS)[number];
+
+export const ModelRefSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid', description: 'Model version id in the registry' }),
+    name: ShortText(200),
+    version: ShortText(100, 'Semantic version'),
+    sha256: Sha256,
+    size: Type.Integer({ minimum: 0, description: 'Artifact size in bytes' }),
+    url: ShortText(2048, 'Where the device downloads the artifact (device credentials apply)'),
+    signature: nullable(
+      AnyObject('Sigstore bundle JSON (as written by `cosign sign-blob --bundle`)'),
+      'Sigstore bundle, or null for an unsigned model',
+    ),
+    metadata: Type.Optional(AnyObject('Free-form model metadata (input shape, mAP, ...)')),
+  },
+  { additionalProperties: false },
+);
+export type ModelRef = Static<typeof ModelRefSchema>;
+
+export const CohortSchema = Type.Object(
+  {
+    percent: Type.Number({ minimum: 0, maximum: 100 }),
+    salt: ShortText(200),
+  },
+  { additionalProperties: false },
+);
+export type Cohort = Static<typeof CohortSchema>;
+
+export const DesiredStateSchema = Type.Object(
+  {
+    deployment_id: nullable(ShortText(100)),
+    seq: Type.Integer({
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'Increases per topic; a device ignores a message whose seq <= the last it saw',
+    }),
+    strategy: oneOf(STRATEGIES),
+    model: nullable(ModelRefSchema, 'The target model; null means "no model"'),
+    previous: nullable(ModelRefSchema, 'The model to fall back to (kept in the standby slot)'),
+    activate: oneOf(['new', 'previous'] as const, 'Which of model/previous must serve'),
+    cohort: nullable(CohortSchema, 'Canary cohort; null means every device of the group'),
+    issued_at: DateTime('When the hub issued this state'),
+  },
+  { additionalProperties: false },
+);
+export type DesiredState = Static<typeof DesiredStateSchema>;
+
+export const SlotReportSchema = Type.Object(
+  {
+    model_id: ShortText(100),
+    version: ShortText(100),
+    sha256: Sha256,
+    loaded: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type SlotReport = Static<typeof SlotReportSchema>;
+
+export const DeploymentProgressSchema = Type.Object(
+  {
+    deployment_id: nullable(ShortText(100)),
+    seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    phase: oneOf(DEPLOYMENT_PHASES),
+    reason: Type.Optional(
+      Type.String({
+        pattern: '^[a-z][a-z0-9_]{0,63}$',
+        description: `Reason code, e.g. ${FAILURE_REASONS.join(', ')}`,
+      }),
+    ),
+    detail: Type.Optional(Type.String({ maxLength: 2048 })),
+    bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    total_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type DeploymentProgress = Static<typeof DeploymentProgressSchema>;
+
+export const DeviceStateSchema = Type.Object(
+  {
+    device_id: DeviceId,
+    online: Type.Boolean(),
+    agent_version: Type.Optional(ShortText(64)),
+    ts: DateTime('When the device produced this state'),
+    active_slot: Type.Optional(nullableOneOf(SLOTS)),
+    slots: Type.Optional(
+      Type.Object(
+        { blue: nullable(SlotReportSchema), green: nullable(SlotReportSchema) },
+        { additionalProperties: false },
+      ),
+    ),
+    deployment: Type.Optional(nullable(DeploymentProgressSchema)),
+    errors: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type DeviceState = Static<typeof DeviceStateSchema>;
+
+const NonNegative = Type.Number({ minimum: 0 });
+
+export const TelemetrySchema = Type.Object(
+  {
+    device_id: DeviceId,
+    ts: DateTime('End of the window'),
+    window_s: Type.Number({ exclusiveMinimum: 0, description: 'Window length in seconds' }),
+    frames: Type.Integer({ minimum: 0 }),
+    fps: NonNegative,
+    latency_ms: Type.Object(
+      { p50: NonNegative, p95: NonNegative, max: NonNegative },
+      { additionalProperties: false },
+    ),
+    memory_mb: NonNegative,
+    errors: Type.Integer({ minimum: 0, description: 'Inference errors in the window' }),
+    model_id: nullable(ShortText(100)),
+    model_version: nullable(ShortText(100)),
+    slot: nullableOneOf(SLOTS),
+    deployment_id: nullable(ShortText(100)),
+    map: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'mAP, 0..1' })),
+  },
+  { additionalProperties: false },
+);
+export type Telemetry = Static<typeof TelemetrySchema>;
+
+export const CommandSchema = Type.Object(
+  {
+    command: oneOf(COMMANDS),
+    id: ShortText(100, 'Unique command id, for de-duplication and correlation'),
+    issued_at: DateTime('When the hub issued the command'),
+    deployment_id: Type.Optional(nullable(ShortText(100))),
+    reason: Type.Optional(Type.String({ maxLength: 2048 })),
+  },
+  { additionalProperties: false },
+);
+export type Command = Static<typeof CommandSchema>;
+
+export const MESSAGE_SCHEMAS = {
+  'desired-state': DesiredStateSchema,
+  'device-state': DeviceStateSchema,
+  telemetry: TelemetrySchema,
+  command: CommandSchema,
+} as const;
+
+export type MessageKind = keyof typeof MESSAGE_SCHEMAS;
+export const MESSAGE_KINDS = Object.keys(MESSAGE_SCHEMAS) as MessageKind[];
+export type MessageOf<K extends MessageKind> = Static<(typeof MESSAGE_SCHEMAS)[K]>;
+
+const MESSAGE_META: Record<MessageKind, { title: string; description: string }> = {
+  'desired-state': {
+    title: 'DesiredState',
+    description:
+      'Desired model state, hub -> devices on sentinel/v1/groups/{group}/desired and ' +
+      'sentinel/v1/devices/{device}/desired (QoS 1, retained).',
+  },
+  'device-state': {
+    title: 'DeviceState',
+    description:
+      'Reported device state, device -> hub on sentinel/v1/devices/{device}/state (QoS 1, ' +
+      'retained); also the Last Will payload {device_id, online: false, ts}.',
+  },
+  telemetry: {
+    title: 'Telemetry',
+    description:
+      'One window of inference metrics, device -> hub on sentinel/v1/devices/{device}/telemetry (QoS 0).',
+  },
+  command: {
+    title: 'Command',
+    description: 'A command, hub -> device on sentinel/v1/devices/{device}/commands (QoS 1).',
+  },
+};
+
+export const SCHEMA_BASE_URL = 'https://sentinel.dev/schemas/v1/';
+
+/** A standalone draft-07 JSON Schema document for one message, as published in docs/protocol/. */
+export function messageJsonSchema(kind: MessageKind): Record<string, unknown> {
+  // The JSON round trip drops TypeBox's symbol-keyed metadata.
+  const body = JSON.parse(JSON.stringify(MESSAGE_SCHEMAS[kind])) as Record<string, unknown>;
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: `${SCHEMA_BASE_URL}${kind}.json`,
+    ...MESSAGE_META[kind],
+    ...body,
+  };
+}
+
+/** File name (in docs/protocol/) -> pretty JSON text, for every message. */
+export function messageJsonSchemaFiles(): Record<string, string> {
+  return Object.fromEntries(
+    MESSAGE_KINDS.map((kind) => [
+      `${kind}.json`,
+      `${JSON.stringify(messageJsonSchema(kind), null, 2)}\n`,
+    ]),
+  );
+}
+
+const CHECKS = Object.fromEntries(
+  MESSAGE_KINDS.map((kind) => [kind, TypeCompiler.Compile(MESSAGE_SCHEMAS[kind])]),
+) as { [K in MessageKind]: TypeCheck<(typeof MESSAGE_SCHEMAS)[K]> };
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function describeSchema(schema: TSchema): string {
+  if ('const' in schema) return JSON.stringify(schema.const);
+  if (Array.isArray(schema.anyOf))
+    return (schema.anyOf as TSchema[]).map(describeSchema).join(' | ');
+  return typeof schema.type === 'string' ? schema.type : 'value';
+}
+
+/** One short reason; for a union, the reason of the variant that got furthest. */
+function describeError(error: ValueError): string {
+  const inner = error.errors
+    .map((it) => it.First())
+    .filter((e): e is ValueError => e !== undefined && e.path.length > error.path.length)
+    .sort((a, b) => b.path.length - a.path.length);
+  if (inner.length > 0) return describeError(inner[0]);
+  const where = error.path === '' ? '(root)' : error.path;
+  const variants = (error.schema as { anyOf?: TSchema[] }).anyOf;
+  if (variants) return `${where}: expected ${variants.map(describeSchema).join(' | ')}`;
+  return `${where}: ${error.message}`;
+}
+
+/** Validates an already-decoded value against a message schema. */
+export function checkMessage<K extends MessageKind>(
+  kind: K,
+  value: unknown,
+): ParseResult<MessageOf<K>> {
+  const check = CHECKS[kind] as TypeCheck<TSchema>;
+  if (check.Check(value)) return { ok: true, value: value as MessageOf<K> };
+  const first = check.Errors(value).First();
+  return { ok: false, error: first ? describeError(first) : 'invalid message' };
+}
+
+/**
+ * Decodes and validates a payload. Never throws: an empty, oversize, non-UTF-8-JSON or
+ * schema-violating payload gives `{ok: false, error}` with a short reason.
+ */
+export function parseMessage<K extends MessageKind>(
+  kind: K,
+  payload: Buffer | string,
+): ParseResult<MessageOf<K>> {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size === 0) return { ok: false, error: 'empty payload' };
+  if (size > MAX_PAYLOAD_BYTES) {
+    return { ok: false, error: `payload too large (${size} > ${MAX_PAYLOAD_BYTES} bytes)` };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+  } catch (err) {
+    return { ok: false, error: `invalid JSON: ${(err as Error).message}` };
+  }
+  return checkMessage(kind, value);
+}
+
+/** Validates and serializes a message; throws a TypeError naming the first problem. */
+export function encodeMessage<K extends MessageKind>(kind: K, value: MessageOf<K>): Buffer {
+  const result = checkMessage(kind, value);
+  if (!result.ok) throw new TypeError(`invalid ${kind} message: ${result.error}`);
+  const payload = Buffer.from(JSON.stringify(value), 'utf8');
+  if (payload.length > MAX_PAYLOAD_BYTES) {
+    throw new RangeError(`${kind} message too large (${payload.length} bytes)`);
+  }
+  return payload;
+}
