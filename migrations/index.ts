@@ -1,4 +1,5 @@
 import { Initial1795917779327 } from './1795917779327-initial.js';
+import { Fleet1795923670173 } from './1795923670173-fleet.js';
 
 /** In order of application. Committed migrations are never rewritten; add a new one instead. */
-export const MIGRATIONS = [Initial1795917779327];
+export const MIGRATIONS = [Initial1795917779327, Fleet1795923670173];

@@ -1,6 +1,8 @@
 import { ApiToken } from '../auth/api-token.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
+import { DeviceGroup } from '../fleet/device-group.entity.js';
+import { Device } from '../fleet/device.entity.js';
 import { ModelVersion } from '../registry/model-version.entity.js';
 
 /** Every entity of the hub; the migrations in migrations/ must produce exactly this schema. */
-export const ENTITIES = [ApiToken, AuditEvent, ModelVersion];
+export const ENTITIES = [ApiToken, AuditEvent, ModelVersion, DeviceGroup, Device];

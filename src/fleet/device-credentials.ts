@@ -1,0 +1,100 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { secretMatches } from './domain/device-secret.js';
+import { FLEET_ID_RE } from './domain/fleet-rules.js';
+import { KeyBatcher } from './key-batcher.js';
+import { TtlCache } from './ttl-cache.js';
+
+/** Who a device is once its secret matched: the broker's `Principal` for devices. */
+export interface DevicePrincipal {
+  kind: 'device';
+  deviceId: string;
+  /** The group's name; null when the device has none (the broker refuses it then). */
+  group: string | null;
+}
+
+export interface DeviceCredentialsOptions {
+  /** How long a device's stored hash and group are reused without asking the database. */
+  cacheTtlMs: number;
+  cacheMaxEntries: number;
+  /** Most device ids in one look-up query. */
+  maxBatch: number;
+  /** Look-up queries running at once (each takes a pooled connection). */
+  maxInFlight: number;
+}
+
+export const DEVICE_CREDENTIALS_OPTIONS = Symbol('DEVICE_CREDENTIALS_OPTIONS');
+
+export const DEFAULT_DEVICE_CREDENTIALS_OPTIONS: DeviceCredentialsOptions = {
+  cacheTtlMs: 30_000,
+  cacheMaxEntries: 100_000,
+  maxBatch: 1_000,
+  maxInFlight: 2,
+};
+
+interface StoredCredential {
+  credentialHash: string;
+  group: string | null;
+}
+
+/**
+ * Checks device secrets at MQTT CONNECT. A broker restart makes every device reconnect within
+ * seconds; rather than one query per CONNECT, look-ups made close together share one
+ * `WHERE id = ANY($1)` query, and found devices are remembered for a short time. Changes that must
+ * take effect at once (rotation, deletion, move) call invalidate(); other hub instances see them
+ * when their cache entry expires (cacheTtlMs).
+ */
+@Injectable()
+export class DeviceCredentials {
+  private readonly cache: TtlCache<string, StoredCredential>;
+  private readonly batcher: KeyBatcher<string, StoredCredential>;
+  /** Bumped by invalidate(): a look-up that started before must not put what it read in the cache. */
+  private generation = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Optional()
+    @Inject(DEVICE_CREDENTIALS_OPTIONS)
+    options: DeviceCredentialsOptions | null,
+  ) {
+    const settings = options ?? DEFAULT_DEVICE_CREDENTIALS_OPTIONS;
+    this.cache = new TtlCache(settings.cacheTtlMs, settings.cacheMaxEntries);
+    this.batcher = new KeyBatcher((ids) => this.loadMany(ids), {
+      maxBatch: settings.maxBatch,
+      maxInFlight: settings.maxInFlight,
+    });
+  }
+
+  /** Resolves the device's principal when the secret matches, else null. */
+  async verify(deviceId: string, secret: string): Promise<DevicePrincipal | null> {
+    if (!FLEET_ID_RE.test(deviceId) || secret.length === 0) return null;
+    let stored = this.cache.get(deviceId);
+    if (!stored) {
+      const generation = this.generation;
+      stored = await this.batcher.load(deviceId);
+      if (!stored) return null;
+      if (generation === this.generation) this.cache.set(deviceId, stored);
+    }
+    if (!secretMatches(secret, stored.credentialHash)) return null;
+    return { kind: 'device', deviceId, group: stored.group };
+  }
+
+  /** Drops what is remembered about one device, so its next CONNECT reads the database. */
+  invalidate(deviceId: string): void {
+    this.generation += 1;
+    this.cache.delete(deviceId);
+  }
+
+  private async loadMany(ids: string[]): Promise<Map<string, StoredCredential>> {
+    const rows: { id: string; credential_hash: string; group_name: string | null }[] =
+      await this.dataSource.query(
+        `SELECT d.id, d.credential_hash, g.name AS group_name
+           FROM devices d LEFT JOIN device_groups g ON g.id = d.group_id
+          WHERE d.id = ANY($1::text[])`,
+        [ids],
+      );
+    return new Map(
+      rows.map((row) => [row.id, { credentialHash: row.credential_hash, group: row.group_name }]),
+    );
+  }
+}

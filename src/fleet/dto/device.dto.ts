@@ -1,0 +1,178 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { ID_PATTERN } from '@sentinel/broker';
+import type { DeviceWithGroup, IssuedCredentials } from '../fleet.service.js';
+import { IsFleetId, IsLabels } from './fleet-validators.js';
+
+const LABELS_SCHEMA = {
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  example: { site: 'north-yard', model: 'jetson-orin' },
+} as const;
+
+export class CreateDeviceDto {
+  @ApiProperty({
+    example: 'cam-0042',
+    pattern: ID_PATTERN,
+    description: 'Unique; also the MQTT user name and client id.',
+  })
+  @IsFleetId()
+  id: string;
+
+  @ApiPropertyOptional({ example: 'North gate camera', description: 'Defaults to the id.' })
+  @IsOptional()
+  @IsString({ message: 'name must be a string' })
+  @Length(1, 200, { message: 'name must be 1-200 characters' })
+  name?: string;
+
+  @ApiProperty({ example: 'yard-cams', description: 'An existing group.' })
+  @IsFleetId()
+  group: string;
+
+  @ApiPropertyOptional({ ...LABELS_SCHEMA })
+  @IsOptional()
+  @IsLabels()
+  labels?: Record<string, string>;
+}
+
+export class UpdateDeviceDto {
+  @ApiPropertyOptional({ example: 'North gate camera' })
+  @IsOptional()
+  @IsString({ message: 'name must be a string' })
+  @Length(1, 200, { message: 'name must be 1-200 characters' })
+  name?: string;
+
+  @ApiPropertyOptional({
+    example: 'depot-cams',
+    description: 'Moves the device to this existing group; its MQTT session is ended.',
+  })
+  @IsOptional()
+  @IsFleetId()
+  group?: string;
+
+  @ApiPropertyOptional({ ...LABELS_SCHEMA, description: 'Replaces the labels.' })
+  @IsOptional()
+  @IsLabels()
+  labels?: Record<string, string>;
+}
+
+export class ListDevicesQueryDto {
+  @ApiPropertyOptional({ example: 'yard-cams' }) @IsOptional() @IsFleetId() group?: string;
+  @ApiPropertyOptional({ example: 'production' })
+  @IsOptional()
+  @IsFleetId()
+  environment?: string;
+  @ApiPropertyOptional({ enum: ['true', 'false'] })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'online must be true or false' })
+  online?: 'true' | 'false';
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+  @ApiPropertyOptional({ default: 0, minimum: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+}
+
+export class DeviceDto {
+  @ApiProperty({ example: 'cam-0042' }) id: string;
+  @ApiProperty({ example: 'North gate camera' }) name: string;
+  @ApiProperty({
+    example: 'yard-cams',
+    nullable: true,
+    type: String,
+    description:
+      'null once the group was deleted: the broker refuses the device until it is moved.',
+  })
+  group: string | null;
+  @ApiProperty({ example: 'production', nullable: true, type: String })
+  environment: string | null;
+  @ApiProperty({ ...LABELS_SCHEMA }) labels: Record<string, string>;
+  @ApiProperty({ description: 'Whether the device is connected, as it last reported.' })
+  online: boolean;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  last_seen_at: string | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'The last state message the device sent (docs/protocol/device-state.json).',
+  })
+  reported: Record<string, unknown> | null;
+  @ApiProperty({ example: '0.3.1', nullable: true, type: String }) agent_version: string | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: "The device's own desired state, overriding its group's.",
+  })
+  desired: Record<string, unknown> | null;
+  @ApiProperty() desired_seq: number;
+  @ApiProperty({ format: 'date-time' }) credential_rotated_at: string;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time' }) updated_at: string;
+
+  static from(device: DeviceWithGroup): DeviceDto {
+    return {
+      id: device.id,
+      name: device.name,
+      group: device.group?.name ?? null,
+      environment: device.group?.environment ?? null,
+      labels: device.labels,
+      online: device.online,
+      last_seen_at: device.lastSeenAt?.toISOString() ?? null,
+      reported: device.reported,
+      agent_version: device.agentVersion,
+      desired: device.desired,
+      desired_seq: device.desiredSeq,
+      credential_rotated_at: device.credentialRotatedAt.toISOString(),
+      created_at: device.createdAt.toISOString(),
+      updated_at: device.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class DeviceListDto {
+  @ApiProperty({ type: [DeviceDto] }) items: DeviceDto[];
+  @ApiProperty() total: number;
+  @ApiProperty() limit: number;
+  @ApiProperty() offset: number;
+}
+
+export class MqttCredentialsDto {
+  @ApiProperty({ example: 'cam-0042', description: 'MQTT user name: the device id.' })
+  username: string;
+  @ApiProperty({ description: 'MQTT password. Shown only in this response: store it now.' })
+  password: string;
+  @ApiProperty({ example: 'cam-0042', description: 'MQTT client id: the device id.' })
+  client_id: string;
+}
+
+export class DeviceWithCredentialsDto extends DeviceDto {
+  @ApiProperty({ type: MqttCredentialsDto }) credentials: MqttCredentialsDto;
+
+  static issued({ device, secret }: IssuedCredentials): DeviceWithCredentialsDto {
+    return {
+      ...DeviceDto.from(device),
+      credentials: { username: device.id, password: secret, client_id: device.id },
+    };
+  }
+}
+
+export class MosquittoAclQueryDto {
+  @ApiPropertyOptional({
+    default: 'sentinel-hub',
+    description: "The hub's MQTT user on the external broker (MQTT_USERNAME).",
+  })
+  @IsOptional()
+  @IsString()
+  hub_user?: string;
+}

@@ -1,0 +1,69 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { CreateGroupDto, GroupDto, GroupListDto, ListGroupsQueryDto } from './dto/group.dto.js';
+import { FleetIdPipe } from './fleet-id.pipe.js';
+import { FleetService } from './fleet.service.js';
+
+const groupName = new FleetIdPipe('group name');
+
+@ApiTags('fleet')
+@Controller('api/v1/groups')
+export class GroupsController {
+  constructor(private readonly fleet: FleetService) {}
+
+  @Post()
+  @RequireRole('operator')
+  @ApiOperation({ summary: 'Create a device group in an environment' })
+  @ApiCreatedResponse({ type: GroupDto })
+  @ApiErrors(400, 409)
+  async create(
+    @Body() body: CreateGroupDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<GroupDto> {
+    return GroupDto.from(await this.fleet.createGroup(body, principal));
+  }
+
+  @Get()
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'List device groups with their device counts, by name' })
+  @ApiOkResponse({ type: GroupListDto })
+  @ApiErrors(400)
+  async list(@Query() query: ListGroupsQueryDto): Promise<GroupListDto> {
+    const groups = await this.fleet.listGroups({ environment: query.environment });
+    return { items: groups.map((group) => GroupDto.from(group)), total: groups.length };
+  }
+
+  @Get(':name')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'Get one device group' })
+  @ApiOkResponse({ type: GroupDto })
+  @ApiErrors(400, 404)
+  async get(@Param('name', groupName) name: string): Promise<GroupDto> {
+    return GroupDto.from(await this.fleet.getGroup(name));
+  }
+
+  @Delete(':name')
+  @HttpCode(204)
+  @RequireRole('admin')
+  @ApiOperation({
+    summary: 'Delete a device group',
+    description:
+      'Its devices stay registered without a group; the broker ends their sessions and refuses them until they are moved to another group.',
+  })
+  @ApiNoContentResponse()
+  @ApiErrors(400, 404)
+  async remove(
+    @Param('name', groupName) name: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    await this.fleet.deleteGroup(name, principal);
+  }
+}
