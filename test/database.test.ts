@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config/app-config.js';
 import { lockDataDir } from '../src/database/data-dir-lock.js';
 import { DatabaseLifecycle } from '../src/database/database.providers.js';
 import { schemaDrift } from '../src/database/schema-drift.js';
-import { spawnHub } from './support/hub.js';
+import { api, spawnHub, startHub } from './support/hub.js';
 import { createTestDatabase, skipWithoutPostgres } from './support/postgres.js';
 
 const ENGINES = [
@@ -93,5 +93,35 @@ describe('DATA_DIR lock', () => {
     release();
     lockDataDir(dir)();
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('embedded database under concurrent requests', () => {
+  it('keeps concurrent transactions apart (pglite-socket shares one session between connections)', async () => {
+    const hub = await startHub();
+    try {
+      const created = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          api(hub)('/api/v1/groups', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ name: `parallel-${i}`, environment: 'production' }),
+          }).then((response) => response.status),
+        ),
+      );
+      assert.deepEqual(created, Array(12).fill(201));
+      const devices = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          api(hub)('/api/v1/devices', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ id: `parallel-dev-${i}`, group: `parallel-${i % 3}` }),
+          }).then((response) => response.status),
+        ),
+      );
+      assert.deepEqual(devices, Array(12).fill(201));
+    } finally {
+      await hub.stop();
+    }
   });
 });

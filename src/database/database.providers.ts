@@ -15,16 +15,18 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
 
   async connect(): Promise<DataSource> {
     let url = this.config.DATABASE_URL;
+    let poolSize = this.config.DATABASE_POOL_SIZE;
     if (!url) {
-      this.embedded = await startEmbeddedPostgres(
-        this.config.DATA_DIR,
-        this.config.DATABASE_POOL_SIZE + 1,
-      );
+      // pglite-socket multiplexes every connection onto PGlite's single session, so two transactions on
+      // two pooled connections interleave and corrupt each other (electric-sql/pglite#1046). One
+      // connection serialises them; PGlite runs one query at a time anyway.
+      poolSize = 1;
+      this.embedded = await startEmbeddedPostgres(this.config.DATA_DIR, 2);
       url = this.embedded.url;
       this.logger.log(`embedded PGlite database in ${this.config.DATA_DIR}/db`);
     }
     try {
-      this.dataSource = createDataSource(url, this.config.DATABASE_POOL_SIZE);
+      this.dataSource = createDataSource(url, poolSize);
       await this.dataSource.initialize();
       const applied = await this.dataSource.runMigrations({ transaction: 'each' });
       if (applied.length > 0)
