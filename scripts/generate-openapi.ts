@@ -8,7 +8,14 @@ import { loadConfig } from '../src/config/app-config.js';
 export async function generateOpenApi(): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-openapi-'));
   const app = await createApp(
-    loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'error', ADMIN_TOKEN: 'openapi-generation-only' }),
+    loadConfig({
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      MQTT_PORT: '0',
+      MQTT_WS_PORT: '0',
+      LOG_LEVEL: 'error',
+      ADMIN_TOKEN: 'openapi-generation-only',
+    }),
   );
   try {
     await app.init();

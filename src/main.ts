@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
 import { createApp } from './app.factory.js';
+import { BrokerService } from './broker/broker.service.js';
 
 let config: AppConfig;
 try {
@@ -14,7 +15,12 @@ try {
   const app = await createApp(config);
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address() as { port: number };
-  // A fixed line that tests and scripts wait for (PORT=0 picks a free port).
+  const mqtt = app.get(BrokerService).ports;
+  if (mqtt)
+    console.log(
+      `sentinel-hub mqtt on tcp://${config.HOST}:${mqtt.mqtt}${mqtt.ws ? ` and ws://${config.HOST}:${mqtt.ws}` : ''}`,
+    );
+  // A fixed line that tests and scripts wait for (PORT=0 picks a free port); printed last.
   console.log(`sentinel-hub listening on http://${config.HOST}:${address.port}`);
 } catch (error) {
   console.error(`sentinel-hub: could not start: ${(error as Error).message}`);

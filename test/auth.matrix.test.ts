@@ -17,6 +17,23 @@ const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public'> = {
   'POST /api/v1/tokens': 'admin',
   'GET /api/v1/tokens': 'admin',
   'DELETE /api/v1/tokens/{id}': 'admin',
+  'POST /api/v1/groups': 'operator',
+  'GET /api/v1/groups': 'viewer',
+  'GET /api/v1/groups/{name}': 'viewer',
+  'DELETE /api/v1/groups/{name}': 'admin',
+  'POST /api/v1/devices': 'operator',
+  'GET /api/v1/devices': 'viewer',
+  'GET /api/v1/devices/{id}': 'viewer',
+  'PATCH /api/v1/devices/{id}': 'operator',
+  'POST /api/v1/devices/{id}/rotate-credentials': 'operator',
+  'DELETE /api/v1/devices/{id}': 'operator',
+  'GET /api/v1/broker/mosquitto-passwd': 'admin',
+  'GET /api/v1/broker/mosquitto-acl': 'admin',
+  'GET /api/v1/groups/{name}/desired': 'viewer',
+  'PUT /api/v1/groups/{name}/desired': 'operator',
+  'GET /api/v1/devices/{id}/desired': 'viewer',
+  'PUT /api/v1/devices/{id}/desired': 'operator',
+  'DELETE /api/v1/devices/{id}/desired': 'operator',
   'GET /health': 'public',
   'GET /metrics': 'public',
 };
@@ -65,7 +82,7 @@ describe('role x route matrix', () => {
     const failures: string[] = [];
     for (const route of routes) {
       const [method, template] = route.split(' ');
-      const path = template.replace('{id}', MISSING_ID);
+      const path = template.replace('{id}', MISSING_ID).replace('{name}', 'no-such-group');
       const required = REQUIRED[route];
       const send = (token?: string) =>
         fetch(hub.url + path, {

@@ -63,6 +63,8 @@ export const configSchema = z
     INFLUX_PASSWORD: optionalText,
     REDIS_URL: optionalUrl(['redis', 'rediss']),
     MQTT_URL: optionalUrl(['mqtt', 'mqtts', 'ws', 'wss', 'tcp']),
+    MQTT_USERNAME: z.string().default('sentinel-hub'),
+    MQTT_PASSWORD: optionalText,
     PUBLIC_URL: optionalUrl(['http', 'https']),
     ADMIN_TOKEN: z
       .string()

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One registry per hub instance (not prom-client's global one), so several hubs can share a process in tests. */
 @Injectable()
@@ -31,6 +31,32 @@ export class MetricsService {
   readonly modelPushBytes = new Counter({
     name: 'sentinel_model_push_bytes_total',
     help: 'Bytes of accepted model pushes',
+    registers: [this.registry],
+  });
+
+  readonly mqttClients = new Gauge({
+    name: 'sentinel_mqtt_clients',
+    help: "MQTT clients connected to this hub's embedded broker",
+    registers: [this.registry],
+  });
+
+  readonly mqttAuthFailures = new Counter({
+    name: 'sentinel_mqtt_auth_failures_total',
+    help: 'MQTT logins refused (bad or missing credentials, client id not the device id)',
+    registers: [this.registry],
+  });
+
+  readonly mqttDenied = new Counter({
+    name: 'sentinel_mqtt_denied_total',
+    help: 'MQTT publishes and subscriptions refused by the ACL or the size limit',
+    labelNames: ['action', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly mqttDropped = new Counter({
+    name: 'sentinel_mqtt_messages_dropped_total',
+    help: 'MQTT messages from devices dropped as malformed or schema-invalid',
+    labelNames: ['kind', 'reason'] as const,
     registers: [this.registry],
   });
 

@@ -5,10 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../src/app.factory.js';
+import { BrokerService } from '../../src/broker/broker.service.js';
 import { loadConfig } from '../../src/config/app-config.js';
 
 export interface TestHub {
   url: string;
+  /** The embedded broker's ports (null in external-broker mode). */
+  mqtt: { port: number; wsPort: number | null } | null;
   adminToken: string;
   dataDir: string;
   stop(): Promise<void>;
@@ -44,9 +47,11 @@ export async function startHub(env: Record<string, string> = {}): Promise<InProc
   const app = await createApp(loadConfig(base.env));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
+  const ports = app.get(BrokerService).ports;
   return {
     app,
     url: `http://127.0.0.1:${port}`,
+    mqtt: ports ? { port: ports.mqtt, wsPort: ports.ws } : null,
     adminToken: base.adminToken,
     dataDir: base.dataDir,
     async stop() {
@@ -95,9 +100,15 @@ export async function spawnHub(env: Record<string, string> = {}): Promise<HubPro
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
+  const mqttLine = /sentinel-hub mqtt on tcp:\/\/[^:]+:(\d+)(?: and ws:\/\/[^:]+:(\d+))?/.exec(
+    output,
+  );
   return {
     child,
     url,
+    mqtt: mqttLine
+      ? { port: Number(mqttLine[1]), wsPort: mqttLine[2] ? Number(mqttLine[2]) : null }
+      : null,
     adminToken: base.adminToken,
     dataDir: base.dataDir,
     output: () => output,

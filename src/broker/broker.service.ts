@@ -1,0 +1,182 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import {
+  ALL_DEVICE_STATE,
+  deviceDesiredTopic,
+  deviceStateTopic,
+  groupDesiredTopic,
+  type Principal,
+} from '@sentinel/broker';
+import { TokensService } from '../auth/tokens.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DeviceCredentials } from '../fleet/device-credentials.js';
+import { DeviceStateWriter } from '../fleet/device-state-writer.js';
+import { FleetEvents } from '../fleet/fleet-events.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { EmbeddedMqtt } from './embedded-mqtt.js';
+import { ExternalMqtt } from './external-mqtt.js';
+import type { HubMqtt } from './hub-mqtt.js';
+import { readStateMessage, ReportBatcher, type StateReport } from './state-ingest.js';
+
+/** MQTT user name for read-only observers (dashboards, debugging); the password is an API token. */
+export const OBSERVER_USERNAME = 'observer';
+const STATE_FLUSH_MS = 250;
+const STATE_MAX_BATCH = 1000;
+
+/**
+ * Owns the hub's MQTT side: starts the embedded broker (or connects to an external one), checks
+ * device credentials at CONNECT, records what devices report, and ends sessions the fleet revokes.
+ */
+@Injectable()
+export class BrokerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Broker');
+  private transport: HubMqtt | null = null;
+  private readonly states: ReportBatcher<StateReport>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly credentials: DeviceCredentials,
+    private readonly stateWriter: DeviceStateWriter,
+    private readonly events: FleetEvents,
+    private readonly tokens: TokensService,
+    private readonly metrics: MetricsService,
+  ) {
+    this.states = new ReportBatcher(
+      (batch) => this.stateWriter.record(batch),
+      STATE_FLUSH_MS,
+      STATE_MAX_BATCH,
+      (error) => this.logger.error(`could not record device states: ${error.message}`),
+    );
+  }
+
+  get mqtt(): HubMqtt {
+    if (!this.transport) throw new Error('the MQTT side of the hub is not started');
+    return this.transport;
+  }
+
+  /** The embedded broker's bound ports (tests and the start-up line use them). */
+  get ports(): { mqtt: number; ws: number | null } | null {
+    return this.transport instanceof EmbeddedMqtt
+      ? { mqtt: this.transport.broker.port, ws: this.transport.broker.wsPort }
+      : null;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.transport = this.config.MQTT_URL
+      ? await ExternalMqtt.connect(
+          this.config.MQTT_URL,
+          this.config.MQTT_USERNAME,
+          this.config.MQTT_PASSWORD,
+        )
+      : await this.startEmbedded();
+    await this.transport.subscribe(ALL_DEVICE_STATE, (topic, payload) =>
+      this.onState(topic, payload),
+    );
+    this.events.on('device.deleted', ({ deviceId }) => {
+      this.disconnect([deviceId], 'deleted');
+      void this.clearRetained([deviceDesiredTopic(deviceId), deviceStateTopic(deviceId)]);
+    });
+    this.events.on('device.credentials_rotated', ({ deviceId }) =>
+      this.disconnect([deviceId], 'credentials rotated'),
+    );
+    this.events.on('device.moved', ({ deviceId }) =>
+      this.disconnect([deviceId], 'moved to another group'),
+    );
+    this.events.on('group.deleted', ({ group, deviceIds }) => {
+      this.disconnect(deviceIds, 'group deleted');
+      void this.clearRetained([groupDesiredTopic(group)]);
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.transport?.close();
+    this.transport = null;
+    await this.states.flush();
+  }
+
+  private startEmbedded(): Promise<EmbeddedMqtt> {
+    return EmbeddedMqtt.start({
+      host: this.config.HOST,
+      port: this.config.MQTT_PORT,
+      wsPort: this.config.MQTT_WS_PORT,
+      redisUrl: this.config.REDIS_URL,
+      authenticate: (client, username, password) =>
+        this.authenticate(client.id, username, password),
+      // The broker logs each refusal with the device id; the hub counts them.
+      onDenied: (event) =>
+        this.metrics.mqttDenied.inc({ action: event.action, reason: event.reason }),
+      onClientConnected: () => this.metrics.mqttClients.inc(),
+      onClientDisconnected: () => this.metrics.mqttClients.dec(),
+      logger: {
+        warn: (message) => this.logger.warn(message),
+        info: (message) => this.logger.log(message),
+      },
+    });
+  }
+
+  /**
+   * A device logs in with its id as user name, its secret as password and its id as client id (so no
+   * device can take over another's session); observers log in as "observer" with an API token.
+   */
+  private async authenticate(
+    clientId: string,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<Principal | null> {
+    if (!username || !password) return this.refused('missing credentials');
+    if (username === OBSERVER_USERNAME) {
+      const principal = await this.tokens.authenticate(password.toString('utf8'));
+      return principal ? { kind: 'observer' } : this.refused('bad observer token');
+    }
+    if (clientId !== username)
+      return this.refused(`client id ${clientId} is not the device id ${username}`);
+    const principal = await this.credentials.verify(username, password.toString('utf8'));
+    if (!principal) return this.refused(`bad credentials for ${username}`);
+    if (!principal.group) return this.refused(`device ${username} belongs to no group`);
+    return principal;
+  }
+
+  private refused(reason: string): null {
+    this.metrics.mqttAuthFailures.inc();
+    this.logger.warn(`MQTT login refused: ${reason}`);
+    return null;
+  }
+
+  private onState(topic: string, payload: Buffer): void {
+    if (payload.length === 0) return; // a cleared retained state
+    const outcome = readStateMessage(topic, payload);
+    if (!outcome.ok) {
+      this.metrics.mqttDropped.inc({ kind: 'device_state', reason: outcome.reason });
+      this.logger.warn(`dropped a device state message (${outcome.reason}): ${outcome.detail}`);
+      return;
+    }
+    this.states.add(outcome.report);
+  }
+
+  private disconnect(deviceIds: string[], why: string): void {
+    for (const deviceId of deviceIds) this.credentials.invalidate(deviceId);
+    const count = this.transport?.disconnectDevices(deviceIds) ?? 0;
+    if (count > 0) this.logger.log(`disconnected ${count} device session(s): ${why}`);
+  }
+
+  /** An empty retained payload removes the retained message ([MQTT-3.3.1-10]). */
+  private async clearRetained(topics: string[]): Promise<void> {
+    try {
+      await Promise.all(
+        topics.map((topic) => this.mqtt.publish(topic, '', { qos: 1, retain: true })),
+      );
+    } catch (error) {
+      this.logger.error(`could not clear retained messages: ${(error as Error).message}`);
+    }
+  }
+
+  /** Waits until every state report received so far is written (tests, shutdown). */
+  flushStates(): Promise<void> {
+    return this.states.flush();
+  }
+}

@@ -1,0 +1,16 @@
+import type { PublishOptions } from '@sentinel/broker';
+
+export type MessageHandler = (topic: string, payload: Buffer) => void;
+
+/**
+ * The hub's own MQTT connection, whichever broker serves the fleet: the embedded Aedes (in-process
+ * calls) or an external broker such as Mosquitto (the hub as an ordinary client).
+ */
+export interface HubMqtt {
+  readonly mode: 'embedded' | 'external';
+  publish(topic: string, payload: Buffer | string, options: PublishOptions): Promise<void>;
+  subscribe(filter: string, handler: MessageHandler): Promise<void>;
+  /** Ends the live session of a device at once; false when this hub cannot (external broker). */
+  disconnectDevices(deviceIds: string[]): number;
+  close(): Promise<void>;
+}

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { spawnHub, type HubProcess } from './support/hub.js';
+import {
+  createDevice,
+  createGroup,
+  pinGroup,
+  type DeviceCredentialsResponse,
+} from './support/fleet.js';
+import { fastModel, slowModel } from './support/onnx-models.js';
+import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from './support/postgres.js';
+import { runProcess } from './support/process.js';
+import { json, pushModel } from './support/push.js';
+
+// A Redis database of its own, emptied before and after (CI sets TEST_REDIS_URL).
+const REDIS_DB = 7;
+const REDIS_URL = process.env.TEST_REDIS_URL
+  ? `${process.env.TEST_REDIS_URL.replace(/\/\d*$/, '')}/${REDIS_DB}`
+  : undefined;
+const skip =
+  skipWithoutPostgres || (REDIS_URL ? false : 'TEST_REDIS_URL is not set (no Redis server)');
+
+function flushRedis(): Promise<unknown> {
+  const { hostname, port } = new URL(REDIS_URL!);
+  return runProcess('redis-cli', [
+    '-h',
+    hostname,
+    '-p',
+    port || '6379',
+    '-n',
+    String(REDIS_DB),
+    'FLUSHDB',
+  ]);
+}
+
+describe('cluster mode: two hub processes sharing PostgreSQL and Redis', { skip }, () => {
+  let database: TestDatabase;
+  let hubA: HubProcess;
+  let hubB: HubProcess;
+  let cam1: DeviceCredentialsResponse;
+  let cam2: DeviceCredentialsResponse;
+  const clients: MqttClient[] = [];
+
+  const connectDevice = async (hub: HubProcess, device: DeviceCredentialsResponse) => {
+    const client = await connectAsync(`mqtt://127.0.0.1:${hub.mqtt!.port}`, {
+      clientId: device.credentials.client_id,
+      username: device.credentials.username,
+      password: device.credentials.password,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    clients.push(client);
+    return client;
+  };
+  const nextMessage = (client: MqttClient) =>
+    new Promise<{ model: { id: string } }>((resolve) =>
+      client.once('message', (_topic, payload) => resolve(JSON.parse(payload.toString()))),
+    );
+
+  before(async () => {
+    await flushRedis();
+    database = await createTestDatabase();
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL: REDIS_URL!,
+      ADMIN_TOKEN: 'cluster-test-admin-token-0123456789',
+    };
+    hubA = await spawnHub(env); // A applies the migrations first; B then finds them done
+    hubB = await spawnHub(env);
+    await createGroup(hubA, 'hall');
+    cam1 = await createDevice(hubA, 'hall-cam-1', 'hall');
+    cam2 = await createDevice(hubA, 'hall-cam-2', 'hall');
+  });
+  after(async () => {
+    for (const client of clients) await client.endAsync(true);
+    await hubA?.stop();
+    await hubB?.stop();
+    await database?.drop();
+    await flushRedis();
+  });
+
+  it('delivers a desired state published by hub B to a device connected to hub A', async () => {
+    const device = await connectDevice(hubA, cam1);
+    await device.subscribeAsync('sentinel/v1/groups/hall/desired', { qos: 1 });
+    const modelId = (
+      await json<{ id: string }>(
+        await pushModel(hubB, fastModel(), { name: 'hall-model', version: '1.0.0' }),
+      )
+    ).id;
+    const received = nextMessage(device);
+    await pinGroup(hubB, 'hall', modelId);
+    assert.equal((await received).model.id, modelId);
+  });
+
+  it('gives a new subscriber on hub B the retained message set through hub A', async () => {
+    const modelId = (
+      await json<{ id: string }>(
+        await pushModel(hubA, slowModel(), { name: 'hall-model', version: '2.0.0' }),
+      )
+    ).id;
+    await pinGroup(hubA, 'hall', modelId);
+    const device = await connectDevice(hubB, cam2);
+    const received = nextMessage(device);
+    await device.subscribeAsync('sentinel/v1/groups/hall/desired', { qos: 1 });
+    assert.equal((await received).model.id, modelId);
+  });
+});
