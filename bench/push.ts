@@ -53,7 +53,9 @@ try {
       `sha256sum             ${rate(sha256sum).toFixed(0)} MiB/s (${sha256sum.toFixed(2)} s)`,
     );
     console.log(`cp                    ${rate(copy).toFixed(0)} MiB/s (${copy.toFixed(2)} s)`);
-    console.log(`push through the API  ${rate(push).toFixed(0)} MiB/s (${push.toFixed(2)} s, client and hub on one machine)`);
+    console.log(
+      `push through the API  ${rate(push).toFixed(0)} MiB/s (${push.toFixed(2)} s, client and hub on one machine)`,
+    );
     console.log(`ratio push / min(sha256sum, cp)  ${(rate(push) / reference).toFixed(2)}`);
     console.log(
       `hub RSS growth during push       ${((peak - baseline) / 1024 / 1024).toFixed(1)} MiB`,
