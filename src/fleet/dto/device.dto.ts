@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { ID_PATTERN } from '@sentinel/broker';
+import { PageQueryDto } from '../../common/page-query.dto.js';
 import type { DeviceWithGroup, IssuedCredentials } from '../fleet.service.js';
 import { IsFleetId, IsLabels } from './fleet-validators.js';
 
@@ -57,7 +57,7 @@ export class UpdateDeviceDto {
   labels?: Record<string, string>;
 }
 
-export class ListDevicesQueryDto {
+export class ListDevicesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'yard-cams' }) @IsOptional() @IsFleetId() group?: string;
   @ApiPropertyOptional({ example: 'production' })
   @IsOptional()
@@ -67,19 +67,6 @@ export class ListDevicesQueryDto {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'online must be true or false' })
   online?: 'true' | 'false';
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-  @ApiPropertyOptional({ default: 0, minimum: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
 }
 
 export class DeviceDto {

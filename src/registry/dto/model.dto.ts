@@ -1,16 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsArray,
-  IsIn,
-  IsInt,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  Min,
-} from 'class-validator';
+import { IsArray, IsIn, IsObject, IsOptional, IsString, Matches } from 'class-validator';
+import { PageQueryDto } from '../../common/page-query.dto.js';
 import { STAGES, type Stage } from '../domain/model-rules.js';
 import type { ModelVersion } from '../model-version.entity.js';
 
@@ -129,7 +119,7 @@ export class LineageDto {
   descendants: ModelVersionDto[];
 }
 
-export class ListModelsQueryDto {
+export class ListModelsQueryDto extends PageQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() name?: string;
   @ApiPropertyOptional({ enum: STAGES })
   @IsOptional()
@@ -137,19 +127,6 @@ export class ListModelsQueryDto {
   stage?: Stage;
   @ApiPropertyOptional() @IsOptional() @IsString() model_type?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() tag?: string;
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-  @ApiPropertyOptional({ default: 0, minimum: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
 }
 
 export class UpdateModelDto {
