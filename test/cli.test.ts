@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createDevice, createGroup } from './support/fleet.js';
 import { api, startHub, type InProcessHub } from './support/hub.js';
-import { fastModel, slowModel } from './support/onnx-models.js';
+import { fastModel } from './support/onnx-models.js';
 import { runProcess } from './support/process.js';
 
 const BIN = new URL('../src/cli/main.js', import.meta.url).pathname;
@@ -151,13 +152,15 @@ describe('sentinel CLI against a real hub', () => {
       body: JSON.stringify({ name: 'cli-viewer', role: 'viewer' }),
     });
     const { token } = (await created.json()) as { token: string };
-    writeFileSync(join(dir, 'slow.onnx'), slowModel());
+    // a small file: the refusal comes before the hub reads the body, and a large body still in flight
+    // can race the answer (see the note on early responses in src/cli/hub-client.ts)
+    writeFileSync(join(dir, 'viewer.onnx'), fastModel());
     const result = await sentinel(
       hub,
       [
         'model',
         'push',
-        join(dir, 'slow.onnx'),
+        join(dir, 'viewer.onnx'),
         '--name',
         'cli-detector',
         '--version',
@@ -173,6 +176,18 @@ describe('sentinel CLI against a real hub', () => {
     );
     assert.equal(result.code, 4);
     assert.match(result.stderr, /FORBIDDEN/);
+  });
+
+  it('exports the Mosquitto password and ACL files of the fleet', async () => {
+    await createGroup(hub, 'cli-group');
+    await createDevice(hub, 'cli-cam', 'cli-group');
+    const passwd = await sentinel(hub, ['broker', 'export-passwd']);
+    assert.equal(passwd.code, 0, passwd.stderr);
+    assert.match(passwd.stdout, /^cli-cam:\$7\$101\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/m);
+    const acl = await sentinel(hub, ['broker', 'export-acl', '--hub-user', 'hub-x']);
+    assert.equal(acl.code, 0, acl.stderr);
+    assert.match(acl.stdout, /^user hub-x$/m);
+    assert.match(acl.stdout, /^topic read sentinel\/v1\/groups\/cli-group\/desired$/m);
   });
 
   it('exits 3 when the hub cannot be reached', async () => {

@@ -175,6 +175,23 @@ export class HubClient {
     return this.request<ModelVersion>('GET', `${MODELS_PATH}/${encodeURIComponent(id)}`);
   }
 
+  /** The Mosquitto password file of the fleet (admin token). */
+  async mosquittoPasswordFile(): Promise<string> {
+    return this.requestText('/api/v1/broker/mosquitto-passwd');
+  }
+
+  /** The Mosquitto ACL file of the fleet, with a block for the hub's own user (admin token). */
+  async mosquittoAclFile(hubUser: string): Promise<string> {
+    return this.requestText('/api/v1/broker/mosquitto-acl', { hub_user: hubUser });
+  }
+
+  private async requestText(path: string, query: RequestInit['query'] = {}): Promise<string> {
+    const response = await this.send('GET', this.endpoint(path, query), {});
+    if (response.status < 200 || response.status > 299)
+      throw hubApiError(response.status, response.text);
+    return response.text;
+  }
+
   private endpoint(path: string, query: RequestInit['query'] = {}): URL {
     const url = new URL(this.baseUrl);
     url.pathname = url.pathname.replace(/\/+$/, '') + path;

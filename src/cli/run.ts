@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { addCommonHelp, addGlobalOptions, type CliIo } from './cli-context.js';
 import { EXIT, UsageError, exitCodeOf, formatErrorLine } from './cli-errors.js';
+import { registerBrokerCommands } from './commands/broker.js';
 import { registerModelCommands } from './commands/model.js';
 
 export type { CliIo } from './cli-context.js';
@@ -26,6 +27,7 @@ export function buildProgram(io: CliIo, onStderrHelp: () => void = () => {}): Co
     });
   addCommonHelp(program);
   registerModelCommands(program, io);
+  registerBrokerCommands(program, io);
   return addGlobalOptions(program);
 }
 

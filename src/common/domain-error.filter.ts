@@ -5,7 +5,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { DomainError } from './domain-error.js';
 
 const HTTP_CODES: Record<number, string> = {
@@ -25,6 +25,10 @@ export class DomainErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<Request>();
+    // Refused before its body was read (bad token on an upload): read and discard the rest, so the
+    // client, still sending, gets our answer rather than a reset connection.
+    if (!request.complete && request.readableFlowing !== true) request.resume();
     const healthReport = this.healthReport(exception);
     if (healthReport) {
       response.status(503).json(healthReport);
