@@ -94,9 +94,10 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // Write what devices reported before the database goes away with the rest of the hub.
+    await this.states.flush();
     await this.transport?.close();
     this.transport = null;
-    await this.states.flush();
   }
 
   private startEmbedded(): Promise<EmbeddedMqtt> {
