@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectAsync, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { spawnHub, type HubProcess } from './support/hub.js';
 import {
+  connectDevice,
   createDevice,
   createGroup,
+  nextJsonMessage,
   pinGroup,
   type DeviceCredentialsResponse,
 } from './support/fleet.js';
@@ -42,21 +44,12 @@ describe('cluster mode: two hub processes sharing PostgreSQL and Redis', { skip 
   let cam2: DeviceCredentialsResponse;
   const clients: MqttClient[] = [];
 
-  const connectDevice = async (hub: HubProcess, device: DeviceCredentialsResponse) => {
-    const client = await connectAsync(`mqtt://127.0.0.1:${hub.mqtt!.port}`, {
-      clientId: device.credentials.client_id,
-      username: device.credentials.username,
-      password: device.credentials.password,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
+  const connectTo = async (hub: HubProcess, device: DeviceCredentialsResponse) => {
+    const client = await connectDevice(`mqtt://127.0.0.1:${hub.mqtt!.port}`, device);
     clients.push(client);
     return client;
   };
-  const nextMessage = (client: MqttClient) =>
-    new Promise<{ model: { id: string } }>((resolve) =>
-      client.once('message', (_topic, payload) => resolve(JSON.parse(payload.toString()))),
-    );
+  const nextMessage = (client: MqttClient) => nextJsonMessage<{ model: { id: string } }>(client);
 
   before(async () => {
     await flushRedis();
@@ -81,7 +74,7 @@ describe('cluster mode: two hub processes sharing PostgreSQL and Redis', { skip 
   });
 
   it('delivers a desired state published by hub B to a device connected to hub A', async () => {
-    const device = await connectDevice(hubA, cam1);
+    const device = await connectTo(hubA, cam1);
     await device.subscribeAsync('sentinel/v1/groups/hall/desired', { qos: 1 });
     const modelId = (
       await json<{ id: string }>(
@@ -100,7 +93,7 @@ describe('cluster mode: two hub processes sharing PostgreSQL and Redis', { skip 
       )
     ).id;
     await pinGroup(hubA, 'hall', modelId);
-    const device = await connectDevice(hubB, cam2);
+    const device = await connectTo(hubB, cam2);
     const received = nextMessage(device);
     await device.subscribeAsync('sentinel/v1/groups/hall/desired', { qos: 1 });
     assert.equal((await received).model.id, modelId);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectAsync, type MqttClient } from 'mqtt';
 import { BrokerService } from '../src/broker/broker.service.js';
 import { api, startHub, type InProcessHub } from './support/hub.js';
 import {
+  connectDevice,
   createDevice,
   createGroup,
+  nextJsonMessage,
   pinGroup,
   type DeviceCredentialsResponse,
 } from './support/fleet.js';
@@ -190,13 +191,7 @@ describe('embedded broker with real MQTT clients', () => {
   });
 
   it('drops malformed and schema-invalid state messages, counts them, and keeps the connection', async () => {
-    const client = await connectAsync(`mqtt://127.0.0.1:${hub.mqtt!.port}`, {
-      clientId: 'cam-2',
-      username: 'cam-2',
-      password: cam2.credentials.password,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
+    const client = await connectDevice(`mqtt://127.0.0.1:${hub.mqtt!.port}`, cam2);
     try {
       await client.publishAsync('sentinel/v1/devices/cam-2/state', 'not json', { qos: 1 });
       await client.publishAsync(
@@ -220,17 +215,9 @@ describe('embedded broker with real MQTT clients', () => {
       `mqtt://127.0.0.1:${hub.mqtt!.port}`,
       `ws://127.0.0.1:${hub.mqtt!.wsPort}`,
     ]) {
-      const client: MqttClient = await connectAsync(url, {
-        clientId: 'cam-1',
-        username: 'cam-1',
-        password: cam1.credentials.password,
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-      });
+      const client = await connectDevice(url, cam1);
       try {
-        const received = new Promise<Json>((resolve) =>
-          client.once('message', (_t, payload) => resolve(JSON.parse(payload.toString()) as Json)),
-        );
+        const received = nextJsonMessage<Json>(client);
         await client.subscribeAsync('sentinel/v1/groups/lobby/desired', { qos: 1 });
         assert.equal((await received).model.id, modelId, url);
       } finally {
@@ -240,13 +227,7 @@ describe('embedded broker with real MQTT clients', () => {
   });
 
   it('ends the live session of a deleted device at once', async () => {
-    const client = await connectAsync(`mqtt://127.0.0.1:${hub.mqtt!.port}`, {
-      clientId: 'cam-2',
-      username: 'cam-2',
-      password: cam2.credentials.password,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
+    const client = await connectDevice(`mqtt://127.0.0.1:${hub.mqtt!.port}`, cam2);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     assert.equal((await api(hub)('/api/v1/devices/cam-2', { method: 'DELETE' })).status, 204);
     await closed;

@@ -1,3 +1,4 @@
+import { connectAsync, type MqttClient } from 'mqtt';
 import { api, type TestHub } from './hub.js';
 
 export interface DeviceCredentialsResponse {
@@ -47,4 +48,22 @@ export async function pinGroup(
   if (response.status !== 200)
     throw new Error(`pin ${group}: HTTP ${response.status} ${await response.text()}`);
   return (await response.json()) as Record<string, unknown>;
+}
+
+/** An mqtt.js client logged in as the device (MQTT 3.1.1, no automatic reconnect). */
+export function connectDevice(url: string, device: DeviceCredentialsResponse): Promise<MqttClient> {
+  return connectAsync(url, {
+    clientId: device.credentials.client_id,
+    username: device.credentials.username,
+    password: device.credentials.password,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+}
+
+/** The next message the client receives, parsed as JSON. */
+export function nextJsonMessage<T = Record<string, unknown>>(client: MqttClient): Promise<T> {
+  return new Promise((resolve) =>
+    client.once('message', (_topic, payload) => resolve(JSON.parse(payload.toString()) as T)),
+  );
 }
