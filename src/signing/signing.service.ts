@@ -3,8 +3,13 @@ import type { ArtifactStore, StoredArtifact } from '../artifacts/artifact-store.
 import { ARTIFACT_STORE } from '../artifacts/artifacts.module.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
-import { SignatureError, verifyModelSignature, type VerifiedSignature } from './model-signature.js';
-import { parseTrustedKeys, type TrustedKey } from './trusted-keys.js';
+import {
+  parseTrustedKeys,
+  SignatureError,
+  verifyModelSignature,
+  type TrustedKey,
+  type VerifiedSignature,
+} from '@sentinel/broker/signing';
 
 @Injectable()
 export class SigningService {
@@ -23,6 +28,12 @@ export class SigningService {
 
   /** Verifies a pushed Sigstore bundle against TRUSTED_KEYS over the stored bytes of the artifact. */
   async verify(bundle: Buffer, artifact: StoredArtifact): Promise<VerifiedSignature> {
+    if (this.trustedKeys.length === 0) {
+      throw new DomainError(
+        'INVALID_SIGNATURE',
+        'invalid signature: no trusted keys configured on the hub (TRUSTED_KEYS)',
+      );
+    }
     try {
       return await verifyModelSignature(
         bundle,

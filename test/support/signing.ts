@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { bundleToJSON, toMessageSignatureBundle } from '@sigstore/bundle';
 import { DSSEBundleBuilder, type Signer } from '@sigstore/sign';
-import { keyHint } from '../../src/signing/trusted-keys.js';
+import { keyHint } from '@sentinel/broker/signing';
 
 export type SigningKeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'ed25519';
 

@@ -4,8 +4,8 @@ import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSigningKey } from '../../test/support/signing.js';
-import { keyHint, parseTrustedKeys } from './trusted-keys.js';
+import { generateSigningKey } from './support/signing.js';
+import { keyHint, parseTrustedKeys } from '@sentinel/broker/signing';
 
 // A P-256 key and its hint computed independently with
 // `openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`.

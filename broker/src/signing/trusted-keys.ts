@@ -26,16 +26,23 @@ const CURVE_NAMES: Record<string, string> = {
  * Reads TRUSTED_KEYS: PEM text with one or more PUBLIC KEY blocks (literal `\n` escapes, as env
  * files often carry them, are accepted), or the path of a file holding such text. Unset or blank
  * gives no keys; a key listed twice is kept once. Throws an Error with a one-line message starting
- * "TRUSTED_KEYS: " for an unreadable path, text or a file without keys, a private key, an invalid
+ * "<variable>: " for an unreadable path, text or a file without keys, a private key, an invalid
  * key, or a key type that cannot verify model signatures.
  */
-export function parseTrustedKeys(value: string | undefined): TrustedKey[] {
+export function parseTrustedKeys(
+  value: string | undefined,
+  variable = 'TRUSTED_KEYS',
+): TrustedKey[] {
   const trimmed = value?.trim() ?? '';
   if (trimmed === '') return [];
-  if (trimmed.includes('-----BEGIN')) {
-    return keysFromPem(trimmed.replace(/\\n/g, '\n'), 'the value');
+  try {
+    if (trimmed.includes('-----BEGIN')) {
+      return keysFromPem(trimmed.replace(/\\n/g, '\n'), 'the value');
+    }
+    return keysFromPem(readKeyFile(trimmed), `key file "${trimmed}"`);
+  } catch (error) {
+    throw new Error(`${variable}: ${(error as Error).message}`, { cause: error });
   }
-  return keysFromPem(readKeyFile(trimmed), `key file "${trimmed}"`);
 }
 
 /** The cosign key hint, base64(sha256(DER SPKI)), of a public key or of a private key's public half. */
@@ -57,17 +64,17 @@ function readKeyFile(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new Error(`TRUSTED_KEYS: cannot read key file "${path}" (${reason})`, { cause: error });
+    throw new Error(`cannot read key file "${path}" (${reason})`, { cause: error });
   }
 }
 
 function keysFromPem(text: string, source: string): TrustedKey[] {
   if (PRIVATE_KEY_MARKER.test(text)) {
-    throw new Error(`TRUSTED_KEYS: ${source} contains a private key; configure public keys only`);
+    throw new Error(`${source} contains a private key; configure public keys only`);
   }
   const blocks = text.match(PUBLIC_KEY_BLOCK) ?? [];
   if (blocks.length === 0) {
-    throw new Error(`TRUSTED_KEYS: no "-----BEGIN PUBLIC KEY-----" block in ${source}`);
+    throw new Error(`no "-----BEGIN PUBLIC KEY-----" block in ${source}`);
   }
   const byHint = new Map<string, TrustedKey>();
   blocks.forEach((block, index) => {
@@ -82,7 +89,7 @@ function toTrustedKey(block: string, where: string): TrustedKey {
   try {
     key = createPublicKey(block);
   } catch {
-    throw new Error(`TRUSTED_KEYS: ${where} is not a valid public key`);
+    throw new Error(`${where} is not a valid public key`);
   }
   const algorithm = algorithmOf(key);
   if (!algorithm) {
@@ -91,7 +98,7 @@ function toTrustedKey(block: string, where: string): TrustedKey {
       .filter((part) => part !== undefined)
       .join(' ');
     throw new Error(
-      `TRUSTED_KEYS: ${where} is an unsupported key (${type}); use ECDSA P-256/P-384/P-521, RSA >= 2048 bits or Ed25519`,
+      `${where} is an unsupported key (${type}); use ECDSA P-256/P-384/P-521, RSA >= 2048 bits or Ed25519`,
     );
   }
   const pem = key.export({ type: 'spki', format: 'pem' }).toString();

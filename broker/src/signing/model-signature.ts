@@ -1,4 +1,10 @@
-import { createHash, createVerify, verify as verifyInMemory, type Verify } from 'node:crypto';
+import {
+  createHash,
+  createVerify,
+  verify as verifyInMemory,
+  type Hash,
+  type Verify,
+} from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   BUNDLE_V01_MEDIA_TYPE,
@@ -39,10 +45,7 @@ export interface VerifiedSignature {
   signed_digest: string;
 }
 
-export interface ArtifactSource {
-  /** sha256 hex of the stored bytes, as computed when they were stored. */
-  sha256: string;
-  size: number;
+export interface ArtifactSource extends ArtifactIdentity {
   open(): Promise<NodeJS.ReadableStream | Readable>;
 }
 
@@ -115,119 +118,162 @@ export function parseBundle(json: string | Buffer): Bundle {
   }
 }
 
+/** What a signature check needs to know of the artifact before reading it. */
+export interface ArtifactIdentity {
+  /** sha256 hex the artifact must have. */
+  sha256: string;
+  size: number;
+}
+
 /**
- * Verifies a key-signed Sigstore bundle for an artifact against the trusted keys, offline.
+ * One signature check over an artifact that is read once, by the caller: an agent feeds the
+ * chunks as they arrive from the network, the hub as it reads them back from storage.
+ */
+export interface SignatureCheck {
+  /** Whether `update` must see every byte (message signatures); DSSE attestations need none. */
+  readonly needsBytes: boolean;
+  update(chunk: Buffer): void;
+  /**
+   * Ends the check. `computedSha256` is the digest the caller computed over the bytes it fed;
+   * it must equal the expected sha256 (the caller's integrity check, done before this).
+   */
+  finish(computedSha256: string): VerifiedSignature;
+}
+
+/**
+ * Starts verifying a key-signed Sigstore bundle for an artifact against the trusted keys, offline.
  * messageSignature bundles (`cosign sign-blob --key --new-bundle-format`) are checked over the
  * artifact's bytes, streamed; DSSE bundles carrying an in-toto statement (`cosign attest-blob`)
  * must name the artifact's sha256 as a subject and need no read of the artifact.
  * Transparency-log entries and RFC 3161 timestamps in the bundle are not checked (no network,
  * no Rekor/TSA keys): trust comes from the configured keys alone, as with cosign's
- * `--insecure-ignore-tlog`.
+ * `--insecure-ignore-tlog`. Throws SignatureError at once for a malformed bundle.
  */
+export function beginSignatureCheck(
+  bundleJson: string | Buffer,
+  artifact: ArtifactIdentity,
+  trustedKeys: TrustedKey[],
+): SignatureCheck {
+  const bundle = parseBundle(bundleJson);
+  if (trustedKeys.length === 0) throw new SignatureError('no trusted keys configured');
+  const sha256 = normaliseSha256(artifact.sha256);
+  const selection = selectKeys(signerHint(bundle), trustedKeys);
+  const content = bundle.content;
+  const result = (signer: TrustedKey): VerifiedSignature => ({
+    key_hint: signer.hint,
+    bundle_media_type: bundle.mediaType,
+    kind: content.$case === 'messageSignature' ? 'message_signature' : 'dsse',
+    signed_digest: sha256,
+  });
+  if (content.$case === 'messageSignature') {
+    const check = new MessageSignatureCheck(
+      content.messageSignature,
+      artifact.size,
+      sha256,
+      selection,
+    );
+    return {
+      needsBytes: true,
+      update: (chunk) => check.update(chunk),
+      finish: (computed) => result(check.finish(computed)),
+    };
+  }
+  return {
+    needsBytes: false,
+    update: () => undefined,
+    finish: (computed) => {
+      if (computed.toLowerCase() !== sha256) throw new Error(readBackMismatch(sha256, computed));
+      return result(verifyDsseAttestation(bundle as BundleWithDsseEnvelope, sha256, selection));
+    },
+  };
+}
+
+/** Verifies a signature over an artifact it reads from `artifact.open()` (see beginSignatureCheck). */
 export async function verifyModelSignature(
   bundleJson: string | Buffer,
   artifact: ArtifactSource,
   trustedKeys: TrustedKey[],
 ): Promise<VerifiedSignature> {
-  const bundle = parseBundle(bundleJson);
-  if (trustedKeys.length === 0)
-    throw new SignatureError('no trusted keys configured (TRUSTED_KEYS)');
-  const sha256 = normaliseSha256(artifact.sha256);
-  const selection = selectKeys(signerHint(bundle), trustedKeys);
-  const content = bundle.content;
-  const signer =
-    content.$case === 'messageSignature'
-      ? await verifyMessageSignature(content.messageSignature, artifact, sha256, selection)
-      : verifyDsseAttestation(bundle as BundleWithDsseEnvelope, sha256, selection);
-  return {
-    key_hint: signer.hint,
-    bundle_media_type: bundle.mediaType,
-    kind: content.$case === 'messageSignature' ? 'message_signature' : 'dsse',
-    signed_digest: sha256,
-  };
-}
-
-async function verifyMessageSignature(
-  message: MessageSignature,
-  artifact: ArtifactSource,
-  sha256: string,
-  selection: KeySelection,
-): Promise<TrustedKey> {
-  const algorithm = MESSAGE_DIGEST_ALGORITHMS[message.messageDigest.algorithm];
-  if (!algorithm) {
-    throw new SignatureError(
-      `unsupported message digest algorithm (protobuf value ${message.messageDigest.algorithm}); expected SHA2_256`,
-    );
-  }
-  const claimedDigest = Buffer.from(message.messageDigest.digest).toString('hex');
-  // @sigstore/verify never compares messageDigest with the artifact when there is no tlog entry.
-  if (algorithm === 'sha256' && claimedDigest !== sha256) throw digestMismatch();
-
-  const streamable = selection.keys.filter((k) => k.key.asymmetricKeyType !== 'ed25519');
-  let inMemory = selection.keys.filter((k) => k.key.asymmetricKeyType === 'ed25519');
-  if (inMemory.length > 0 && artifact.size > ED25519_MAX_ARTIFACT_BYTES) {
-    if (streamable.length === 0) throw ed25519TooLarge(artifact.size);
-    inMemory = [];
-  }
-
-  const verifiers = streamable.map((key) => ({ key, verify: createVerify(algorithm) }));
-  const read = await readArtifact(artifact, {
-    digestAlgorithm: algorithm,
-    verifiers: verifiers.map((v) => v.verify),
-    keepUpTo: inMemory.length > 0 ? ED25519_MAX_ARTIFACT_BYTES : 0,
-  });
-  if (read.sha256 !== sha256) {
-    // Not the signer's fault: the store handed back other bytes than it recorded.
-    throw new Error(`artifact ${sha256} read back with sha256 ${read.sha256}`);
-  }
-  if (read.digest !== claimedDigest) throw digestMismatch();
-
-  const signature = Buffer.from(message.signature);
-  for (const { key, verify } of verifiers) {
-    if (safely(() => verify.verify(key.key, signature))) return key;
-  }
-  if (inMemory.length > 0 && !read.bytes) throw ed25519TooLarge(read.size);
-  for (const key of inMemory) {
-    if (safely(() => verifyInMemory(null, read.bytes as Buffer, key.key, signature))) return key;
-  }
-  throw noTrustedSignature(selection);
-}
-
-interface ReadResult {
-  sha256: string;
-  /** Hex digest with the bundle's algorithm. */
-  digest: string;
-  size: number;
-  /** The whole artifact, if it was asked for and fitted. */
-  bytes?: Buffer;
-}
-
-async function readArtifact(
-  artifact: ArtifactSource,
-  options: { digestAlgorithm: string; verifiers: Verify[]; keepUpTo: number },
-): Promise<ReadResult> {
-  const sha256 = createHash('sha256');
-  const digest =
-    options.digestAlgorithm === 'sha256' ? sha256 : createHash(options.digestAlgorithm);
-  let chunks: Buffer[] | undefined = options.keepUpTo > 0 ? [] : undefined;
-  let size = 0;
+  const check = beginSignatureCheck(bundleJson, artifact, trustedKeys);
+  if (!check.needsBytes) return check.finish(artifact.sha256);
+  const hash = createHash('sha256');
   const stream = (await artifact.open()) as AsyncIterable<Buffer | string>;
   for await (const piece of stream) {
     const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    size += chunk.length;
-    sha256.update(chunk);
-    if (digest !== sha256) digest.update(chunk);
-    for (const verify of options.verifiers) verify.update(chunk);
-    if (chunks && size > options.keepUpTo) chunks = undefined;
-    chunks?.push(chunk);
+    hash.update(chunk);
+    check.update(chunk);
   }
-  const sha256Hex = sha256.digest('hex');
-  return {
-    sha256: sha256Hex,
-    digest: digest === sha256 ? sha256Hex : digest.digest('hex'),
-    size,
-    bytes: chunks ? Buffer.concat(chunks) : undefined,
-  };
+  const computed = hash.digest('hex');
+  // Not the signer's fault: the store handed back other bytes than it recorded.
+  if (computed !== artifact.sha256.toLowerCase()) {
+    throw new Error(readBackMismatch(artifact.sha256, computed));
+  }
+  return check.finish(computed);
+}
+
+class MessageSignatureCheck {
+  private readonly claimedDigest: string;
+  /** Hash with the bundle's algorithm when it is not sha256 (sha256 the caller computes). */
+  private readonly otherDigest?: Hash;
+  private readonly verifiers: { key: TrustedKey; verify: Verify }[];
+  private readonly inMemory: TrustedKey[];
+  private chunks?: Buffer[];
+  private size = 0;
+
+  constructor(
+    private readonly message: MessageSignature,
+    expectedSize: number,
+    sha256: string,
+    private readonly selection: KeySelection,
+  ) {
+    const algorithm = MESSAGE_DIGEST_ALGORITHMS[message.messageDigest.algorithm];
+    if (!algorithm) {
+      throw new SignatureError(
+        `unsupported message digest algorithm (protobuf value ${message.messageDigest.algorithm}); expected SHA2_256`,
+      );
+    }
+    this.claimedDigest = Buffer.from(message.messageDigest.digest).toString('hex');
+    // @sigstore/verify never compares messageDigest with the artifact when there is no tlog entry.
+    if (algorithm === 'sha256' && this.claimedDigest !== sha256) throw digestMismatch();
+    if (algorithm !== 'sha256') this.otherDigest = createHash(algorithm);
+
+    const streamable = selection.keys.filter((k) => k.key.asymmetricKeyType !== 'ed25519');
+    let inMemory = selection.keys.filter((k) => k.key.asymmetricKeyType === 'ed25519');
+    if (inMemory.length > 0 && expectedSize > ED25519_MAX_ARTIFACT_BYTES) {
+      if (streamable.length === 0) throw ed25519TooLarge(expectedSize);
+      inMemory = [];
+    }
+    this.inMemory = inMemory;
+    this.verifiers = streamable.map((key) => ({ key, verify: createVerify(algorithm) }));
+    if (inMemory.length > 0) this.chunks = [];
+  }
+
+  update(chunk: Buffer): void {
+    this.size += chunk.length;
+    this.otherDigest?.update(chunk);
+    for (const { verify } of this.verifiers) verify.update(chunk);
+    if (this.chunks && this.size > ED25519_MAX_ARTIFACT_BYTES) this.chunks = undefined;
+    this.chunks?.push(chunk);
+  }
+
+  finish(computedSha256: string): TrustedKey {
+    const digest = this.otherDigest ? this.otherDigest.digest('hex') : computedSha256.toLowerCase();
+    if (digest !== this.claimedDigest) throw digestMismatch();
+    const signature = Buffer.from(this.message.signature);
+    for (const { key, verify } of this.verifiers) {
+      if (safely(() => verify.verify(key.key, signature))) return key;
+    }
+    if (this.inMemory.length > 0 && !this.chunks) throw ed25519TooLarge(this.size);
+    const bytes = this.chunks ? Buffer.concat(this.chunks) : Buffer.alloc(0);
+    for (const key of this.inMemory) {
+      if (safely(() => verifyInMemory(null, bytes, key.key, signature))) return key;
+    }
+    throw noTrustedSignature(this.selection);
+  }
+}
+
+function readBackMismatch(expected: string, computed: string): string {
+  return `artifact ${expected} read back with sha256 ${computed}`;
 }
 
 function verifyDsseAttestation(
