@@ -41,7 +41,12 @@ const TOTAL_TIMEOUT_MS = 30 * 60_000;
 // transactions interleave and fail ("portal does not exist"; electric-sql/pglite#1046).
 const CREATE_IN_FLIGHT = 1;
 const CLIENTS_JS = fileURLToPath(new URL('./fanout-clients.js', import.meta.url));
-const BENCH_PRINCIPAL: Principal = { tokenId: 'bench-fanout', name: 'bench-fanout', role: 'admin' };
+const BENCH_PRINCIPAL: Principal = {
+  kind: 'token',
+  tokenId: 'bench-fanout',
+  name: 'bench-fanout',
+  role: 'admin',
+};
 
 if (
   !Number.isInteger(deviceCount) ||

@@ -1,8 +1,10 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ArtifactsModule } from './artifacts/artifacts.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { actorOf, type RequestPrincipal } from './auth/auth.decorators.js';
+import { AuthGuard } from './auth/auth.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BrokerModule } from './broker/broker.module.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
@@ -45,6 +47,11 @@ export class AppModule {
             },
             // Health probes and scrapes every few seconds would drown the useful lines.
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+            // Who made the call (token:<name> or device:<id>), on the line logged when it ends.
+            customProps: (req) => {
+              const principal = (req as { principal?: RequestPrincipal }).principal;
+              return principal ? { actor: actorOf(principal) } : {};
+            },
           },
         }),
         DatabaseModule,
@@ -57,7 +64,12 @@ export class AppModule {
         BrokerModule,
         HealthModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: DomainErrorFilter },
+        // Here rather than in AuthModule: the guard checks tokens (AuthModule) and device
+        // credentials (FleetModule's DEVICE_AUTHENTICATOR); only the root sees both.
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
     };
   }
 }

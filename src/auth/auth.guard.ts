@@ -1,41 +1,104 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '../common/domain-error.js';
-import { PUBLIC_ROUTE, REQUIRED_ROLE, type Principal } from './auth.decorators.js';
+import {
+  DEVICE_ACCESS,
+  PUBLIC_ROUTE,
+  REQUIRED_ROLE,
+  type DeviceAccessMode,
+  type Principal,
+  type RequestPrincipal,
+} from './auth.decorators.js';
+import {
+  DEVICE_AUTHENTICATOR,
+  type DeviceAuthenticator,
+  type DevicePrincipal,
+} from './device-authenticator.js';
+import { readAuthorization, type PresentedCredential } from './domain/authorization-header.js';
 import { roleAllows, type Role } from './domain/roles.js';
-import { bearerToken } from './domain/token-secret.js';
 import { TokensService } from './tokens.service.js';
 
+const MISSING: Record<DeviceAccessMode | 'tokens', string> = {
+  tokens: 'missing bearer token (Authorization: Bearer <token>)',
+  also: 'missing credentials (Authorization: Bearer <token>, or Basic with the device id and secret)',
+  only: 'missing device credentials (Authorization: Basic base64(device_id:secret))',
+};
+
+const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
+
+/**
+ * Every route needs an API token (Bearer) with the route's role, unless it is @Public. Routes
+ * marked @DeviceAccess also take a device credential (Basic device_id:secret), and @DeviceOnly
+ * routes take nothing else. The caller's principal goes on `request.principal`, `kind: 'token'` or
+ * `kind: 'device'`, for handlers, the audit trail and the request log.
+ *
+ * Registered as the app-wide guard by AppModule, where both the tokens (AuthModule) and the device
+ * check (FleetModule, behind DEVICE_AUTHENTICATOR) are visible; auth itself never imports fleet.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokensService,
+    @Inject(DEVICE_AUTHENTICATOR) private readonly devices: DeviceAuthenticator,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const required = this.reflector.getAllAndOverride<Role>(REQUIRED_ROLE, targets) ?? 'admin';
+    const deviceAccess =
+      this.reflector.getAllAndOverride<DeviceAccessMode>(DEVICE_ACCESS, targets) ?? null;
 
     const request = context
       .switchToHttp()
-      .getRequest<{ headers: Record<string, string>; principal?: Principal }>();
-    const secret = bearerToken(request.headers['authorization']);
-    if (!secret)
-      throw new DomainError(
-        'UNAUTHENTICATED',
-        'missing bearer token (Authorization: Bearer <token>)',
-      );
+      .getRequest<{ headers: Record<string, string>; principal?: RequestPrincipal }>();
+    const credential = readAuthorization(request.headers['authorization']);
+    if (!credential) throw unauthenticated(MISSING[deviceAccess ?? 'tokens']);
+    request.principal =
+      credential.scheme === 'bearer'
+        ? await this.asToken(credential.token, required, deviceAccess)
+        : await this.asDevice(credential, deviceAccess);
+    return true;
+  }
+
+  private async asToken(
+    secret: string,
+    required: Role,
+    deviceAccess: DeviceAccessMode | null,
+  ): Promise<Principal> {
     const principal = await this.tokens.authenticate(secret);
-    if (!principal) throw new DomainError('UNAUTHENTICATED', 'invalid or revoked token');
+    if (!principal) throw unauthenticated('invalid or revoked token');
+    if (deviceAccess === 'only') {
+      throw new DomainError(
+        'FORBIDDEN',
+        'only devices may make this call, with their credential (Authorization: Basic base64(device_id:secret)), not with a token',
+      );
+    }
     if (!roleAllows(principal.role, required)) {
       throw new DomainError(
         'FORBIDDEN',
         `this call needs the ${required} role; the token has ${principal.role}`,
       );
     }
-    request.principal = principal;
-    return true;
+    return principal;
+  }
+
+  private async asDevice(
+    credential: Exclude<PresentedCredential, { scheme: 'bearer' }>,
+    deviceAccess: DeviceAccessMode | null,
+  ): Promise<DevicePrincipal> {
+    // Refused before any look-up: elsewhere a device credential is never checked, only declined.
+    if (!deviceAccess) {
+      throw unauthenticated(
+        'device credentials are only accepted for artifact downloads and /devices/me; this call needs a bearer token',
+      );
+    }
+    if (credential.scheme === 'malformed-basic') {
+      throw unauthenticated('malformed Basic credentials: expected base64 of "device_id:secret"');
+    }
+    const principal = await this.devices.verify(credential.deviceId, credential.secret);
+    if (!principal) throw unauthenticated('unknown device or wrong device secret');
+    return principal;
   }
 }

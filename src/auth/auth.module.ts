@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { AuthGuard } from './auth.guard.js';
 import { TokensController } from './tokens.controller.js';
 import { TokensService } from './tokens.service.js';
 
+/**
+ * API tokens and roles. The guard that checks them on every route (auth.guard.ts) is registered as
+ * APP_GUARD by AppModule, because it also needs the device check the fleet module provides under
+ * DEVICE_AUTHENTICATOR, and auth must not import fleet (fleet depends on auth).
+ */
 @Module({
   controllers: [TokensController],
-  providers: [TokensService, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [TokensService],
   exports: [TokensService],
 })
 export class AuthModule {}

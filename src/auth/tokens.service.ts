@@ -97,7 +97,7 @@ export class TokensService implements OnApplicationBootstrap {
     const token = await this.tokens.findOneBy({ tokenHash: hashToken(secret) });
     if (!token) return null;
     this.touch(token.id);
-    return { tokenId: token.id, name: token.name, role: token.role };
+    return { kind: 'token', tokenId: token.id, name: token.name, role: token.role };
   }
 
   private touch(id: string): void {

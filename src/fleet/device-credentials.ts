@@ -1,17 +1,16 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { DeviceAuthenticator, DevicePrincipal } from '../auth/device-authenticator.js';
 import { secretMatches } from './domain/device-secret.js';
 import { FLEET_ID_RE } from './domain/fleet-rules.js';
 import { KeyBatcher } from './key-batcher.js';
 import { TtlCache } from './ttl-cache.js';
 
-/** Who a device is once its secret matched: the broker's `Principal` for devices. */
-export interface DevicePrincipal {
-  kind: 'device';
-  deviceId: string;
-  /** The group's name; null when the device has none (the broker refuses it then). */
-  group: string | null;
-}
+/**
+ * Who a device is once its secret matched: the broker's `Principal` for devices, and the HTTP
+ * request's principal on the routes devices may call. Defined by auth's port.
+ */
+export type { DevicePrincipal } from '../auth/device-authenticator.js';
 
 export interface DeviceCredentialsOptions {
   /** How long a device's stored hash and group are reused without asking the database. */
@@ -38,14 +37,15 @@ interface StoredCredential {
 }
 
 /**
- * Checks device secrets at MQTT CONNECT. A broker restart makes every device reconnect within
- * seconds; rather than one query per CONNECT, look-ups made close together share one
- * `WHERE id = ANY($1)` query, and found devices are remembered for a short time. Changes that must
- * take effect at once (rotation, deletion, move) call invalidate(); other hub instances see them
- * when their cache entry expires (cacheTtlMs).
+ * Checks device secrets at MQTT CONNECT, and on the HTTP routes devices may call (as auth's
+ * DEVICE_AUTHENTICATOR: artifact downloads, GET /devices/me). A broker restart makes every device
+ * reconnect within seconds; rather than one query per CONNECT, look-ups made close together share
+ * one `WHERE id = ANY($1)` query, and found devices are remembered for a short time. Changes that
+ * must take effect at once (rotation, deletion, move) call invalidate(); other hub instances see
+ * them when their cache entry expires (cacheTtlMs).
  */
 @Injectable()
-export class DeviceCredentials {
+export class DeviceCredentials implements DeviceAuthenticator {
   private readonly cache: TtlCache<string, StoredCredential>;
   private readonly batcher: KeyBatcher<string, StoredCredential>;
   /** Bumped by invalidate(): a look-up that started before must not put what it read in the cache. */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DEVICE_AUTHENTICATOR } from '../auth/device-authenticator.js';
 import { DeviceCredentials } from './device-credentials.js';
 import { DeviceStateWriter } from './device-state-writer.js';
 import { DevicesController } from './devices.controller.js';
@@ -10,7 +11,9 @@ import { MosquittoFilesService } from './mosquitto-files.service.js';
 
 /**
  * Devices, groups and their MQTT credentials. The broker module uses DeviceCredentials,
- * DeviceStateWriter and FleetEvents; the fleet knows nothing of MQTT sessions.
+ * DeviceStateWriter and FleetEvents; the fleet knows nothing of MQTT sessions. DeviceCredentials
+ * is also auth's DEVICE_AUTHENTICATOR, so HTTP calls made with a device credential share the
+ * MQTT check and its cache.
  */
 @Module({
   controllers: [GroupsController, DevicesController, MosquittoFilesController],
@@ -20,7 +23,8 @@ import { MosquittoFilesService } from './mosquitto-files.service.js';
     DeviceCredentials,
     DeviceStateWriter,
     MosquittoFilesService,
+    { provide: DEVICE_AUTHENTICATOR, useExisting: DeviceCredentials },
   ],
-  exports: [FleetService, FleetEvents, DeviceCredentials, DeviceStateWriter],
+  exports: [FleetService, FleetEvents, DeviceCredentials, DeviceStateWriter, DEVICE_AUTHENTICATOR],
 })
 export class FleetModule {}
