@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { DEVICE_AUTH_SCHEME } from './common/api-errors.decorator.js';
 import type { AppConfig } from './config/app-config.js';
 
 export async function createApp(config: AppConfig): Promise<INestApplication> {
@@ -30,10 +31,20 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(
       'Model registry, deployments and fleet management for ML models on edge devices. ' +
         'Every /api route needs `Authorization: Bearer <token>`; roles: admin, operator, viewer. ' +
+        'Devices may also use their credential, `Authorization: Basic base64(device_id:secret)`, ' +
+        'for artifact downloads and GET /api/v1/devices/me, and nowhere else. ' +
         'Errors are `{statusCode, error, message}` with a stable error code.',
     )
     .setVersion('1')
     .addBearerAuth()
+    .addBasicAuth(
+      {
+        type: 'http',
+        scheme: 'basic',
+        description: 'A device credential: the device id as user name, its secret as password.',
+      },
+      DEVICE_AUTH_SCHEME,
+    )
     .build();
   return SwaggerModule.createDocument(app, config);
 }

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createDevice, createGroup } from './support/fleet.js';
 import { api, startHub, type InProcessHub } from './support/hub.js';
 
 /**
- * The least role each route needs. Routes are read from the live OpenAPI document, so a new route
- * without a row here fails the test instead of slipping through unchecked.
+ * The least role each route needs ('device': device credentials only, no token). Routes are read
+ * from the live OpenAPI document, so a new route without a row here fails the test instead of
+ * slipping through unchecked.
  */
-const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public'> = {
+const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public' | 'device'> = {
   'POST /api/v1/models': 'operator',
   'GET /api/v1/models': 'viewer',
   'GET /api/v1/models/{id}': 'viewer',
@@ -23,6 +25,7 @@ const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public'> = {
   'DELETE /api/v1/groups/{name}': 'admin',
   'POST /api/v1/devices': 'operator',
   'GET /api/v1/devices': 'viewer',
+  'GET /api/v1/devices/me': 'device',
   'GET /api/v1/devices/{id}': 'viewer',
   'PATCH /api/v1/devices/{id}': 'operator',
   'POST /api/v1/devices/{id}/rotate-credentials': 'operator',
@@ -38,6 +41,13 @@ const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public'> = {
   'GET /metrics': 'public',
 };
 
+/**
+ * Routes that take a device credential (HTTP Basic: device id and secret) besides tokens with
+ * their role. A device credential must work exactly here and on the 'device' routes above, and be
+ * refused with 401 everywhere else.
+ */
+const DEVICE_ACCESS = new Set(['GET /api/v1/models/{id}/artifact']);
+
 const ROLES = ['viewer', 'operator', 'admin'] as const;
 const RANK = { viewer: 0, operator: 1, admin: 2 };
 const MISSING_ID = '00000000-0000-4000-8000-000000000000';
@@ -46,9 +56,14 @@ describe('role x route matrix', () => {
   let hub: InProcessHub;
   const tokens: Record<string, string> = {};
   let routes: string[] = [];
+  let security: Record<string, string[]> = {};
+  let device = '';
 
   before(async () => {
     hub = await startHub();
+    await createGroup(hub, 'matrix');
+    const created = await createDevice(hub, 'matrix-cam', 'matrix');
+    device = Buffer.from(`${created.id}:${created.credentials.password}`).toString('base64');
     for (const role of ROLES) {
       const response = await api(hub)('/api/v1/tokens', {
         method: 'POST',
@@ -59,13 +74,22 @@ describe('role x route matrix', () => {
       tokens[role] = ((await response.json()) as { token: string }).token;
     }
     const document = (await (await fetch(`${hub.url}/docs-json`)).json()) as {
-      paths: Record<string, object>;
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
     };
     routes = Object.entries(document.paths).flatMap(([path, operations]) =>
       Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
     );
+    security = Object.fromEntries(
+      Object.entries(document.paths).flatMap(([path, operations]) =>
+        Object.entries(operations).map(([method, operation]) => [
+          `${method.toUpperCase()} ${path}`,
+          (operation.security ?? []).flatMap((scheme) => Object.keys(scheme)).sort(),
+        ]),
+      ),
+    );
   });
   after(() => hub?.stop());
+  const basicWrongSecret = `Basic ${Buffer.from('matrix-cam:wrong-secret').toString('base64')}`;
 
   it('has an expected role for every documented route', () => {
     assert.deepEqual(
@@ -76,19 +100,42 @@ describe('role x route matrix', () => {
       Object.keys(REQUIRED).filter((route) => !routes.includes(route)),
       [],
     );
+    assert.deepEqual(
+      [...DEVICE_ACCESS].filter((route) => !(REQUIRED[route] in RANK)),
+      [],
+      'DEVICE_ACCESS lists routes that tokens may call too',
+    );
   });
 
-  it('answers 401 without a token or with a bad one, 403 for a role that may not, and lets the rest through', async () => {
+  it('documents the security each route takes: bearer, the device credential, or both', () => {
+    const failures: string[] = [];
+    for (const route of routes) {
+      const required = REQUIRED[route];
+      const expected =
+        required === 'public'
+          ? []
+          : required === 'device'
+            ? ['device']
+            : DEVICE_ACCESS.has(route)
+              ? ['bearer', 'device']
+              : ['bearer'];
+      if (JSON.stringify(security[route]) !== JSON.stringify(expected))
+        failures.push(`${route}: ${JSON.stringify(security[route])}, expected ${expected}`);
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  it('answers 401 without credentials or with bad ones, 403 for a role that may not, takes a device credential exactly where it is marked, and lets the rest through', async () => {
     const failures: string[] = [];
     for (const route of routes) {
       const [method, template] = route.split(' ');
       const path = template.replace('{id}', MISSING_ID).replace('{name}', 'no-such-group');
       const required = REQUIRED[route];
-      const send = (token?: string) =>
+      const send = (authorization?: string) =>
         fetch(hub.url + path, {
           method,
           headers: {
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(authorization ? { authorization } : {}),
             ...(method === 'POST' || method === 'PATCH'
               ? { 'content-type': 'application/json' }
               : {}),
@@ -97,11 +144,11 @@ describe('role x route matrix', () => {
         });
       const expect = async (
         who: string,
-        token: string | undefined,
+        authorization: string | undefined,
         allowed: boolean,
         denial: number,
       ) => {
-        const { status } = await send(token);
+        const { status } = await send(authorization);
         const ok = allowed ? status !== 401 && status !== 403 : status === denial;
         if (!ok)
           failures.push(
@@ -113,12 +160,28 @@ describe('role x route matrix', () => {
         continue;
       }
       await expect('anonymous', undefined, false, 401);
-      await expect('bad token', 'stl_not-a-real-token', false, 401);
+      await expect('bad token', 'Bearer stl_not-a-real-token', false, 401);
       for (const role of ROLES) {
-        await expect(role, tokens[role], RANK[role] >= RANK[required], 403);
+        const allowed = required !== 'device' && RANK[role] >= RANK[required];
+        await expect(role, `Bearer ${tokens[role]}`, allowed, 403);
       }
+      const forDevices = required === 'device' || DEVICE_ACCESS.has(route);
+      await expect('device', `Basic ${device}`, forDevices, 401);
+      await expect('device with a wrong secret', basicWrongSecret, false, 401);
     }
     assert.deepEqual(failures, []);
+  });
+
+  it('tells a device where its credential is accepted', async () => {
+    const response = await fetch(`${hub.url}/api/v1/models`, {
+      headers: { authorization: `Basic ${device}` },
+    });
+    assert.deepEqual(await response.json(), {
+      statusCode: 401,
+      error: 'UNAUTHENTICATED',
+      message:
+        'device credentials are only accepted for artifact downloads and /devices/me; this call needs a bearer token',
+    });
   });
 
   it('explains the refusal', async () => {

@@ -1,6 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
+import { ApiBasicAuth, ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
 import { ErrorResponseDto } from './error-response.dto.js';
+
+/** The OpenAPI security scheme of the device credential (app.factory.ts declares it). */
+export const DEVICE_AUTH_SCHEME = 'device';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; the message says which field and why.',
@@ -13,12 +16,41 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'A backing engine (database, storage) is unavailable.',
 };
 
+const WITH_DEVICES: Record<number, string> = {
+  401: 'Missing or invalid credentials: a bearer token that is invalid or revoked, or a device credential (Basic) with an unknown device id or a wrong secret.',
+  403: "The token's role may not make this call (devices may).",
+};
+
+const DEVICES_ONLY: Record<number, string> = {
+  401: 'Missing device credential, or an unknown device id or wrong secret.',
+  403: 'A bearer token: only devices make this call.',
+};
+
+function responses(statuses: number[], overrides: Record<number, string> = {}) {
+  return [401, 403, ...statuses].map((status) =>
+    ApiResponse({
+      status,
+      description: overrides[status] ?? DESCRIPTIONS[status],
+      type: ErrorResponseDto,
+    }),
+  );
+}
+
 /** Documents the bearer auth and the error responses a route can give, all with ErrorResponseDto. */
 export function ApiErrors(...statuses: number[]) {
+  return applyDecorators(ApiBearerAuth(), ...responses(statuses));
+}
+
+/** ApiErrors for a @DeviceAccess route: a bearer token with the route's role, or a device credential. */
+export function ApiErrorsWithDevices(...statuses: number[]) {
   return applyDecorators(
     ApiBearerAuth(),
-    ...[401, 403, ...statuses].map((status) =>
-      ApiResponse({ status, description: DESCRIPTIONS[status], type: ErrorResponseDto }),
-    ),
+    ApiBasicAuth(DEVICE_AUTH_SCHEME),
+    ...responses(statuses, WITH_DEVICES),
   );
+}
+
+/** ApiErrors for a @DeviceOnly route: the device credential and nothing else. */
+export function ApiErrorsDevicesOnly(...statuses: number[]) {
+  return applyDecorators(ApiBasicAuth(DEVICE_AUTH_SCHEME), ...responses(statuses, DEVICES_ONLY));
 }

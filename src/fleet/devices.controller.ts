@@ -6,12 +6,20 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators.js';
-import { ApiErrors } from '../common/api-errors.decorator.js';
+import {
+  CurrentDevice,
+  CurrentPrincipal,
+  DeviceOnly,
+  RequireRole,
+  type DevicePrincipal,
+  type Principal,
+} from '../auth/auth.decorators.js';
+import { ApiErrors, ApiErrorsDevicesOnly } from '../common/api-errors.decorator.js';
 import {
   CreateDeviceDto,
   DeviceDto,
   DeviceListDto,
+  DeviceSelfDto,
   DeviceWithCredentialsDto,
   ListDevicesQueryDto,
   UpdateDeviceDto,
@@ -58,6 +66,22 @@ export class DevicesController {
       offset,
     });
     return { items: items.map((device) => DeviceDto.from(device)), total, limit, offset };
+  }
+
+  // Declared before GET :id so that "me" is never read as a device id (no device may be named so).
+  @Get('me')
+  @DeviceOnly()
+  @ApiOperation({
+    summary: 'The calling device: its id, group and environment',
+    description:
+      'For edge agents, with their device credential (HTTP Basic: device id and secret). An agent calls it on every MQTT (re)connect to learn which group desired topic to subscribe to. ' +
+      'Read from the database, not from the credential cache, so a move shows at once. ' +
+      'A bearer token gets 403: "me" is a device, and a token is not one; use GET /api/v1/devices/{id}.',
+  })
+  @ApiOkResponse({ type: DeviceSelfDto })
+  @ApiErrorsDevicesOnly()
+  async me(@CurrentDevice() device: DevicePrincipal): Promise<DeviceSelfDto> {
+    return DeviceSelfDto.from(await this.fleet.getDevice(device.deviceId));
   }
 
   @Get(':id')

@@ -8,6 +8,7 @@ import { DeviceGroup } from './device-group.entity.js';
 import { Device } from './device.entity.js';
 import { hashDeviceSecret, newDeviceSecret } from './domain/device-secret.js';
 import {
+  checkDeviceId,
   checkDeviceName,
   checkFleetId,
   checkLabels,
@@ -170,7 +171,7 @@ export class FleetService {
     const labels = input.labels ?? {};
     const name = input.name ?? input.id;
     assertValid(
-      checkFleetId('id', input.id),
+      checkDeviceId('id', input.id),
       checkDeviceName(name),
       checkFleetId('group', input.group),
       checkLabels('labels', labels),

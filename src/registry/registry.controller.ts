@@ -25,8 +25,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators.js';
-import { ApiErrors } from '../common/api-errors.decorator.js';
+import {
+  CurrentPrincipal,
+  DeviceAccess,
+  RequireRole,
+  type Principal,
+} from '../auth/auth.decorators.js';
+import { ApiErrors, ApiErrorsWithDevices } from '../common/api-errors.decorator.js';
 import { DomainError } from '../common/domain-error.js';
 import { artifactEtag, planArtifactResponse } from './domain/artifact-response.js';
 import {
@@ -136,10 +141,18 @@ export class RegistryController {
 
   @Get(':id/artifact')
   @RequireRole('viewer')
+  // Devices download with their own credential, and may download ANY model, not only one their
+  // group's desired state names. Models are not secret from the fleet (any viewer token reads them
+  // all), and integrity does not rest on who may download: agents check the sha256 and the Sigstore
+  // signature against their own keys. Tying downloads to the desired state would also race every
+  // rollout (a device fetching while its group's state changes, a rollback to `previous`) for no
+  // gain. Revisit if models ever become confidential per group.
+  @DeviceAccess()
   @ApiOperation({
     summary: 'Download the model file',
     description:
-      'Supports Range (single range), If-Range and If-None-Match; the ETag is the quoted sha256.',
+      'Supports Range (single range), If-Range and If-None-Match; the ETag is the quoted sha256. ' +
+      'Devices download with their credential (HTTP Basic: device id and secret), any model.',
   })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ description: 'The whole file.', schema: { type: 'string', format: 'binary' } })
@@ -149,7 +162,7 @@ export class RegistryController {
     schema: { type: 'string', format: 'binary' },
   })
   @ApiResponse({ status: 304, description: 'If-None-Match matched the ETag.' })
-  @ApiErrors(400, 404, 416)
+  @ApiErrorsWithDevices(400, 404, 416)
   async artifact(
     @Param('id', uuid) id: string,
     @Req() request: Request,

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkDeviceName, checkFleetId, checkLabels, firstProblem } from './fleet-rules.js';
+import {
+  checkDeviceId,
+  checkDeviceName,
+  checkFleetId,
+  checkLabels,
+  firstProblem,
+} from './fleet-rules.js';
 
 describe('checkFleetId', () => {
   it('accepts ids that are one MQTT topic level', () => {
@@ -18,6 +24,18 @@ describe('checkFleetId', () => {
   it('says the field is required when it is missing or empty', () => {
     assert.equal(checkFleetId('id', ''), 'id is required');
     assert.equal(checkFleetId('id', undefined), 'id is required');
+  });
+});
+
+describe('checkDeviceId', () => {
+  it('is checkFleetId, and keeps "me" free for GET /api/v1/devices/me', () => {
+    assert.equal(checkDeviceId('id', 'cam-1'), null);
+    assert.equal(checkDeviceId('id', 'meter'), null);
+    assert.match(checkDeviceId('id', 'Cam') ?? '', /^id "Cam" must be 1-64 characters/);
+    assert.equal(
+      checkDeviceId('id', 'me'),
+      'id "me" is reserved (GET /api/v1/devices/me is the calling device)',
+    );
   });
 });
 

@@ -24,6 +24,17 @@ export function checkFleetId(field: string, value: unknown): Problem {
   return FLEET_ID_RE.test(value) ? null : `${field} "${value}" must be ${FLEET_ID_RULE}`;
 }
 
+/** Ids no device may have: `GET /api/v1/devices/me` is the calling device, never a device named "me". */
+export const RESERVED_DEVICE_IDS: readonly string[] = ['me'];
+
+export function checkDeviceId(field: string, value: unknown): Problem {
+  const problem = checkFleetId(field, value);
+  if (problem) return problem;
+  return RESERVED_DEVICE_IDS.includes(value as string)
+    ? `${field} "${value as string}" is reserved (GET /api/v1/devices/me is the calling device)`
+    : null;
+}
+
 /** Labels are a flat string -> string map, small enough to sit in every list response. */
 export function checkLabels(field: string, value: unknown): Problem {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

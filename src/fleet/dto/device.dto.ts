@@ -3,7 +3,7 @@ import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { ID_PATTERN } from '@sentinel/broker';
 import { PageQueryDto } from '../../common/page-query.dto.js';
 import type { DeviceWithGroup, IssuedCredentials } from '../fleet.service.js';
-import { IsFleetId, IsLabels } from './fleet-validators.js';
+import { IsDeviceId, IsFleetId, IsLabels } from './fleet-validators.js';
 
 const LABELS_SCHEMA = {
   type: 'object',
@@ -15,9 +15,9 @@ export class CreateDeviceDto {
   @ApiProperty({
     example: 'cam-0042',
     pattern: ID_PATTERN,
-    description: 'Unique; also the MQTT user name and client id.',
+    description: 'Unique; also the MQTT user name and client id. "me" is reserved.',
   })
-  @IsFleetId()
+  @IsDeviceId()
   id: string;
 
   @ApiPropertyOptional({ example: 'North gate camera', description: 'Defaults to the id.' })
@@ -132,6 +132,38 @@ export class DeviceListDto {
   @ApiProperty() total: number;
   @ApiProperty() limit: number;
   @ApiProperty() offset: number;
+}
+
+/**
+ * What GET /api/v1/devices/me tells the calling device. No MQTT topics or broker address: topics
+ * follow from device_id and group by the protocol (docs/protocol.md, section 2), and the agent
+ * already knows the broker it connects to; a second source for either could only disagree.
+ */
+export class DeviceSelfDto {
+  @ApiProperty({ example: 'cam-0042' }) device_id: string;
+  @ApiProperty({
+    example: 'yard-cams',
+    nullable: true,
+    type: String,
+    description:
+      'Subscribe to sentinel/v1/groups/{group}/desired. null when the device is in no group (its group was deleted): the broker refuses it until it is moved.',
+  })
+  group: string | null;
+  @ApiProperty({
+    example: 'production',
+    nullable: true,
+    type: String,
+    description: "The group's environment; null without a group.",
+  })
+  environment: string | null;
+
+  static from(device: DeviceWithGroup): DeviceSelfDto {
+    return {
+      device_id: device.id,
+      group: device.group?.name ?? null,
+      environment: device.group?.environment ?? null,
+    };
+  }
 }
 
 export class MqttCredentialsDto {
