@@ -155,6 +155,12 @@ export const DeploymentProgressSchema = Type.Object(
     detail: Type.Optional(Type.String({ maxLength: 2048 })),
     bytes: Type.Optional(Type.Integer({ minimum: 0 })),
     total_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    in_cohort: Type.Optional(
+      Type.Boolean({
+        description:
+          'Whether the device is in the canary cohort (false: it keeps the previous model)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,157 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { ApiListen } from '../config.js';
+import { fromTensor, toTensor, type Feeds, type JsonTensor } from '../inference/tensors.js';
+import { NoModelError, type InferenceResult } from '../inference/slots.js';
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** What the local API needs from the agent. */
+export interface LocalApiHandler {
+  infer(feeds: Feeds): Promise<InferenceResult & { latency_ms: number }>;
+  reportQuality(map: number): void;
+  status(): unknown;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The application's side of the agent, on localhost or a Unix socket:
+ *   POST /v1/infer    {"inputs": {"<name>": {"dims": [..], "data": [..], "type"?: "float32"}}}
+ *                     -> {"outputs": {...}, "model": {...}, "slot": "blue", "latency_ms": 0.4}
+ *   POST /v1/quality  {"map": 0.87}   mAP measured by the application (0..1), sent with telemetry
+ *   GET  /v1/status   slots, active model, deployment phase, counters
+ *   GET  /healthz     200 when a model serves, else 503
+ */
+export class LocalApi {
+  private server?: Server;
+
+  constructor(private readonly handler: LocalApiHandler) {}
+
+  async listen(where: ApiListen): Promise<string | null> {
+    if (where.kind === 'off') return null;
+    const server = createServer((req, res) => void this.route(req, res));
+    this.server = server;
+    if (where.kind === 'unix') await rm(where.path, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      if (where.kind === 'unix') server.listen(where.path, resolve);
+      else server.listen(where.port, where.host, resolve);
+    });
+    if (where.kind === 'unix') return `unix:${where.path}`;
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const path = new URL(req.url ?? '/', 'http://local').pathname;
+      if (path === '/v1/infer') {
+        requireMethod(req, 'POST');
+        const body = (await readJson(req)) as { inputs?: Record<string, JsonTensor> };
+        if (!body || typeof body.inputs !== 'object' || body.inputs === null) {
+          throw new HttpError(
+            400,
+            'body must be {"inputs": {"<name>": {"dims": [...], "data": [...]}}}',
+          );
+        }
+        const feeds: Feeds = {};
+        try {
+          for (const [name, tensor] of Object.entries(body.inputs))
+            feeds[name] = toTensor(name, tensor);
+        } catch (error) {
+          throw new HttpError(400, (error as Error).message);
+        }
+        const result = await this.handler.infer(feeds).catch((error: unknown) => {
+          if (error instanceof NoModelError) throw new HttpError(503, error.message);
+          throw new HttpError(422, `inference failed: ${(error as Error).message.split('\n')[0]}`);
+        });
+        const outputs: Record<string, JsonTensor> = {};
+        for (const [name, tensor] of Object.entries(result.outputs))
+          outputs[name] = fromTensor(tensor);
+        const { id, name, version, sha256 } = result.model;
+        return send(res, 200, {
+          outputs,
+          model: { id, name, version, sha256 },
+          slot: result.slot,
+          latency_ms: result.latency_ms,
+        });
+      }
+      if (path === '/v1/quality') {
+        requireMethod(req, 'POST');
+        const body = (await readJson(req)) as { map?: unknown };
+        const map = body?.map;
+        if (typeof map !== 'number' || !(map >= 0 && map <= 1)) {
+          throw new HttpError(400, 'body must be {"map": <number between 0 and 1>}');
+        }
+        this.handler.reportQuality(map);
+        return send(res, 204);
+      }
+      if (path === '/v1/status') {
+        requireMethod(req, 'GET');
+        return send(res, 200, this.handler.status());
+      }
+      if (path === '/healthz') {
+        requireMethod(req, 'GET');
+        const status = this.handler.status() as { active_slot: string | null };
+        return send(res, status.active_slot ? 200 : 503, { ok: status.active_slot !== null });
+      }
+      throw new HttpError(404, `no route ${req.method} ${path}`);
+    } catch (error) {
+      if (error instanceof HttpError) return send(res, error.status, { error: error.message });
+      send(res, 500, { error: (error as Error).message });
+    }
+  }
+}
+
+function requireMethod(req: IncomingMessage, method: string): void {
+  if (req.method !== method) throw new HttpError(405, `use ${method}`);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      throw new HttpError(413, `body over ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body is not JSON');
+  }
+}
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    })
+    .end(text);
+}

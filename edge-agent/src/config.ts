@@ -1,0 +1,304 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ID_PATTERN } from '@sentinel/broker';
+import { parseTrustedKeys, type TrustedKey } from '@sentinel/broker/signing';
+
+/**
+ * Every setting of the agent, in one table: the environment variable, the key in a `--config`
+ * file (YAML or JSON), the default and the line `sentinel-agent --help` prints. The environment
+ * wins over the file.
+ */
+export const SETTINGS = [
+  [
+    'SENTINEL_DEVICE_ID',
+    'device_id',
+    undefined,
+    'Device id (= MQTT client id and username). Required.',
+  ],
+  [
+    'SENTINEL_MQTT_URL',
+    'mqtt_url',
+    'mqtt://127.0.0.1:1883',
+    'Broker URL: mqtt://, mqtts://, ws:// or wss://.',
+  ],
+  ['SENTINEL_MQTT_USERNAME', 'mqtt_username', undefined, 'MQTT username (default: the device id).'],
+  [
+    'SENTINEL_MQTT_PASSWORD',
+    'mqtt_password',
+    undefined,
+    'Device secret from POST /api/v1/devices; also used for downloads.',
+  ],
+  [
+    'SENTINEL_HUB_URL',
+    'hub_url',
+    undefined,
+    'Hub base URL, to look up the device group (GET /api/v1/devices/me).',
+  ],
+  ['SENTINEL_GROUP', 'group', undefined, 'Device group; when set, no lookup at the hub.'],
+  [
+    'SENTINEL_DATA_DIR',
+    'data_dir',
+    './sentinel-agent-data',
+    'Model cache and slot state. The only folder the agent writes.',
+  ],
+  [
+    'SENTINEL_TRUSTED_KEYS',
+    'trusted_keys',
+    undefined,
+    'PEM public keys (or a file of them) that model signatures must verify with.',
+  ],
+  [
+    'SENTINEL_REQUIRE_SIGNED',
+    'require_signed',
+    'false',
+    'Refuse models without a valid signature (true|false).',
+  ],
+  ['SENTINEL_TELEMETRY_INTERVAL_S', 'telemetry_interval_s', '10', 'Seconds per telemetry window.'],
+  [
+    'SENTINEL_SIMULATE_FPS',
+    'simulate_fps',
+    '0',
+    'Run synthetic frames at this rate through the active model (0 = off).',
+  ],
+  [
+    'SENTINEL_API',
+    'api',
+    '127.0.0.1:8071',
+    'Local inference API: HOST:PORT (port 0 = any free one) or unix:/path/to.sock; "off" disables it.',
+  ],
+  [
+    'SENTINEL_HEALTH_LATENCY_MS',
+    'health_latency_ms',
+    '1000',
+    'Health check: slowest allowed warm-up inference.',
+  ],
+  ['SENTINEL_HEALTH_RUNS', 'health_runs', '3', 'Health check: warm-up inferences.'],
+  [
+    'SENTINEL_ERROR_BURST',
+    'error_burst',
+    '5',
+    'Inference errors within the burst window after a swap that swap back (0 = never).',
+  ],
+  [
+    'SENTINEL_ERROR_BURST_WINDOW_S',
+    'error_burst_window_s',
+    '60',
+    'Seconds after a swap during which errors count as a burst.',
+  ],
+  [
+    'SENTINEL_DOWNLOAD_RETRIES',
+    'download_retries',
+    '5',
+    'Retries of a failed download (exponential backoff with jitter).',
+  ],
+  [
+    'SENTINEL_INTRA_OP_THREADS',
+    'intra_op_threads',
+    '1',
+    'onnxruntime intra-op threads per session.',
+  ],
+  ['SENTINEL_LOG_LEVEL', 'log_level', 'info', 'error | warn | info | debug.'],
+] as const satisfies readonly (readonly [string, string, string | undefined, string])[];
+
+type EnvName = (typeof SETTINGS)[number][0];
+
+const int = (name: string, min: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int(`must be an integer`)
+    .min(min, `must be between ${min} and ${max}`)
+    .max(max, `must be between ${min} and ${max}`)
+    .describe(name);
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((value) => ['true', '1', 'yes'].includes(value));
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol.replace(':', ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL with scheme ${protocols.join(', ')}` },
+  );
+
+const apiListen = z.string().refine((value) => parseApiListen(value) !== undefined, {
+  message: 'must be HOST:PORT, unix:/path or off',
+});
+
+const schema = z.object({
+  SENTINEL_DEVICE_ID: z
+    .string({ message: 'is required' })
+    .regex(new RegExp(ID_PATTERN), `must match ${ID_PATTERN}`),
+  SENTINEL_MQTT_URL: url(['mqtt', 'mqtts', 'tcp', 'tls', 'ws', 'wss']),
+  SENTINEL_MQTT_USERNAME: z.string().min(1).optional(),
+  SENTINEL_MQTT_PASSWORD: z.string().min(1).optional(),
+  SENTINEL_HUB_URL: url(['http', 'https']).optional(),
+  SENTINEL_GROUP: z.string().regex(new RegExp(ID_PATTERN), `must match ${ID_PATTERN}`).optional(),
+  SENTINEL_DATA_DIR: z.string().min(1),
+  SENTINEL_TRUSTED_KEYS: z.string().optional(),
+  SENTINEL_REQUIRE_SIGNED: bool,
+  SENTINEL_TELEMETRY_INTERVAL_S: z.coerce
+    .number({ message: 'must be a number' })
+    .positive('must be > 0')
+    .max(3600, 'must be at most 3600'),
+  SENTINEL_SIMULATE_FPS: z.coerce
+    .number({ message: 'must be a number' })
+    .min(0, 'must be >= 0')
+    .max(1000, 'must be at most 1000'),
+  SENTINEL_API: apiListen,
+  SENTINEL_HEALTH_LATENCY_MS: int('ms', 1, 600_000),
+  SENTINEL_HEALTH_RUNS: int('runs', 1, 100),
+  SENTINEL_ERROR_BURST: int('errors', 0, 1_000_000),
+  SENTINEL_ERROR_BURST_WINDOW_S: int('seconds', 1, 86_400),
+  SENTINEL_DOWNLOAD_RETRIES: int('retries', 0, 100),
+  SENTINEL_INTRA_OP_THREADS: int('threads', 1, 256),
+  SENTINEL_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']),
+});
+
+export type ApiListen =
+  { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string } | { kind: 'off' };
+
+export interface AgentConfig {
+  deviceId: string;
+  mqttUrl: string;
+  mqttUsername: string;
+  mqttPassword?: string;
+  hubUrl?: string;
+  group?: string;
+  dataDir: string;
+  trustedKeys: TrustedKey[];
+  requireSigned: boolean;
+  telemetryIntervalS: number;
+  simulateFps: number;
+  api: ApiListen;
+  health: { latencyBudgetMs: number; runs: number };
+  errorBurst: { errors: number; windowS: number };
+  downloadRetries: number;
+  intraOpThreads: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+/** A configuration that cannot run; the message is one line naming the setting. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseApiListen(value: string): ApiListen | undefined {
+  if (value === 'off') return { kind: 'off' };
+  if (value.startsWith('unix:')) {
+    const path = value.slice('unix:'.length);
+    return path ? { kind: 'unix', path } : undefined;
+  }
+  const match = /^(.+):(\d{1,5})$/.exec(value);
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  return port <= 65535 ? { kind: 'tcp', host: match[1]!.replace(/^\[|\]$/g, ''), port } : undefined;
+}
+
+/** Reads a YAML or JSON file of `file key: value` pairs (see SETTINGS). */
+export function readConfigFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text); // YAML is a superset of JSON
+  } catch (error) {
+    throw new ConfigError(
+      `config file ${path} is not YAML/JSON: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold a mapping of settings`);
+  }
+  const byKey = new Map<string, EnvName>(SETTINGS.map(([env, key]) => [key, env]));
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    const env = byKey.get(key);
+    if (!env) throw new ConfigError(`config file ${path}: unknown setting "${key}"`);
+    if (value === null || value === undefined) continue;
+    if (typeof value === 'object') {
+      throw new ConfigError(`config file ${path}: "${key}" must be a single value`);
+    }
+    values[env] = String(value);
+  }
+  return values;
+}
+
+const SECRETS: ReadonlySet<string> = new Set(['SENTINEL_MQTT_PASSWORD']);
+
+/** Validates the settings (file values under the environment's); throws ConfigError. */
+export function loadAgentConfig(
+  env: Record<string, string | undefined> = process.env,
+  configFile?: string,
+): AgentConfig {
+  const fromFile = configFile ? readConfigFile(configFile) : {};
+  const raw: Record<string, string> = {};
+  for (const [name, , fallback] of SETTINGS) {
+    const value = env[name] !== undefined && env[name] !== '' ? env[name] : fromFile[name];
+    if (value !== undefined) raw[name] = value;
+    else if (fallback !== undefined) raw[name] = fallback;
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0]);
+    const shown =
+      SECRETS.has(name) || raw[name] === undefined ? '' : ` (got ${JSON.stringify(raw[name])})`;
+    throw new ConfigError(`${name} ${issue.message}${shown}`);
+  }
+  const c = result.data;
+  let trustedKeys: TrustedKey[];
+  try {
+    trustedKeys = parseTrustedKeys(c.SENTINEL_TRUSTED_KEYS, 'SENTINEL_TRUSTED_KEYS');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (c.SENTINEL_REQUIRE_SIGNED && trustedKeys.length === 0) {
+    throw new ConfigError('SENTINEL_REQUIRE_SIGNED=true needs SENTINEL_TRUSTED_KEYS');
+  }
+  if (!c.SENTINEL_GROUP && !c.SENTINEL_HUB_URL) {
+    throw new ConfigError('set SENTINEL_HUB_URL (to look up the device group) or SENTINEL_GROUP');
+  }
+  return {
+    deviceId: c.SENTINEL_DEVICE_ID,
+    mqttUrl: c.SENTINEL_MQTT_URL,
+    mqttUsername: c.SENTINEL_MQTT_USERNAME ?? c.SENTINEL_DEVICE_ID,
+    mqttPassword: c.SENTINEL_MQTT_PASSWORD,
+    hubUrl: c.SENTINEL_HUB_URL?.replace(/\/+$/, ''),
+    group: c.SENTINEL_GROUP,
+    dataDir: resolve(c.SENTINEL_DATA_DIR),
+    trustedKeys,
+    requireSigned: c.SENTINEL_REQUIRE_SIGNED,
+    telemetryIntervalS: c.SENTINEL_TELEMETRY_INTERVAL_S,
+    simulateFps: c.SENTINEL_SIMULATE_FPS,
+    api: parseApiListen(c.SENTINEL_API)!,
+    health: { latencyBudgetMs: c.SENTINEL_HEALTH_LATENCY_MS, runs: c.SENTINEL_HEALTH_RUNS },
+    errorBurst: { errors: c.SENTINEL_ERROR_BURST, windowS: c.SENTINEL_ERROR_BURST_WINDOW_S },
+    downloadRetries: c.SENTINEL_DOWNLOAD_RETRIES,
+    intraOpThreads: c.SENTINEL_INTRA_OP_THREADS,
+    logLevel: c.SENTINEL_LOG_LEVEL,
+  };
+}
+
+/** The settings section of `sentinel-agent --help`. */
+export function settingsHelp(): string {
+  const width = Math.max(...SETTINGS.map(([env]) => env.length));
+  return SETTINGS.map(
+    ([env, key, fallback, text]) =>
+      `  ${env.padEnd(width)}  ${text}${fallback !== undefined ? ` Default: ${fallback}.` : ''} (file: ${key})`,
+  ).join('\n');
+}

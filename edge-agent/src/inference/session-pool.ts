@@ -1,0 +1,58 @@
+import ort from 'onnxruntime-node';
+import { AgentError } from '../errors.js';
+
+export type Session = ort.InferenceSession;
+
+/**
+ * onnxruntime sessions by sha256, reference-counted: one agent holds at most two (its slots), and
+ * the fleet simulator's agents share one per model. A failed load rejects every waiter.
+ */
+export class SessionPool {
+  private readonly entries = new Map<string, { session: Promise<Session>; refs: number }>();
+
+  constructor(private readonly options: { intraOpThreads: number }) {}
+
+  async acquire(sha256: string, path: string): Promise<Session> {
+    let entry = this.entries.get(sha256);
+    if (!entry) {
+      const session = ort.InferenceSession.create(path, {
+        intraOpNumThreads: this.options.intraOpThreads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      }).catch((error: unknown) => {
+        this.entries.delete(sha256);
+        throw new AgentError(
+          'load_error',
+          `onnxruntime cannot load the model: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      });
+      entry = { session, refs: 0 };
+      this.entries.set(sha256, entry);
+    }
+    entry.refs += 1;
+    try {
+      return await entry.session;
+    } catch (error) {
+      entry.refs -= 1;
+      throw error;
+    }
+  }
+
+  release(sha256: string): void {
+    const entry = this.entries.get(sha256);
+    if (!entry) return;
+    entry.refs -= 1;
+    if (entry.refs > 0) return;
+    this.entries.delete(sha256);
+    void entry.session.then((session) => session.release()).catch(() => undefined);
+  }
+
+  /** Sessions currently loaded (for status and tests). */
+  get size(): number {
+    return this.entries.size;
+  }
+}
