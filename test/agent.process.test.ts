@@ -175,4 +175,31 @@ describe('hub to device: push, pin, serve', () => {
     assert.equal(last.downloads, 1);
     assert.equal(await inferVersion(agent), '1.0.0');
   });
+
+  it('follows its device to another group', async () => {
+    await createGroup(hub, 'yard');
+    const v2 = await json<{ id: string }>(
+      await pushModel(hub, slowModel(), { name: 'det', version: '2.0.0' }),
+    );
+    await pinGroup(hub, 'yard', v2.id);
+    const moved = await fetch(`${hub.url}/api/v1/devices/cam-hub-1`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${hub.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ group: 'yard' }),
+    });
+    assert.equal(moved.status, 200, await moved.text());
+    const deadline = Date.now() + 30_000;
+    let last: Record<string, unknown> = {};
+    while (Date.now() < deadline) {
+      last = await status(agent!);
+      if (
+        last.group === 'yard' &&
+        (last.deployment as { phase?: string } | null)?.phase === 'active'
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(last.group, 'yard', `${JSON.stringify(last)}\n${agent!.stderr()}`);
+    assert.equal(await inferVersion(agent!), '2.0.0');
+  });
 });

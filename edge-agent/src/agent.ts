@@ -27,13 +27,21 @@ import { Slots, type InferenceResult } from './inference/slots.js';
 import { syntheticFeeds, type Feeds } from './inference/tensors.js';
 import { LocalApi } from './api/local-api.js';
 import { silentLogger, type Logger } from './log.js';
-import { effectiveDesired, nextStep, phaseOf, targetOf, TRANSIENT_REASONS } from './state/plan.js';
+import {
+  effectiveDesired,
+  nextStep,
+  phaseOf,
+  targetOf,
+  TRANSIENT_REASONS,
+  type Veto,
+} from './state/plan.js';
 import { EMPTY_STATE, readState, writeState, type PersistedState } from './state/state-file.js';
 import { TelemetryWindow } from './telemetry/window.js';
 import { FrameLoop } from './telemetry/frame-loop.js';
 
 export const AGENT_VERSION = '0.1.0';
 const MAX_ERRORS_REPORTED = 10;
+const MAX_VETOES = 100;
 const GROUP_LOOKUP_RETRY_MS = 5_000;
 
 export interface AgentDeps {
@@ -232,8 +240,10 @@ export class Agent {
   private async onConnect(): Promise<void> {
     this.log.info('mqtt connected');
     const id = this.config.deviceId;
-    // The broker re-sends retained desired states on subscribe: accept them again.
+    // A new session has no subscriptions, and the broker re-sends retained desired states on
+    // subscribe: accept them again.
     this.lastSeq.clear();
+    this.subscribedGroup = null;
     await this.subscribe([deviceDesiredTopic(id), deviceCommandsTopic(id)]);
     await this.followGroup();
     this.publishState();
@@ -259,6 +269,10 @@ export class Agent {
       await client.unsubscribeAsync(groupDesiredTopic(this.subscribedGroup)).catch(() => undefined);
       this.groupDesired = null;
       this.schedule();
+    }
+    if (group !== this.group) {
+      this.log.info('group', { from: this.group, to: group });
+      this.progress = null;
     }
     this.group = group;
     if (group !== this.state.group) {
@@ -410,7 +424,7 @@ export class Agent {
         const detail = (error as Error).message;
         this.log.warn('model refused', { sha256: step.model.sha256, reason, detail });
         this.recordError(`${step.model.name}@${step.model.version}: ${detail}`);
-        this.state.vetoes.push({
+        this.veto({
           deployment_id: desired.deployment_id,
           sha256: step.model.sha256,
           reason,
@@ -440,6 +454,11 @@ export class Agent {
     } catch (error) {
       this.pool.release(model.sha256);
       throw error;
+    }
+    if (this.slots.active === slot) {
+      // A rollback swapped while this model loaded: that slot serves now. Re-plan instead.
+      this.pool.release(model.sha256);
+      return;
     }
     this.slots.install(slot, model, session);
     await this.save();
@@ -491,7 +510,7 @@ export class Agent {
       return;
     }
     const desired = this.desired();
-    this.state.vetoes.push({
+    this.veto({
       deployment_id: desired?.deployment_id ?? null,
       sha256: leaving.sha256,
       reason,
@@ -502,6 +521,10 @@ export class Agent {
     this.log.warn('rolled back locally', { reason, detail, from: leaving.version });
     if (desired) this.report(desired, { phase: 'rolled_back', reason, detail }, true);
     this.schedule();
+  }
+
+  private veto(veto: Veto): void {
+    this.state.vetoes = [...this.state.vetoes.slice(-(MAX_VETOES - 1)), veto];
   }
 
   private markServed(deploymentId: string | null, sha256: string): void {
