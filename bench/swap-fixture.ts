@@ -1,0 +1,101 @@
+// The broker and the model server of bench/swap.ts, in a worker thread: on a device they live on
+// the hub, so their event-loop work must not land on the agent's thread being measured.
+import { parentPort, Worker } from 'node:worker_threads';
+import type { ModelRef } from '@sentinel/broker';
+import { ModelServer, serving, TestBroker } from '../test/support/agent-fixture.js';
+import { fastModel, goldenMismatchModel, slowModel } from '../test/support/onnx-models.js';
+
+export type ModelSize = 'fast' | 'slow' | 'heavy';
+
+export interface FixtureReady {
+  url: string;
+  password: string;
+}
+
+type Request =
+  | { kind: 'start'; size: ModelSize }
+  | { kind: 'desired'; activate: 'new' | 'previous' | 'v1-only'; wait: 'v1' | 'v2' | 'staged' }
+  | { kind: 'stop' };
+
+/** The bench's handle on the worker: one request at a time, answered in order. */
+export class SwapFixture {
+  private readonly worker = new Worker(new URL(import.meta.url));
+  private pending: ((value: unknown) => void)[] = [];
+
+  constructor() {
+    this.worker.on('message', (value) => this.pending.shift()?.(value));
+  }
+
+  private ask<T>(request: Request): Promise<T> {
+    return new Promise((resolve) => {
+      this.pending.push(resolve as (value: unknown) => void);
+      this.worker.postMessage(request);
+    });
+  }
+
+  start(size: ModelSize): Promise<FixtureReady> {
+    return this.ask({ kind: 'start', size });
+  }
+
+  /** Publishes a desired state and resolves once the device reports `wait`. */
+  desired(activate: 'new' | 'previous' | 'v1-only', wait: 'v1' | 'v2' | 'staged'): Promise<void> {
+    return this.ask({ kind: 'desired', activate, wait });
+  }
+
+  async stop(): Promise<void> {
+    await this.ask({ kind: 'stop' });
+    await this.worker.terminate();
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  const broker = new TestBroker();
+  const server = new ModelServer();
+  let v1: ModelRef;
+  let v2: ModelRef;
+  port.on('message', (request: Request) => {
+    void (async () => {
+      if (request.kind === 'start') {
+        await broker.start();
+        await server.start();
+        const device = broker.addDevice('bench-cam', 'bench');
+        // Two models of the same architecture and cost: latency differences come from the swaps.
+        const [one, two] = {
+          fast: () => [fastModel(), goldenMismatchModel()],
+          slow: () => [slowModel(), slowModel({ hidden: 255 })],
+          // ~2.6 ms per inference on one thread here: closer to a small vision model.
+          heavy: () => [
+            slowModel({ rows: 64, hidden: 512, layers: 8 }),
+            slowModel({ rows: 64, hidden: 511, layers: 8 }),
+          ],
+        }[request.size]();
+        v1 = server.add('det', '1.0.0', one);
+        v2 = server.add('det', '2.0.0', two);
+        port.postMessage({ url: broker.url, password: device.password } satisfies FixtureReady);
+      } else if (request.kind === 'desired') {
+        if (request.activate === 'v1-only') {
+          await broker.publishDesired({ group: 'bench' }, { model: v1 });
+        } else {
+          await broker.publishDesired(
+            { group: 'bench' },
+            { model: v2, previous: v1, activate: request.activate },
+          );
+        }
+        await broker.waitForState(
+          'bench-cam',
+          (s) =>
+            request.wait === 'staged'
+              ? s.deployment?.phase === 'staged'
+              : serving(s, request.wait === 'v1' ? v1 : v2),
+          30_000,
+        );
+        port.postMessage(null);
+      } else {
+        await broker.stop();
+        await server.stop();
+        port.postMessage(null);
+      }
+    })();
+  });
+}
