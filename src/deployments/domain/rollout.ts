@@ -1,0 +1,303 @@
+/**
+ * Rollout decisions as pure functions (design section 6): given a deployment, what its target
+ * devices reported and the time, what happens next. The service applies the decision (publishes,
+ * writes rows and events); everything here is arithmetic on the inputs.
+ */
+import { inCohort, type DeploymentPhase } from '@sentinel/broker';
+
+export const DEPLOYMENT_STATUSES = [
+  'pending',
+  'staging',
+  'in_progress',
+  'paused',
+  'succeeded',
+  'rolled_back',
+  'failed',
+  'superseded',
+] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+/** The statuses in which the hub still drives the deployment. */
+export const ACTIVE_STATUSES: readonly DeploymentStatus[] = [
+  'pending',
+  'staging',
+  'in_progress',
+  'paused',
+];
+export const DEPLOYMENT_TYPES = ['blue-green', 'canary'] as const;
+export type DeploymentType = (typeof DEPLOYMENT_TYPES)[number];
+
+/** Failures a device may get past on another attempt (the hub sends `reload` after a backoff). */
+export const RETRYABLE_REASONS: ReadonlySet<string> = new Set([
+  'download_failed',
+  'timeout',
+  'disk_full',
+]);
+/** Phases in which a device is on its way and the device timeout applies. */
+const WORKING_PHASES: ReadonlySet<DeploymentPhase> = new Set([
+  'notified',
+  'downloading',
+  'verifying',
+]);
+
+export interface RolloutPolicy {
+  stagingTimeoutS: number;
+  deviceTimeoutS: number;
+  /** Share of online target devices that must have staged for a cutover after the staging timeout. */
+  minStagedShare: number;
+  /** Share of failed devices (cohort, or all for blue/green) above which the deployment fails. */
+  maxFailureShare: number;
+  /** Retries (a `reload` command) of a device that failed for a retryable reason. */
+  maxRetries: number;
+  /** First retry delay; doubles per attempt. */
+  retryBackoffS: number;
+  canarySteps: number[];
+  stepIntervalS: number;
+}
+
+export interface DeploymentView {
+  type: DeploymentType;
+  status: DeploymentStatus;
+  stepIndex: number;
+  cohortSalt: string;
+  /** When the current status (staging, in_progress) or canary step began. */
+  stepStartedAt: Date;
+  policy: RolloutPolicy;
+}
+
+export interface DeviceView {
+  id: string;
+  online: boolean;
+  /** The phase it reported for this deployment, or null if it has not reported yet. */
+  phase: DeploymentPhase | null;
+  reason: string | null;
+  phaseSince: Date | null;
+  attempts: number;
+}
+
+export type HealthVerdict = 'healthy' | 'degraded' | 'inconclusive';
+
+export interface Counts {
+  targets: number;
+  online: number;
+  /** Devices that take part in the current step (cohort, or every target). */
+  participating: number;
+  byPhase: Record<DeploymentPhase | 'unreported', number>;
+  /** Failed for good (non-retryable, or out of retries). */
+  failedFinal: number;
+}
+
+export type Decision =
+  | { kind: 'wait'; why: string }
+  /** Blue/green phase 2: flip the group(s) to `activate: "new"`. */
+  | { kind: 'cutover'; why: string }
+  | { kind: 'advance'; stepIndex: number; why: string }
+  | { kind: 'succeed'; why: string }
+  | { kind: 'fail'; reason: string; why: string };
+
+export interface Evaluation {
+  decision: Decision;
+  counts: Counts;
+  /** Devices stuck in a working phase past the device timeout: record them failed (timeout). */
+  timeouts: string[];
+  /** Devices to retry now (send `reload`). */
+  retries: string[];
+}
+
+export function cohortPercent(view: Pick<DeploymentView, 'type' | 'stepIndex' | 'policy'>): number {
+  if (view.type !== 'canary') return 100;
+  const steps = view.policy.canarySteps;
+  return steps[Math.min(view.stepIndex, steps.length - 1)]!;
+}
+
+export function isCanaryMember(deviceId: string, view: DeploymentView): boolean {
+  return (
+    view.type !== 'canary' ||
+    inCohort(deviceId, { percent: cohortPercent(view), salt: view.cohortSalt })
+  );
+}
+
+export function retryDelayS(policy: RolloutPolicy, attempts: number): number {
+  return Math.min(policy.retryBackoffS * 2 ** attempts, 3600);
+}
+
+/** Failed for good: a non-retryable failure, out of retries, or swapped back by the device itself. */
+export function isFinalFailure(device: DeviceView, policy: RolloutPolicy): boolean {
+  if (device.phase === 'rolled_back') return true;
+  return (
+    device.phase === 'failed' &&
+    (!RETRYABLE_REASONS.has(device.reason ?? '') || device.attempts >= policy.maxRetries)
+  );
+}
+
+const seconds = (from: Date, to: Date) => (to.getTime() - from.getTime()) / 1000;
+const share = (part: number, whole: number) => (whole === 0 ? 1 : part / whole);
+const pct = (value: number) => `${Math.round(value * 1000) / 10} %`;
+
+/**
+ * One evaluation of an active deployment. Offline devices never hold a rollout back; failed ones
+ * hold it back only up to the policy's share; devices that have not finished are timed out after
+ * `deviceTimeoutS` in a working phase and retried (bounded, with exponential backoff) when their
+ * failure may pass.
+ */
+export function evaluate(
+  view: DeploymentView,
+  devices: readonly DeviceView[],
+  now: Date,
+  health: HealthVerdict | null = null,
+): Evaluation {
+  const { policy } = view;
+  const timeouts: string[] = [];
+  const retries: string[] = [];
+  const effective = devices.map((device) => {
+    if (
+      device.online &&
+      device.phase !== null &&
+      WORKING_PHASES.has(device.phase) &&
+      device.phaseSince &&
+      seconds(device.phaseSince, now) > policy.deviceTimeoutS
+    ) {
+      timeouts.push(device.id);
+      return { ...device, phase: 'failed' as const, reason: 'timeout', phaseSince: now };
+    }
+    return device;
+  });
+  for (const device of effective) {
+    if (
+      device.online &&
+      device.phase === 'failed' &&
+      RETRYABLE_REASONS.has(device.reason ?? '') &&
+      device.attempts < policy.maxRetries &&
+      device.phaseSince &&
+      seconds(device.phaseSince, now) >= retryDelayS(policy, device.attempts)
+    ) {
+      retries.push(device.id);
+    }
+  }
+
+  const participating = effective.filter((d) => isCanaryMember(d.id, view));
+  const online = participating.filter((d) => d.online);
+  const byPhase: Counts['byPhase'] = {
+    notified: 0,
+    downloading: 0,
+    verifying: 0,
+    staged: 0,
+    active: 0,
+    failed: 0,
+    rolled_back: 0,
+    unreported: 0,
+  };
+  for (const device of participating) byPhase[device.phase ?? 'unreported'] += 1;
+  const failedFinal = online.filter((d) => isFinalFailure(d, policy)).length;
+  const counts: Counts = {
+    targets: devices.length,
+    online: effective.filter((d) => d.online).length,
+    participating: participating.length,
+    byPhase,
+    failedFinal,
+  };
+  const result = (decision: Decision): Evaluation => ({ decision, counts, timeouts, retries });
+
+  if (view.status === 'paused' || view.status === 'pending') {
+    return result({ kind: 'wait', why: view.status });
+  }
+  const failedShare = share(failedFinal, online.length);
+  const staged = online.filter((d) => d.phase === 'staged' || d.phase === 'active').length;
+  const active = online.filter((d) => d.phase === 'active').length;
+  const settledOnline = online.length - failedFinal;
+
+  if (view.type === 'blue-green' && view.status === 'staging') {
+    const pending = online.length - staged - failedFinal;
+    const stagedShare = share(staged, online.length);
+    const elapsed = seconds(view.stepStartedAt, now);
+    const figures = `${staged}/${online.length} online devices staged (${pct(stagedShare)}), ${failedFinal} failed`;
+    if (pending === 0) {
+      if (online.length > 0 && staged === 0) {
+        return result({
+          kind: 'fail',
+          reason: 'staging_failed',
+          why: `no device staged the model: ${figures}`,
+        });
+      }
+      if (stagedShare >= policy.minStagedShare || failedFinal === 0) {
+        return result({ kind: 'cutover', why: `every online device is done: ${figures}` });
+      }
+      return result({
+        kind: 'fail',
+        reason: 'staging_failed',
+        why: `${figures}; the policy needs ${pct(policy.minStagedShare)}`,
+      });
+    }
+    if (elapsed >= policy.stagingTimeoutS) {
+      if (staged > 0 && stagedShare >= policy.minStagedShare) {
+        return result({
+          kind: 'cutover',
+          why: `staging timeout (${policy.stagingTimeoutS} s): ${figures}`,
+        });
+      }
+      return result({
+        kind: 'fail',
+        reason: 'staging_timeout',
+        why: `staging timeout (${policy.stagingTimeoutS} s): ${figures}; the policy needs ${pct(policy.minStagedShare)}`,
+      });
+    }
+    return result({ kind: 'wait', why: `staging: ${figures}` });
+  }
+
+  // in_progress: blue/green after the cutover, or a canary step.
+  const figures = `${active}/${online.length} online devices active, ${failedFinal} failed (${pct(failedShare)})`;
+  if (online.length > 0 && failedShare > policy.maxFailureShare) {
+    return result({
+      kind: 'fail',
+      reason: 'device_failures',
+      why: `${figures}; more than the ${pct(policy.maxFailureShare)} the policy allows`,
+    });
+  }
+  const done = active >= settledOnline;
+  if (view.type === 'blue-green') {
+    return done
+      ? result({ kind: 'succeed', why: figures })
+      : result({ kind: 'wait', why: `cutover: ${figures}` });
+  }
+  const percent = cohortPercent(view);
+  const last = view.stepIndex >= policy.canarySteps.length - 1;
+  if (!done) return result({ kind: 'wait', why: `canary ${percent} %: ${figures}` });
+  if (health === 'degraded') {
+    return result({
+      kind: 'wait',
+      why: `canary ${percent} %: health degraded (the rules module decides)`,
+    });
+  }
+  if (last) return result({ kind: 'succeed', why: `canary 100 %: ${figures}` });
+  const elapsed = seconds(view.stepStartedAt, now);
+  if (elapsed < policy.stepIntervalS) {
+    return result({
+      kind: 'wait',
+      why: `canary ${percent} %: ${figures}; next step in ${Math.ceil(policy.stepIntervalS - elapsed)} s`,
+    });
+  }
+  if (health === 'inconclusive') {
+    return result({ kind: 'wait', why: `canary ${percent} %: health inconclusive, holding` });
+  }
+  return result({
+    kind: 'advance',
+    stepIndex: view.stepIndex + 1,
+    why: `canary ${percent} % ${health === 'healthy' ? 'healthy' : 'done'} after ${Math.round(elapsed)} s: ${figures}`,
+  });
+}
+
+/** Statuses a manual action may start from. */
+export function allowedFrom(
+  action: 'rollback' | 'pause' | 'resume' | 'promote',
+): readonly DeploymentStatus[] {
+  switch (action) {
+    case 'rollback':
+      return ['pending', 'staging', 'in_progress', 'paused', 'succeeded', 'failed'];
+    case 'pause':
+      return ['staging', 'in_progress'];
+    case 'resume':
+      return ['paused'];
+    case 'promote':
+      return ['in_progress', 'paused'];
+  }
+}
