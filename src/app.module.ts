@@ -10,6 +10,7 @@ import { BrokerModule } from './broker/broker.module.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DeploymentsModule } from './deployments/deployments.module.js';
 import { FleetModule } from './fleet/fleet.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -62,6 +63,7 @@ export class AppModule {
         RegistryModule,
         FleetModule,
         BrokerModule,
+        DeploymentsModule,
         HealthModule,
       ],
       providers: [

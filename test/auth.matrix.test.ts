@@ -37,6 +37,13 @@ const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public' | 'dev
   'GET /api/v1/devices/{id}/desired': 'viewer',
   'PUT /api/v1/devices/{id}/desired': 'operator',
   'DELETE /api/v1/devices/{id}/desired': 'operator',
+  'POST /api/v1/deployments': 'operator',
+  'GET /api/v1/deployments': 'viewer',
+  'GET /api/v1/deployments/{id}': 'viewer',
+  'POST /api/v1/deployments/{id}/rollback': 'operator',
+  'POST /api/v1/deployments/{id}/pause': 'operator',
+  'POST /api/v1/deployments/{id}/resume': 'operator',
+  'POST /api/v1/deployments/{id}/promote': 'operator',
   'GET /health': 'public',
   'GET /metrics': 'public',
 };

@@ -47,7 +47,10 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly metrics: MetricsService,
   ) {
     this.states = new ReportBatcher(
-      (batch) => this.stateWriter.record(batch),
+      async (batch) => {
+        await this.stateWriter.record(batch);
+        this.events.emit('device.reports', { reports: batch });
+      },
       STATE_FLUSH_MS,
       STATE_MAX_BATCH,
       (error) => this.logger.error(`could not record device states: ${error.message}`),

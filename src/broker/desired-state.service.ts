@@ -6,7 +6,7 @@ import {
   type DesiredState,
   type ModelRef,
 } from '@sentinel/broker';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type Principal } from '../auth/auth.decorators.js';
 import { notFound } from '../common/domain-error.js';
@@ -18,7 +18,12 @@ import { BrokerService } from './broker.service.js';
 /** What a caller decides; the service adds seq and issued_at. */
 export type DesiredIntent = Omit<DesiredState, 'seq' | 'issued_at'>;
 
-type Target = { kind: 'group'; name: string } | { kind: 'device'; id: string };
+export type Target = { kind: 'group'; name: string } | { kind: 'device'; id: string };
+
+export interface StagedDesired {
+  topic: string;
+  state: DesiredState;
+}
 
 const TABLE = {
   group: { table: 'device_groups', key: 'name' },
@@ -54,40 +59,52 @@ export class DesiredStateService implements OnApplicationBootstrap {
 
   /** Stores the next desired state of a group or device (seq + 1) and publishes it retained, QoS 1. */
   async publish(target: Target, intent: DesiredIntent, actor: string): Promise<DesiredState> {
+    const staged = await this.dataSource.transaction((manager) =>
+      this.store(target, intent, actor, manager),
+    );
+    await this.send([staged]);
+    return staged.state;
+  }
+
+  /**
+   * Stores the next desired state inside the caller's transaction; `send` it after the commit.
+   * A hub that stops in between re-publishes it at its next start (the database is the truth).
+   */
+  async store(
+    target: Target,
+    intent: DesiredIntent,
+    actor: string,
+    manager: EntityManager,
+  ): Promise<StagedDesired> {
     const { table, key } = TABLE[target.kind];
     const id = target.kind === 'group' ? target.name : target.id;
-    const state = await this.dataSource.transaction(async (manager) => {
-      // Wrapped in a SELECT: TypeORM hands back [rows, count] for a bare UPDATE ... RETURNING.
-      const rows: { desired_seq: number }[] = await manager.query(
-        `WITH bumped AS (UPDATE ${table} SET desired_seq = desired_seq + 1 WHERE ${key} = $1 RETURNING desired_seq)
-         SELECT desired_seq FROM bumped`,
-        [id],
-      );
-      if (rows.length === 0) throw notFound(target.kind, id);
-      const desired: DesiredState = {
-        ...intent,
-        seq: Number(rows[0].desired_seq),
-        issued_at: new Date().toISOString(),
-      };
-      await manager.query(`UPDATE ${table} SET desired = $2 WHERE ${key} = $1`, [
-        id,
-        JSON.stringify(desired),
-      ]);
-      await this.audit.record(
-        actor,
-        `${target.kind}.desired`,
-        target.kind,
-        id,
-        { desired },
-        manager,
-      );
-      return desired;
-    });
-    await this.broker.mqtt.publish(this.topicOf(target), JSON.stringify(state), {
-      qos: 1,
-      retain: true,
-    });
-    return state;
+    // Wrapped in a SELECT: TypeORM hands back [rows, count] for a bare UPDATE ... RETURNING.
+    const rows: { desired_seq: number }[] = await manager.query(
+      `WITH bumped AS (UPDATE ${table} SET desired_seq = desired_seq + 1 WHERE ${key} = $1 RETURNING desired_seq)
+       SELECT desired_seq FROM bumped`,
+      [id],
+    );
+    if (rows.length === 0) throw notFound(target.kind, id);
+    const desired: DesiredState = {
+      ...intent,
+      seq: Number(rows[0].desired_seq),
+      issued_at: new Date().toISOString(),
+    };
+    await manager.query(`UPDATE ${table} SET desired = $2 WHERE ${key} = $1`, [
+      id,
+      JSON.stringify(desired),
+    ]);
+    await this.audit.record(actor, `${target.kind}.desired`, target.kind, id, { desired }, manager);
+    return { topic: this.topicOf(target), state: desired };
+  }
+
+  /** Publishes stored desired states, retained, QoS 1. */
+  async send(staged: readonly StagedDesired[]): Promise<void> {
+    await Promise.all(
+      staged.map(({ topic, state }) =>
+        this.broker.mqtt.publish(topic, JSON.stringify(state), { qos: 1, retain: true }),
+      ),
+    );
   }
 
   /** Removes a device's override: an empty retained message clears it on the broker ([MQTT-3.3.1-10]). */

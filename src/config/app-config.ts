@@ -80,6 +80,12 @@ export const configSchema = z
       .int('must be an integer')
       .positive('must be positive')
       .default(4 * 1024 ** 3),
+    ROLLOUT_INTERVAL_MS: z.coerce
+      .number({ message: 'must be a number of milliseconds' })
+      .int('must be an integer')
+      .min(50, 'must be at least 50')
+      .max(600_000, 'must be at most 600000')
+      .default(1000),
     LOG_LEVEL: z
       .enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
       .default('info'),

@@ -3,6 +3,22 @@ import { AuditEvent } from '../audit/audit-event.entity.js';
 import { DeviceGroup } from '../fleet/device-group.entity.js';
 import { Device } from '../fleet/device.entity.js';
 import { ModelVersion } from '../registry/model-version.entity.js';
+import {
+  Deployment,
+  DeploymentDevice,
+  DeploymentEvent,
+  DeploymentGroup,
+} from '../deployments/deployment.entity.js';
 
 /** Every entity of the hub; the migrations in migrations/ must produce exactly this schema. */
-export const ENTITIES = [ApiToken, AuditEvent, ModelVersion, DeviceGroup, Device];
+export const ENTITIES = [
+  ApiToken,
+  AuditEvent,
+  ModelVersion,
+  DeviceGroup,
+  Device,
+  Deployment,
+  DeploymentGroup,
+  DeploymentDevice,
+  DeploymentEvent,
+];

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { DeviceStateReport } from './domain/state-reports.js';
 
 /** Fleet changes that live MQTT sessions must follow at once (the broker disconnects them). */
 export interface FleetEventMap {
@@ -6,6 +7,8 @@ export interface FleetEventMap {
   'device.credentials_rotated': { deviceId: string };
   'device.moved': { deviceId: string; from: string | null; to: string | null };
   'group.deleted': { group: string; deviceIds: string[] };
+  /** A batch of device state reports, after it was written to the devices table. */
+  'device.reports': { reports: readonly DeviceStateReport[] };
 }
 
 export type FleetEventName = keyof FleetEventMap;

@@ -273,6 +273,17 @@ export class RegistryService {
   async delete(id: string, principal: Principal): Promise<void> {
     const model = await this.get(id);
     await this.dataSource.transaction(async (manager) => {
+      const deployments: { id: string; status: string }[] = await manager.query(
+        'SELECT id, status FROM deployments WHERE model_id = $1 ORDER BY created_at DESC LIMIT 1',
+        [id],
+      );
+      if (deployments.length > 0) {
+        // Deployment history keeps its model; archive the model instead (PATCH stage).
+        throw new DomainError(
+          'CONFLICT',
+          `model ${id} has been deployed (deployment ${deployments[0].id}, ${deployments[0].status}); set its stage to archived instead`,
+        );
+      }
       await manager.getRepository(ModelVersion).delete({ id });
       await this.audit.record(
         actorOf(principal),

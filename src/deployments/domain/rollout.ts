@@ -292,12 +292,13 @@ export function allowedFrom(
 ): readonly DeploymentStatus[] {
   switch (action) {
     case 'rollback':
-      return ['pending', 'staging', 'in_progress', 'paused', 'succeeded', 'failed'];
+      // A failed deployment has already sent its devices back.
+      return ['pending', 'staging', 'in_progress', 'paused', 'succeeded'];
     case 'pause':
       return ['staging', 'in_progress'];
     case 'resume':
       return ['paused'];
     case 'promote':
-      return ['in_progress', 'paused'];
+      return ['staging', 'in_progress'];
   }
 }

@@ -1,0 +1,193 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { ModelVersion } from '../registry/model-version.entity.js';
+import { DeviceGroup } from '../fleet/device-group.entity.js';
+import type { DeploymentStatus, DeploymentType, RolloutPolicy } from './domain/rollout.js';
+
+@Entity({ name: 'deployments' })
+@Index(['status'])
+export class Deployment {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'model_id', type: 'uuid' })
+  modelId: string;
+
+  @ManyToOne(() => ModelVersion, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'model_id' })
+  model?: ModelVersion;
+
+  @Column({ type: 'text' })
+  environment: string;
+
+  @Column({ name: 'deployment_type', type: 'text' })
+  type: DeploymentType;
+
+  /** A group name or "all" (every group of the environment when it was created). */
+  @Column({ type: 'text' })
+  target: string;
+
+  @Column({ type: 'text' })
+  status: DeploymentStatus;
+
+  /** Why it ended (failed, rolled back, superseded), in one line. */
+  @Column({ name: 'status_reason', type: 'text', nullable: true })
+  statusReason: string | null;
+
+  /** The status to return to on resume. */
+  @Column({ name: 'paused_from', type: 'text', nullable: true })
+  pausedFrom: DeploymentStatus | null;
+
+  @Column({ name: 'step_index', type: 'integer', default: 0 })
+  stepIndex: number;
+
+  @Column({ name: 'step_started_at', type: 'timestamptz' })
+  stepStartedAt: Date;
+
+  @Column({ name: 'cohort_salt', type: 'text' })
+  cohortSalt: string;
+
+  @Column({ type: 'jsonb' })
+  policy: RolloutPolicy;
+
+  /** Rule overrides for the rules module (design section 8). */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  rules: Record<string, unknown>;
+
+  @Column({ name: 'auto_rollback', type: 'boolean', default: true })
+  autoRollback: boolean;
+
+  @Column({ name: 'superseded_by', type: 'uuid', nullable: true })
+  supersededBy: string | null;
+
+  @Column({ name: 'created_by', type: 'text' })
+  createdBy: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt: Date | null;
+}
+
+/** A group a deployment targets, with the model it ran before (what a rollback returns to). */
+@Entity({ name: 'deployment_groups' })
+// At most one active deployment per group: enforced by the database, not only checked.
+@Index('deployment_groups_one_active', ['groupId'], { unique: true, where: 'active' })
+export class DeploymentGroup {
+  @PrimaryColumn({ name: 'deployment_id', type: 'uuid' })
+  deploymentId: string;
+
+  @ManyToOne(() => Deployment, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'deployment_id' })
+  deployment?: Deployment;
+
+  @PrimaryColumn({ name: 'group_id', type: 'uuid' })
+  groupId: string;
+
+  @ManyToOne(() => DeviceGroup, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'group_id' })
+  group?: DeviceGroup;
+
+  @Column({ name: 'group_name', type: 'text' })
+  groupName: string;
+
+  @Column({ name: 'previous_model_id', type: 'uuid', nullable: true })
+  previousModelId: string | null;
+
+  @Column({ type: 'boolean' })
+  active: boolean;
+}
+
+/** What one device last reported for a deployment, kept after the device goes. */
+@Entity({ name: 'deployment_devices' })
+export class DeploymentDevice {
+  @PrimaryColumn({ name: 'deployment_id', type: 'uuid' })
+  deploymentId: string;
+
+  @ManyToOne(() => Deployment, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'deployment_id' })
+  deployment?: Deployment;
+
+  @PrimaryColumn({ name: 'device_id', type: 'text', collation: 'C' })
+  deviceId: string;
+
+  @Column({ type: 'text' })
+  phase: string;
+
+  @Column({ type: 'text', nullable: true })
+  reason: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  detail: string | null;
+
+  @Column({ type: 'bigint', nullable: true })
+  bytes: string | null;
+
+  @Column({ name: 'total_bytes', type: 'bigint', nullable: true })
+  totalBytes: string | null;
+
+  @Column({ name: 'in_cohort', type: 'boolean', nullable: true })
+  inCohort: boolean | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'phase_since', type: 'timestamptz' })
+  phaseSince: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}
+
+/** The audit trail of a deployment: every transition, with who, why and the figures. */
+@Entity({ name: 'deployment_events' })
+@Index(['deploymentId', 'id'])
+export class DeploymentEvent {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  id: string;
+
+  @Column({ name: 'deployment_id', type: 'uuid' })
+  deploymentId: string;
+
+  @ManyToOne(() => Deployment, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'deployment_id' })
+  deployment?: Deployment;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  at: Date;
+
+  @Column({ type: 'text' })
+  actor: string;
+
+  /** created, cutover, step, paused, resumed, promoted, succeeded, failed, rolled_back, superseded, device.phase, device.timeout, device.retry */
+  @Column({ type: 'text' })
+  type: string;
+
+  @Column({ name: 'from_status', type: 'text', nullable: true })
+  fromStatus: string | null;
+
+  @Column({ name: 'to_status', type: 'text', nullable: true })
+  toStatus: string | null;
+
+  @Column({ name: 'device_id', type: 'text', nullable: true })
+  deviceId: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  reason: string | null;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  figures: Record<string, unknown>;
+}
