@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { basename } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   CliError,
   EXIT,
@@ -75,6 +75,137 @@ export interface PushModelInput {
   signature?: { filename: string; content: Buffer };
 }
 
+export const DEPLOYMENT_TYPES = ['blue-green', 'canary'] as const;
+export type DeploymentType = (typeof DEPLOYMENT_TYPES)[number];
+
+/** Every status of a deployment (the hub's list; a spec checks they agree). */
+export const DEPLOYMENT_STATUSES = [
+  'pending',
+  'staging',
+  'in_progress',
+  'paused',
+  'succeeded',
+  'rolled_back',
+  'failed',
+  'superseded',
+] as const;
+/** Statuses a deployment never leaves. */
+export const FINISHED_STATUSES: readonly string[] = [
+  'succeeded',
+  'rolled_back',
+  'failed',
+  'superseded',
+];
+
+/** Per-device phases in rollout order, then devices that have not reported. */
+export const DEPLOYMENT_PHASES = [
+  'notified',
+  'downloading',
+  'verifying',
+  'staged',
+  'active',
+  'failed',
+  'rolled_back',
+  'unreported',
+] as const;
+
+export type DeploymentAction = 'rollback' | 'pause' | 'resume' | 'promote';
+
+/** The body of `POST /api/v1/deployments`, snake_case as on the wire. */
+export interface CreateDeploymentBody {
+  model_id: string;
+  environment: string;
+  deployment_type: DeploymentType;
+  target: string;
+  canary?: { steps?: number[]; step_interval_s?: number };
+  rules?: Record<string, unknown>;
+  auto_rollback?: boolean;
+  staging_timeout_s?: number;
+  device_timeout_s?: number;
+  min_staged_share?: number;
+  max_failure_share?: number;
+  max_retries?: number;
+  supersede?: boolean;
+}
+
+export interface Deployment {
+  id: string;
+  model: { id: string; name: string; version: string };
+  environment: string;
+  deployment_type: string;
+  target: string;
+  groups: { name: string; previous_model_id: string | null }[];
+  status: string;
+  status_reason: string | null;
+  canary: {
+    steps: number[];
+    step_interval_s: number;
+    step_index: number;
+    percent: number;
+    salt: string;
+  } | null;
+  rules: Record<string, unknown>;
+  auto_rollback: boolean;
+  staging_timeout_s: number;
+  device_timeout_s: number;
+  min_staged_share: number;
+  max_failure_share: number;
+  max_retries: number;
+  superseded_by: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface FailedDevice {
+  device_id: string;
+  phase: string;
+  reason: string | null;
+  detail: string | null;
+  attempts: number;
+}
+
+export interface DeploymentEvent {
+  id: string;
+  at: string;
+  actor: string;
+  type: string;
+  from_status: string | null;
+  to_status: string | null;
+  device_id: string | null;
+  reason: string | null;
+  figures: Record<string, unknown>;
+}
+
+export interface DeploymentDetail extends Deployment {
+  progress: {
+    targets: number;
+    online: number;
+    participating: number;
+    phases: Record<string, number>;
+    failed_devices: FailedDevice[];
+  };
+  /** Deployment-level events, oldest first. */
+  events: DeploymentEvent[];
+}
+
+export interface DeploymentPage {
+  items: Deployment[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface ListDeploymentsQuery {
+  status?: string;
+  environment?: string;
+  group?: string;
+  modelId?: string;
+  limit?: number;
+  offset?: number;
+}
+
 /** Called as upload bytes are handed to the socket. */
 export type ProgressListener = (sentBytes: number, totalBytes: number) => void;
 
@@ -97,6 +228,7 @@ interface RawResponse {
 }
 
 const MODELS_PATH = '/api/v1/models';
+const DEPLOYMENTS_PATH = '/api/v1/deployments';
 const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
 
 /** Multipart parts in the order the hub needs: text fields, then `signature`, then `file` last. */
@@ -175,6 +307,40 @@ export class HubClient {
     return this.request<ModelVersion>('GET', `${MODELS_PATH}/${encodeURIComponent(id)}`);
   }
 
+  async createDeployment(body: CreateDeploymentBody): Promise<Deployment> {
+    return this.request<Deployment>('POST', DEPLOYMENTS_PATH, { body: jsonBody(body) });
+  }
+
+  async listDeployments(query: ListDeploymentsQuery = {}): Promise<DeploymentPage> {
+    return this.request<DeploymentPage>('GET', DEPLOYMENTS_PATH, {
+      query: {
+        status: query.status,
+        environment: query.environment,
+        group: query.group,
+        model_id: query.modelId,
+        limit: query.limit,
+        offset: query.offset,
+      },
+    });
+  }
+
+  async getDeployment(id: string): Promise<DeploymentDetail> {
+    return this.request<DeploymentDetail>('GET', `${DEPLOYMENTS_PATH}/${encodeURIComponent(id)}`);
+  }
+
+  /** `POST /api/v1/deployments/:id/rollback|pause|resume|promote`, with an optional reason. */
+  async deploymentAction(
+    id: string,
+    action: DeploymentAction,
+    reason?: string,
+  ): Promise<Deployment> {
+    return this.request<Deployment>(
+      'POST',
+      `${DEPLOYMENTS_PATH}/${encodeURIComponent(id)}/${action}`,
+      { body: jsonBody(reason === undefined ? {} : { reason }) },
+    );
+  }
+
   /** The Mosquitto password file of the fleet (admin token). */
   async mosquittoPasswordFile(): Promise<string> {
     return this.requestText('/api/v1/broker/mosquitto-passwd');
@@ -232,6 +398,15 @@ export class HubClient {
       unreachable: (err) => new HubUnreachableError(this.displayUrl, describeNetworkError(err)),
     });
   }
+}
+
+function jsonBody(value: unknown): NonNullable<RequestInit['body']> {
+  const bytes = Buffer.from(JSON.stringify(value), 'utf8');
+  return {
+    stream: Readable.from([bytes]),
+    contentType: 'application/json',
+    contentLength: bytes.length,
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ export interface CliWritable {
   write(chunk: string): unknown;
   isTTY?: boolean;
   columns?: number;
+  rows?: number;
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

@@ -2,6 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { addCommonHelp, addGlobalOptions, type CliIo } from './cli-context.js';
 import { EXIT, UsageError, exitCodeOf, formatErrorLine } from './cli-errors.js';
 import { registerBrokerCommands } from './commands/broker.js';
+import {
+  registerDeploymentCommands,
+  registerModelDeploymentCommands,
+} from './commands/deployment.js';
 import { registerModelCommands } from './commands/model.js';
 
 export type { CliIo } from './cli-context.js';
@@ -26,7 +30,8 @@ export function buildProgram(io: CliIo, onStderrHelp: () => void = () => {}): Co
       getErrHelpWidth: () => io.stderr.columns ?? 80,
     });
   addCommonHelp(program);
-  registerModelCommands(program, io);
+  registerModelDeploymentCommands(registerModelCommands(program, io), io);
+  registerDeploymentCommands(program, io);
   registerBrokerCommands(program, io);
   return addGlobalOptions(program);
 }

@@ -155,8 +155,9 @@ export function prepareListQuery(options: ListCliOptions): ListModelsQuery {
   };
 }
 
-export function registerModelCommands(program: Command, io: CliIo): void {
-  const model = defineCommand(program, 'model', 'publish and inspect model versions');
+/** Defines `model push|list|get` and returns the `model` command for more subcommands. */
+export function registerModelCommands(program: Command, io: CliIo): Command {
+  const model = defineCommand(program, 'model', 'publish, inspect and deploy model versions');
 
   defineCommand(model, 'push <path>', 'upload an ONNX model as a new model version')
     .requiredOption('--name <name>', 'model name')
@@ -202,4 +203,5 @@ export function registerModelCommands(program: Command, io: CliIo): void {
       printResult(io, globals, await client.getModel(id), formatModelDetail);
     },
   );
+  return model;
 }

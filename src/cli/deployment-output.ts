@@ -1,0 +1,170 @@
+import {
+  DEPLOYMENT_PHASES,
+  type Deployment,
+  type DeploymentDetail,
+  type DeploymentEvent,
+  type DeploymentPage,
+} from './hub-client.js';
+import { formatTable, formatTimestamp } from './output.js';
+
+/** Events shown by `deployment status` (the newest ones); --json has them all. */
+export const SHOWN_EVENTS = 5;
+/** Failed devices shown by `deployment status`; --json has them all. */
+export const SHOWN_FAILED_DEVICES = 10;
+
+/** `2025-01-31T12:34:56.789Z` -> `2025-01-31 12:34:56Z`; unparseable values pass through. */
+export function formatTimeSeconds(iso: string): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return iso;
+  return `${new Date(time).toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+export function modelLabel(deployment: Pick<Deployment, 'model'>): string {
+  return `${deployment.model.name}@${deployment.model.version}`;
+}
+
+/** `step 2/3 at 25 %` for a canary, `-` otherwise. */
+export function canaryStep(deployment: Pick<Deployment, 'canary'>): string {
+  const canary = deployment.canary;
+  if (!canary) return '-';
+  return `step ${canary.step_index + 1}/${canary.steps.length} at ${canary.percent} %`;
+}
+
+/** `deployment <id> <status>`, plus the canary step for a canary: what deploy and the actions print. */
+export function formatDeploymentLine(deployment: Deployment): string {
+  const step = deployment.canary ? `, canary ${canaryStep(deployment)}` : '';
+  return `deployment ${deployment.id} ${deployment.status}${step}\n`;
+}
+
+export function formatDeploymentList(page: DeploymentPage): string {
+  if (page.items.length === 0) {
+    return page.total > 0
+      ? `no deployments at offset ${page.offset} (total ${page.total})\n`
+      : 'no deployments found\n';
+  }
+  const table = formatTable(
+    ['ID', 'MODEL', 'TYPE', 'ENVIRONMENT', 'TARGET', 'STATUS', 'CREATED'],
+    page.items.map((d) => [
+      d.id,
+      modelLabel(d),
+      d.deployment_type,
+      d.environment,
+      d.target,
+      d.status,
+      formatTimestamp(d.created_at),
+    ]),
+  );
+  const shown = page.items.length;
+  const footer =
+    shown < page.total ? `${page.offset + 1}-${page.offset + shown} of ${page.total}\n` : '';
+  return table + footer;
+}
+
+/**
+ * Control characters (line breaks, ANSI escapes) in text that reached the hub from devices or
+ * users become spaces: a line stays one line, and nothing can drive the terminal.
+ */
+export function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+}
+
+function phaseCount(detail: DeploymentDetail, phase: string): number {
+  return detail.progress.phases[phase] ?? 0;
+}
+
+/** Every phase with its count, in rollout order, split over two lines so it fits 80 columns. */
+function phaseLines(detail: DeploymentDetail): [string, string] {
+  const pairs = DEPLOYMENT_PHASES.map((phase) => `${phase} ${phaseCount(detail, phase)}`);
+  return [pairs.slice(0, 4).join(', '), pairs.slice(4).join(', ')];
+}
+
+function devicesLine(detail: DeploymentDetail): string {
+  const { targets, online, participating } = detail.progress;
+  return `${targets} targets, ${online} online, ${participating} participating`;
+}
+
+function eventLine(event: DeploymentEvent): string {
+  const transition =
+    event.to_status && event.from_status !== event.to_status
+      ? ` (${event.from_status ? `${event.from_status} ` : ''}-> ${event.to_status})`
+      : '';
+  const percent = event.figures?.percent;
+  const step = typeof percent === 'number' ? ` to ${percent} %` : '';
+  const reason = event.reason ? `: ${event.reason}` : '';
+  return `${formatTimeSeconds(event.at)}  ${event.type}${step}${transition} by ${event.actor}${reason}`;
+}
+
+function failedDeviceLine(device: DeploymentDetail['progress']['failed_devices'][number]): string {
+  const detail = device.detail ? ` (${device.detail})` : '';
+  const attempts = device.attempts > 0 ? `, ${device.attempts} retries` : '';
+  return `${device.device_id}  ${device.phase}  ${device.reason ?? '-'}${detail}${attempts}`;
+}
+
+/** The plain `deployment status` view, also the frame `--watch` redraws on a terminal. */
+export function formatDeploymentDetail(detail: DeploymentDetail): string {
+  const [phasesA, phasesB] = phaseLines(detail);
+  const pairs: [string, string][] = [
+    ['model', `${modelLabel(detail)} (${detail.model.id})`],
+    ['status', detail.status],
+    ['reason', detail.status_reason ?? '-'],
+    ['type', detail.deployment_type],
+    ['environment', detail.environment],
+    ['target', `${detail.target} (groups: ${detail.groups.map((g) => g.name).join(', ') || '-'})`],
+  ];
+  if (detail.canary) {
+    const { steps, step_interval_s: interval } = detail.canary;
+    pairs.push(['canary', `${canaryStep(detail)} (steps ${steps.join(', ')}; ${interval} s each)`]);
+  }
+  pairs.push(
+    ['devices', devicesLine(detail)],
+    ['phases', phasesA],
+    ['', phasesB],
+    ['created', `${formatTimeSeconds(detail.created_at)} by ${detail.created_by}`],
+  );
+  if (detail.finished_at) pairs.push(['finished', formatTimeSeconds(detail.finished_at)]);
+  if (detail.superseded_by) pairs.push(['superseded by', detail.superseded_by]);
+  const width = Math.max(...pairs.map(([key]) => key.length));
+  let text = `deployment ${detail.id}\n`;
+  text += pairs.map(([key, value]) => `  ${key.padEnd(width)}  ${clean(value)}\n`).join('');
+
+  const failed = detail.progress.failed_devices;
+  if (failed.length > 0) {
+    text += `failed devices (${failed.length}):\n`;
+    text += failed
+      .slice(0, SHOWN_FAILED_DEVICES)
+      .map((device) => `  ${clean(failedDeviceLine(device))}\n`)
+      .join('');
+    if (failed.length > SHOWN_FAILED_DEVICES) {
+      text += `  ... ${failed.length - SHOWN_FAILED_DEVICES} more (--json lists them all)\n`;
+    }
+  }
+  const events = detail.events;
+  if (events.length > 0) {
+    const shown = events.slice(-SHOWN_EVENTS);
+    text += `events (${shown.length < events.length ? `last ${shown.length} of ` : ''}${events.length}):\n`;
+    text += shown.map((event) => `  ${clean(eventLine(event))}\n`).join('');
+  }
+  return text;
+}
+
+/**
+ * One line summing up a deployment for a log (`--watch` without a terminal): status, canary step,
+ * devices and the phases that have any. Printed again only when it changes.
+ */
+export function formatProgressLine(detail: DeploymentDetail): string {
+  const parts = [detail.status];
+  if (detail.canary) parts.push(`canary ${canaryStep(detail)}`);
+  parts.push(devicesLine(detail));
+  const phases = DEPLOYMENT_PHASES.filter((phase) => phaseCount(detail, phase) > 0).map(
+    (phase) => `${phase} ${phaseCount(detail, phase)}`,
+  );
+  parts.push(phases.length > 0 ? phases.join(', ') : 'no participating devices');
+  if (detail.status_reason) parts.push(detail.status_reason);
+  return clean(parts.join(' | '));
+}
+
+/** A deployment event as one log line. */
+export function formatEventLine(event: DeploymentEvent): string {
+  return clean(`event ${eventLine(event)}`);
+}
