@@ -287,6 +287,24 @@ describe('ModelCache.fetch', () => {
     );
   });
 
+  it('shares the transfer between two ModelCache objects over one folder', async (t) => {
+    const { dir, server } = await setup(t);
+    const body = modelBytes(MiB);
+    const model = modelRef(body, server.serve('/a', body, { holdAfter: 256 * 1024 }));
+    const [one, two] = [new ModelCache(cacheOptions(dir)), new ModelCache(cacheOptions(dir))];
+
+    const fetches = [one.fetch(model), two.fetch(model)];
+    await until(() => server.bytesSent >= 256 * 1024);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    server.release();
+    const [a, b] = await Promise.all(fetches);
+
+    assert.ok((await readFile(a.path)).equals(body));
+    assert.equal(b.path, a.path);
+    assert.equal(server.requests.length, 1);
+    assert.equal(one.downloads + two.downloads, 1);
+  });
+
   it('stops on abort, keeps the .part, and the next fetch resumes it', async (t) => {
     const { dir, server } = await setup(t);
     const body = modelBytes(3 * MiB);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ModelRef } from '@sentinel/broker';
 import type { TrustedKey } from '@sentinel/broker/signing';
@@ -60,6 +60,12 @@ export interface FetchHooks {
 const MAX_ROUNDS = 4;
 
 /**
+ * Transfers running in this process, by .part path: every ModelCache over one folder shares them,
+ * so two caches can never write the same .part at once.
+ */
+const inflight = new Map<string, Transfer>();
+
+/**
  * The agent's model cache: verified models as `<dir>/<sha256>.onnx`, downloads in progress as
  * `<sha256>.part`, and `<sha256>.sig.json` recording which message-signature bundles already
  * verified over a cached file.
@@ -68,8 +74,9 @@ const MAX_ROUNDS = 4;
  *   arrive; the .part is fsynced and renamed only when all three hold.
  * - An interrupted download resumes with `Range`/`If-Range`, continuing the same running hash;
  *   a .part left by an earlier process is hashed once and resumed too.
- * - Fetches of one sha256 in the same process share one transfer (the fleet simulator runs many
- *   agents over one cache); a transfer stops only when all of its fetches were aborted.
+ * - Fetches of one sha256 into one folder in the same process share one transfer (the fleet
+ *   simulator runs many agents over one cache), even through different ModelCache objects; a
+ *   transfer stops only when all of its fetches were aborted.
  * - A cache hit makes no request. A DSSE attestation names the sha256 and is checked without the
  *   bytes; a message signature over a cached file is taken from `<sha256>.sig.json` when the same
  *   bundle already verified with a key still trusted, and otherwise by reading the file once.
@@ -78,9 +85,7 @@ const MAX_ROUNDS = 4;
  */
 export class ModelCache {
   private transfers = 0;
-  private readonly inflight = new Map<string, Transfer>();
   private readonly dir: string;
-  private ready?: Promise<unknown>;
 
   constructor(private readonly options: ModelCacheOptions) {
     this.dir = resolve(options.dir);
@@ -105,14 +110,6 @@ export class ModelCache {
     }
     // Refuse what cannot be accepted before fetching anything.
     const plan = planSignature(model, sha256, this.options.trustedKeys, this.options.requireSigned);
-    await (this.ready ??= mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
-      this.ready = undefined;
-      throw new AgentError(
-        'download_failed',
-        `cannot create ${this.dir}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }));
 
     let downloaded = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -120,7 +117,7 @@ export class ModelCache {
       if (cached) return { ...cached, downloaded };
       hooks.signal?.throwIfAborted();
 
-      const running = this.inflight.get(sha256);
+      const running = inflight.get(this.files(sha256).part);
       if (running?.abandoned) {
         // Its fetches all gave up; it still holds the .part until it has closed it.
         await running.done.catch(() => undefined);
@@ -134,7 +131,7 @@ export class ModelCache {
         if (hooks.signal?.aborted) throw hooks.signal.reason as Error;
         // Another fetch's transfer of the same bytes, from another URL or with another bundle,
         // failed: that says nothing about ours, so try ours.
-        if (transfer === running && !transfer.sameRequestAs(model, plan)) continue;
+        if (transfer === running && !transfer.sameRequestAs(model, plan, this.options)) continue;
         throw error;
       }
     }
@@ -156,7 +153,8 @@ export class ModelCache {
     }
     for (const name of names) {
       const match = /^([0-9a-f]{64})\.(onnx|part|sig\.json|sig\.json\.tmp)$/.exec(name);
-      if (!match || kept.has(match[1]) || this.inflight.has(match[1])) continue;
+      const busy = match && inflight.has(this.files(match[1]).part);
+      if (!match || kept.has(match[1]) || busy) continue;
       await unlink(join(this.dir, name)).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
@@ -167,11 +165,12 @@ export class ModelCache {
     const transfer = new Transfer(model, sha256, plan, this.files(sha256), this.options, () => {
       this.transfers++;
     });
-    this.inflight.set(sha256, transfer);
+    const key = this.files(sha256).part;
+    inflight.set(key, transfer);
     void transfer.done
       .catch(() => undefined)
       .finally(() => {
-        if (this.inflight.get(sha256) === transfer) this.inflight.delete(sha256);
+        if (inflight.get(key) === transfer) inflight.delete(key);
       });
     return transfer;
   }

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { ModelRef } from '@sentinel/broker';
 import type { SignatureCheck } from '@sentinel/broker/signing';
@@ -100,11 +100,18 @@ export class Transfer {
   }
 
   /** Whether this transfer fetches the same thing as `model` would (same URL, size and bundle). */
-  sameRequestAs(model: ModelRef, plan: SignaturePlan): boolean {
+  /**
+   * Whether this transfer fetches what `model` would, the way it would: same URL, size and bundle,
+   * same credential and trusted keys (another ModelCache over the same folder may differ).
+   */
+  sameRequestAs(model: ModelRef, plan: SignaturePlan, options: ModelCacheOptions): boolean {
+    const hints = (o: ModelCacheOptions) => o.trustedKeys.map((k) => k.hint).join(' ');
     return (
       model.url === this.model.url &&
       model.size === this.model.size &&
-      bundleKey(plan) === bundleKey(this.plan)
+      bundleKey(plan) === bundleKey(this.plan) &&
+      options.authorization === this.options.authorization &&
+      hints(options) === hints(this.options)
     );
   }
 
@@ -168,6 +175,7 @@ export class Transfer {
     }
     let file: FileHandle;
     try {
+      await mkdir(this.files.dir, { recursive: true });
       file = await open(this.files.part, 'a');
     } catch (error) {
       throw fileError(error, this.files.part);
