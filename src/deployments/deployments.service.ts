@@ -13,7 +13,7 @@ import {
   type DesiredState,
   type ModelRef,
 } from '@sentinel/broker';
-import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
 import { actorOf, type Principal } from '../auth/auth.decorators.js';
 import { DomainError, notFound, validationFailed } from '../common/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -22,7 +22,7 @@ import { DesiredStateService, type StagedDesired } from '../broker/desired-state
 import { FleetEvents } from '../fleet/fleet-events.js';
 import type { DeviceStateReport } from '../fleet/domain/state-reports.js';
 import { RegistryService } from '../registry/registry.service.js';
-import type { ModelVersion } from '../registry/model-version.entity.js';
+import { ModelVersion } from '../registry/model-version.entity.js';
 import { Deployment, DeploymentEvent, DeploymentGroup } from './deployment.entity.js';
 import {
   ACTIVE_STATUSES,
@@ -154,7 +154,7 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
       const superseded = [...new Set(active.map((a) => a.deployment_id))];
 
       const previousIds = groups.map((g) => previousModelOf(g.desired, model.id));
-      const previous = await this.models(previousIds);
+      const previous = await this.models(m, previousIds);
       const deployment = m.getRepository(Deployment).create({
         id,
         modelId: model.id,
@@ -443,6 +443,11 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
   private async evaluateOne(id: string): Promise<void> {
     const staged: StagedDesired[] = [];
     let reloads: string[] = [];
+    // Asked before the transaction: the rules module reads its own stores.
+    const current = this.health
+      ? await this.dataSource.getRepository(Deployment).findOne({ where: { id } })
+      : null;
+    const verdict = current && this.health ? await this.health.verdict(current) : null;
     await this.dataSource.transaction(async (m) => {
       const deployment = await m.getRepository(Deployment).findOne({
         where: { id },
@@ -450,7 +455,6 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
       });
       if (!deployment || !ACTIVE_STATUSES.includes(deployment.status)) return;
       const devices = await this.deviceViews(m, id);
-      const verdict = this.health ? await this.health.verdict(deployment) : null;
       const now = new Date();
       const result = evaluate(viewOf(deployment), devices, now, verdict);
       if (result.timeouts.length > 0) {
@@ -712,8 +716,12 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
     activate: Activate,
     actor: string,
   ): Promise<StagedDesired[]> {
-    const model = await this.registry.get(deployment.modelId);
-    const previous = await this.models(groups.map((g) => g.previousModelId));
+    const [model] = (await this.models(m, [deployment.modelId])).values();
+    if (!model) throw notFound('model', deployment.modelId);
+    const previous = await this.models(
+      m,
+      groups.map((g) => g.previousModelId),
+    );
     const staged: StagedDesired[] = [];
     for (const group of groups) {
       staged.push(
@@ -755,16 +763,18 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
     };
   }
 
-  private async models(ids: (string | null)[]): Promise<Map<string, ModelVersion>> {
-    const found = new Map<string, ModelVersion>();
-    for (const id of new Set(ids.filter((v): v is string => v !== null))) {
-      try {
-        found.set(id, await this.registry.get(id));
-      } catch {
-        // A previous model deleted since: that group has nothing to fall back to.
-      }
-    }
-    return found;
+  /**
+   * Model versions by id, read through the caller's transaction (on PGlite a query on another
+   * connection inside a transaction waits forever). A missing one (deleted since) is left out.
+   */
+  private async models(
+    m: EntityManager,
+    ids: (string | null)[],
+  ): Promise<Map<string, ModelVersion>> {
+    const wanted = [...new Set(ids.filter((v): v is string => v !== null))];
+    if (wanted.length === 0) return new Map();
+    const found = await m.getRepository(ModelVersion).findBy({ id: In(wanted) });
+    return new Map(found.map((model) => [model.id, model]));
   }
 
   private async transition(

@@ -141,7 +141,7 @@ export function phaseOf(
     };
   }
   if (serving) return { phase: 'active' };
-  const standby = slots.active === null ? null : otherSlot(slots.active);
+  const standby: Slot = slots.active === null ? 'blue' : otherSlot(slots.active);
   if (holds(slots, standby, model)) {
     return servedBefore ? { phase: 'rolled_back', reason: 'manual' } : { phase: 'staged' };
   }

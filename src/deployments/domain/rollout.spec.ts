@@ -53,6 +53,17 @@ describe('blue/green staging', () => {
     assert.equal(result.counts.byPhase.unreported, 1);
   });
 
+  it('waits while no target device is online, and fails at the staging timeout; an empty group cuts over', () => {
+    const offline = [device('a', null, { online: false }), device('b', null, { online: false })];
+    assert.equal(evaluate(blueGreen(), offline, at(10)).decision.kind, 'wait');
+    const late = evaluate(blueGreen(), offline, at(600));
+    assert.equal(late.decision.kind, 'fail');
+    assert.equal((late.decision as { reason: string }).reason, 'staging_timeout');
+    assert.equal(evaluate(blueGreen(), [], at(1)).decision.kind, 'cutover');
+    assert.equal(evaluate(blueGreen('in_progress'), offline, at(1)).decision.kind, 'wait');
+    assert.equal(evaluate(blueGreen('in_progress'), [], at(1)).decision.kind, 'succeed');
+  });
+
   it('fails when every device failed (a corrupt model): nothing staged', () => {
     const devices = ['a', 'b', 'c', 'd'].map((id) =>
       device(id, 'failed', { reason: 'hash_mismatch' }),

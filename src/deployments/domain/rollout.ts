@@ -211,6 +211,20 @@ export function evaluate(
     const stagedShare = share(staged, online.length);
     const elapsed = seconds(view.stepStartedAt, now);
     const figures = `${staged}/${online.length} online devices staged (${pct(stagedShare)}), ${failedFinal} failed`;
+    if (online.length === 0 && participating.length > 0) {
+      // Nobody to stage yet: wait for devices to come online, up to the staging timeout.
+      if (elapsed >= policy.stagingTimeoutS) {
+        return result({
+          kind: 'fail',
+          reason: 'staging_timeout',
+          why: `staging timeout (${policy.stagingTimeoutS} s): none of the ${participating.length} target devices came online`,
+        });
+      }
+      return result({
+        kind: 'wait',
+        why: `staging: none of the ${participating.length} target devices is online`,
+      });
+    }
     if (pending === 0) {
       if (online.length > 0 && staged === 0) {
         return result({
@@ -255,6 +269,12 @@ export function evaluate(
   }
   const done = active >= settledOnline;
   if (view.type === 'blue-green') {
+    if (online.length === 0 && participating.length > 0) {
+      return result({
+        kind: 'wait',
+        why: `cutover: none of the ${participating.length} target devices is online`,
+      });
+    }
     return done
       ? result({ kind: 'succeed', why: figures })
       : result({ kind: 'wait', why: `cutover: ${figures}` });
