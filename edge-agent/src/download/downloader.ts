@@ -216,12 +216,19 @@ export class ModelCache {
     hooks.onVerifying?.();
     const check = beginCheck(plan.bundleJson, model, sha256, this.options.trustedKeys);
     const hash = createHash('sha256');
-    for await (const chunk of createReadStream(files.final, {
-      highWaterMark: 1024 * 1024,
-      signal: hooks.signal,
-    }) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      check.update(chunk);
+    try {
+      for await (const chunk of createReadStream(files.final, {
+        highWaterMark: 1024 * 1024,
+        signal: hooks.signal,
+      }) as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        check.update(chunk);
+      }
+    } catch {
+      if (hooks.signal?.aborted) throw hooks.signal.reason as Error;
+      // An unreadable cached file (or one pruned meanwhile): download it again.
+      await this.evict(sha256);
+      return undefined;
     }
     const computed = hash.digest('hex');
     if (computed !== sha256) {

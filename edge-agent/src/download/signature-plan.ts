@@ -76,12 +76,9 @@ export function finishCheck(check: SignatureCheck, computedSha256: string, label
 }
 
 function badSignature(error: unknown, label: string): AgentError {
-  if (error instanceof SignatureError) {
-    return new AgentError('bad_signature', `model ${label}: ${error.message}`, { cause: error });
-  }
-  return new AgentError('bad_signature', `model ${label}: ${(error as Error).message}`, {
-    cause: error,
-  });
+  // SignatureError messages are one line for people; anything else is still a failed check.
+  const message = error instanceof SignatureError ? error.message : (error as Error).message;
+  return new AgentError('bad_signature', `model ${label}: ${message}`, { cause: error });
 }
 
 function sha256Hex(text: string): string {

@@ -241,7 +241,11 @@ export class Transfer {
       // A wrong or unverifiable file is useless to resume, a full disk must not stay full, and an
       // empty .part (hub unreachable) is just litter. Anything else stays for a resume.
       if (useless || this.have === 0) await unlink(this.files.part).catch(() => undefined);
-      throw error;
+      if (error instanceof AgentError || this.signal.aborted) throw error;
+      // e.g. reading back the .part of an earlier process failed
+      throw new AgentError('download_failed', `model ${this.label}: ${describe(error)}`, {
+        cause: error,
+      });
     } finally {
       if (open_) await closeQuietly(file, this.writer);
     }
