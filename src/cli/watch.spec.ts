@@ -1,0 +1,247 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CliError } from './cli-errors.js';
+import type { DeploymentDetail, DeploymentEvent } from './hub-client.js';
+import type { CliWritable } from './output.js';
+import {
+  LiveRegion,
+  chooseView,
+  fitWidth,
+  followDeployment,
+  jsonView,
+  logView,
+  requireSucceeded,
+  terminalView,
+  type WatchView,
+} from './watch.js';
+
+const ID = 'd0000000-0000-4000-8000-000000000001';
+const UP = (rows: number) => `\r\u001b[${rows}A\u001b[J`;
+
+function stream(tty: { columns?: number; rows?: number } | null = null) {
+  const writes: string[] = [];
+  const out: CliWritable & { writes: string[]; text: () => string } = {
+    write: (chunk: string) => writes.push(chunk),
+    writes,
+    text: () => writes.join(''),
+  };
+  if (tty) Object.assign(out, { isTTY: true, ...tty });
+  return out;
+}
+
+function event(id: number, type: string, to: string | null = null): DeploymentEvent {
+  return {
+    id: String(id),
+    at: `2026-01-31T12:00:0${id}.000Z`,
+    actor: 'hub',
+    type,
+    from_status: to ? 'in_progress' : null,
+    to_status: to,
+    device_id: null,
+    reason: to ? `why ${id}` : null,
+    figures: {},
+  };
+}
+
+function detail(
+  status: string,
+  events: DeploymentEvent[],
+  phases: Record<string, number> = {},
+): DeploymentDetail {
+  return {
+    id: ID,
+    model: { id: 'm', name: 'det', version: '1.0.0' },
+    environment: 'production',
+    deployment_type: 'blue-green',
+    target: 'yard',
+    groups: [{ name: 'yard', previous_model_id: null }],
+    status,
+    status_reason: status === 'in_progress' ? null : `${status} because`,
+    canary: null,
+    rules: {},
+    auto_rollback: true,
+    staging_timeout_s: 600,
+    device_timeout_s: 900,
+    min_staged_share: 0.8,
+    max_failure_share: 0.2,
+    max_retries: 3,
+    superseded_by: null,
+    created_by: 'token:ci',
+    created_at: '2026-01-31T12:00:00.000Z',
+    updated_at: '2026-01-31T12:00:00.000Z',
+    finished_at: null,
+    progress: { targets: 2, online: 2, participating: 2, phases, failed_devices: [] },
+    events,
+  };
+}
+
+describe('LiveRegion (in-place redraw)', () => {
+  it('moves up over the previous frame and erases it before drawing the next', () => {
+    const out = stream({ columns: 40, rows: 20 });
+    const region = new LiveRegion(out);
+    region.render('a\nb\n');
+    region.render('c\nd\ne\n');
+    region.render('c\nd\ne\n'); // unchanged: nothing written
+    region.render('f\n');
+    region.finish('done\n');
+    assert.deepEqual(out.writes, ['a\nb\n', `${UP(2)}c\nd\ne\n`, `${UP(3)}f\n`, `${UP(1)}done\n`]);
+  });
+
+  it('cuts lines to the terminal width and the frame to its height', () => {
+    const out = stream({ columns: 10, rows: 4 });
+    const region = new LiveRegion(out);
+    region.render('0123456789abc\nshort\nthree\nfour\nfive\n');
+    assert.equal(out.writes[0], '01234567…\nshort\n…\n');
+    region.render('x\n');
+    assert.equal(out.writes[1], `${UP(3)}x\n`);
+  });
+
+  it('leaves a final text uncut', () => {
+    const out = stream({ columns: 10 });
+    const region = new LiveRegion(out);
+    region.finish('0123456789abcdef\n');
+    assert.equal(out.text(), '0123456789abcdef\n');
+  });
+
+  it('cuts by characters, not UTF-16 units', () => {
+    assert.equal(fitWidth('abc', 3), 'abc');
+    assert.equal(fitWidth('abcd', 3), 'ab…');
+    assert.equal(fitWidth('😀😀😀😀', 3), '😀😀…');
+  });
+});
+
+describe('watch views', () => {
+  it('chooses the view from --json and whether stdout is a terminal', () => {
+    const json = stream({ columns: 80 });
+    chooseView(json, { json: true, intervalMs: 1000 }).finish(detail('succeeded', []));
+    assert.equal(JSON.parse(json.text()).status, 'succeeded');
+
+    const tty = stream({ columns: 80 });
+    chooseView(tty, { json: false, intervalMs: 1000 }).update(detail('in_progress', []));
+    assert.match(tty.text(), /^deployment d0000000.*\n {2}model/);
+
+    const pipe = stream();
+    chooseView(pipe, { json: false, intervalMs: 1000 }).update(detail('in_progress', []));
+    assert.match(pipe.text(), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}in_progress \| /);
+  });
+
+  it('appends a line per change and per new event when not on a terminal', () => {
+    const out = stream();
+    const view = logView(out, () => new Date('2026-01-31T13:00:00Z'));
+    const created = event(1, 'created', 'in_progress');
+    view.update(detail('in_progress', [created], { downloading: 2 }));
+    view.update(detail('in_progress', [created], { downloading: 2 })); // no change, no line
+    view.update(detail('in_progress', [created], { downloading: 1, staged: 1 }));
+    const cutover = event(2, 'cutover');
+    view.update(detail('in_progress', [created, cutover], { downloading: 1, staged: 1 }));
+    view.finish(detail('failed', [created, cutover, event(3, 'failed', 'failed')], { failed: 2 }));
+    assert.equal(
+      out.text(),
+      [
+        '2026-01-31 13:00:00Z  in_progress | 2 targets, 2 online, 2 participating | downloading 2',
+        '2026-01-31 13:00:00Z  in_progress | 2 targets, 2 online, 2 participating | downloading 1, staged 1',
+        'event 2026-01-31 12:00:02Z  cutover by hub',
+        'event 2026-01-31 12:00:03Z  failed (in_progress -> failed) by hub: why 3',
+        '2026-01-31 13:00:00Z  failed | 2 targets, 2 online, 2 participating | failed 2 | failed because',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('redraws the status view on a terminal and leaves the final one in full', () => {
+    const out = stream({ columns: 200, rows: 50 });
+    const view = terminalView(out, 500, () => new Date('2026-01-31T13:00:00Z'));
+    view.update(detail('in_progress', []));
+    const first = out.writes[0];
+    assert.match(first, /\n {2}status {7}in_progress\n/);
+    assert.match(first, /\nupdated 2026-01-31 13:00:00Z, every 0\.5 s; Ctrl-C stops watching/);
+    const rows = first.split('\n').length - 1;
+    view.finish(detail('succeeded', []));
+    assert.ok(out.writes[1].startsWith(UP(rows)));
+    assert.match(out.writes[1], /\n {2}status {7}succeeded\n/);
+    assert.doesNotMatch(out.writes[1], /updated/);
+  });
+
+  it('--json prints only the final deployment', () => {
+    const out = stream();
+    const view = jsonView(out);
+    view.update(detail('in_progress', []));
+    assert.equal(out.text(), '');
+    view.finish(detail('rolled_back', []));
+    assert.equal(JSON.parse(out.text()).status, 'rolled_back');
+  });
+});
+
+describe('followDeployment', () => {
+  function recorder() {
+    const seen: string[] = [];
+    const view: WatchView = {
+      update: (d) => seen.push(`update ${d.status}`),
+      finish: (d) => seen.push(`finish ${d.status}`),
+    };
+    return { seen, view };
+  }
+
+  it('polls until the deployment ends, sleeping the interval between polls', async () => {
+    const answers = ['staging', 'staging', 'in_progress', 'paused', 'succeeded', 'never asked'];
+    const sleeps: number[] = [];
+    const { seen, view } = recorder();
+    const final = await followDeployment(
+      {
+        getDeployment: async (id) => {
+          assert.equal(id, ID);
+          return detail(answers.shift()!, []);
+        },
+      },
+      ID,
+      view,
+      { intervalMs: 250, sleep: async (ms) => void sleeps.push(ms) },
+    );
+    assert.equal(final.status, 'succeeded');
+    assert.deepEqual(seen, [
+      'update staging',
+      'update staging',
+      'update in_progress',
+      'update paused',
+      'finish succeeded',
+    ]);
+    assert.deepEqual(sleeps, [250, 250, 250, 250]);
+  });
+
+  it('ends on every final status, and stops on the first failed request', async () => {
+    for (const status of ['failed', 'rolled_back', 'superseded']) {
+      const { seen, view } = recorder();
+      await followDeployment({ getDeployment: async () => detail(status, []) }, ID, view, {
+        intervalMs: 1,
+      });
+      assert.deepEqual(seen, [`finish ${status}`]);
+    }
+    const boom = new CliError('cannot reach hub', 3);
+    await assert.rejects(
+      followDeployment(
+        {
+          getDeployment: async () => {
+            throw boom;
+          },
+        },
+        ID,
+        recorder().view,
+        { intervalMs: 1 },
+      ),
+      (err) => err === boom,
+    );
+  });
+
+  it('turns anything but success into exit 1 with the status and reason', () => {
+    assert.doesNotThrow(() => requireSucceeded(detail('succeeded', [])));
+    assert.throws(
+      () => requireSucceeded(detail('rolled_back', [])),
+      (err: unknown) =>
+        err instanceof CliError &&
+        err.exitCode === 1 &&
+        err.message === `deployment ${ID} rolled_back: rolled_back because`,
+    );
+    const noReason = { ...detail('failed', []), status_reason: null };
+    assert.throws(() => requireSucceeded(noReason), /failed: no reason given$/);
+  });
+});
