@@ -96,6 +96,14 @@ describe('LiveRegion (in-place redraw)', () => {
     assert.equal(out.writes[1], `${UP(3)}x\n`);
   });
 
+  it('takes a terminal of unknown size (0 x 0) as 80 columns without a height limit', () => {
+    const out = stream({ columns: 0, rows: 0 });
+    const region = new LiveRegion(out);
+    const long = 'x'.repeat(100);
+    region.render(`${long}\n2\n3\n4\n`);
+    assert.equal(out.writes[0], `${'x'.repeat(78)}…\n2\n3\n4\n`);
+  });
+
   it('leaves a final text uncut', () => {
     const out = stream({ columns: 10 });
     const region = new LiveRegion(out);

@@ -25,9 +25,10 @@ export class LiveRegion {
 
   /** Replaces the previous frame with `text` (lines separated by \n). */
   render(text: string): void {
-    const columns = Math.max(this.stream.columns ?? 80, 10);
+    // A pseudo-terminal may report 0 x 0 (size unknown): then 80 columns and no height limit.
+    const columns = Math.max(this.stream.columns || 80, 10);
     let lines = text.replace(/\n$/, '').split('\n');
-    const maxRows = this.stream.rows !== undefined ? Math.max(this.stream.rows - 1, 2) : Infinity;
+    const maxRows = this.stream.rows ? Math.max(this.stream.rows - 1, 2) : Infinity;
     if (lines.length > maxRows) lines = [...lines.slice(0, maxRows - 1), '…'];
     const frame = lines.map((line) => `${fitWidth(line, columns - 1)}\n`).join('');
     if (frame === this.drawn) return;
