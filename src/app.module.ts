@@ -15,6 +15,7 @@ import { FleetModule } from './fleet/fleet.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RegistryModule } from './registry/registry.module.js';
+import { TelemetryModule } from './telemetry/telemetry.module.js';
 
 @Global()
 @Module({})
@@ -64,6 +65,7 @@ export class AppModule {
         FleetModule,
         BrokerModule,
         DeploymentsModule,
+        TelemetryModule,
         HealthModule,
       ],
       providers: [

@@ -80,6 +80,21 @@ export const configSchema = z
       .int('must be an integer')
       .positive('must be positive')
       .default(4 * 1024 ** 3),
+    TELEMETRY_BUFFER_POINTS: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be an integer')
+      .min(100, 'must be at least 100')
+      .default(200_000),
+    TELEMETRY_RETENTION_DAYS: z.coerce
+      .number({ message: 'must be a number of days' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .default(30),
+    RULES_INTERVAL_S: z.coerce
+      .number({ message: 'must be a number of seconds' })
+      .min(0.1, 'must be at least 0.1')
+      .max(3600, 'must be at most 3600')
+      .default(10),
     ROLLOUT_INTERVAL_MS: z.coerce
       .number({ message: 'must be a number of milliseconds' })
       .int('must be an integer')

@@ -3,6 +3,7 @@ import { AuditEvent } from '../audit/audit-event.entity.js';
 import { DeviceGroup } from '../fleet/device-group.entity.js';
 import { Device } from '../fleet/device.entity.js';
 import { ModelVersion } from '../registry/model-version.entity.js';
+import { TelemetryPointRow } from '../telemetry/telemetry-point.entity.js';
 import {
   Deployment,
   DeploymentDevice,
@@ -21,4 +22,5 @@ export const ENTITIES = [
   DeploymentGroup,
   DeploymentDevice,
   DeploymentEvent,
+  TelemetryPointRow,
 ];

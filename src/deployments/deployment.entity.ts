@@ -66,6 +66,10 @@ export class Deployment {
   @Column({ name: 'auto_rollback', type: 'boolean', default: true })
   autoRollback: boolean;
 
+  /** The rules module's latest evaluation (verdict and figures), null before the first. */
+  @Column({ type: 'jsonb', nullable: true })
+  health: Record<string, unknown> | null;
+
   @Column({ name: 'superseded_by', type: 'uuid', nullable: true })
   supersededBy: string | null;
 

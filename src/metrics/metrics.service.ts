@@ -63,4 +63,35 @@ export class MetricsService {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sentinel_' });
   }
+
+  readonly telemetryReceived = new Counter({
+    name: 'sentinel_telemetry_received_total',
+    help: 'Telemetry messages received from devices (valid ones)',
+    registers: [this.registry],
+  });
+
+  readonly telemetryWritten = new Counter({
+    name: 'sentinel_telemetry_written_total',
+    help: 'Telemetry points written to the telemetry store',
+    registers: [this.registry],
+  });
+
+  readonly telemetryDropped = new Counter({
+    name: 'sentinel_telemetry_dropped_total',
+    help: 'Telemetry messages dropped: invalid, or the oldest when the buffer overflowed',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly telemetryBuffered = new Gauge({
+    name: 'sentinel_telemetry_buffered',
+    help: 'Telemetry points waiting to be written',
+    registers: [this.registry],
+  });
+
+  readonly telemetryWriteFailures = new Counter({
+    name: 'sentinel_telemetry_write_failures_total',
+    help: 'Failed writes to the telemetry store (each retried with backoff)',
+    registers: [this.registry],
+  });
 }

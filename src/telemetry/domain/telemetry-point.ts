@@ -1,0 +1,36 @@
+import type { Telemetry } from '@sentinel/broker';
+import type { TelemetryPoint } from '../telemetry-store.js';
+
+export interface DevicePlacement {
+  group: string;
+  environment: string;
+}
+
+/** A validated telemetry message, tagged with where the device sits. Pure. */
+export function toPoint(
+  message: Telemetry,
+  placement: DevicePlacement | undefined,
+): TelemetryPoint {
+  const time = new Date(message.ts);
+  return {
+    time,
+    tags: {
+      device: message.device_id,
+      group: placement?.group ?? 'unknown',
+      environment: placement?.environment ?? 'unknown',
+      deployment: message.deployment_id ?? 'none',
+      model_id: message.model_id ?? 'none',
+      model_version: message.model_version ?? 'none',
+      slot: message.slot ?? 'none',
+    },
+    frames: message.frames,
+    fps: message.fps,
+    latency_p50: message.latency_ms.p50,
+    latency_p95: message.latency_ms.p95,
+    latency_max: message.latency_ms.max,
+    memory_mb: message.memory_mb,
+    errors: message.errors,
+    window_s: message.window_s,
+    ...(message.map !== undefined ? { map: message.map } : {}),
+  };
+}

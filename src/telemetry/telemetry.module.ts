@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { BrokerModule } from '../broker/broker.module.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { FleetModule } from '../fleet/fleet.module.js';
+import { InfluxTelemetryStore } from './influx-telemetry-store.js';
+import { SqlTelemetryStore } from './sql-telemetry-store.js';
+import { TELEMETRY_STORE, type TelemetryStore } from './telemetry-store.js';
+import { TelemetryService } from './telemetry.service.js';
+
+/** Device telemetry into InfluxDB (INFLUX_URL) or, embedded, a table of the SQL database. */
+@Module({
+  imports: [BrokerModule, FleetModule],
+  providers: [
+    {
+      provide: TELEMETRY_STORE,
+      inject: [APP_CONFIG, DataSource],
+      useFactory: (config: AppConfig, dataSource: DataSource): TelemetryStore =>
+        config.INFLUX_URL
+          ? new InfluxTelemetryStore({
+              url: config.INFLUX_URL,
+              database: config.INFLUX_DB,
+              username: config.INFLUX_USER,
+              password: config.INFLUX_PASSWORD,
+              retentionDays: config.TELEMETRY_RETENTION_DAYS,
+            })
+          : new SqlTelemetryStore(dataSource, config.TELEMETRY_RETENTION_DAYS),
+    },
+    TelemetryService,
+  ],
+  exports: [TELEMETRY_STORE, TelemetryService],
+})
+export class TelemetryModule {}
