@@ -16,6 +16,7 @@ import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RegistryModule } from './registry/registry.module.js';
 import { TelemetryModule } from './telemetry/telemetry.module.js';
+import { RulesModule } from './rules/rules.module.js';
 
 @Global()
 @Module({})
@@ -66,6 +67,7 @@ export class AppModule {
         BrokerModule,
         DeploymentsModule,
         TelemetryModule,
+        RulesModule,
         HealthModule,
       ],
       providers: [

@@ -40,6 +40,7 @@ const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public' | 'dev
   'POST /api/v1/deployments': 'operator',
   'GET /api/v1/deployments': 'viewer',
   'GET /api/v1/deployments/{id}': 'viewer',
+  'GET /api/v1/deployments/{id}/health': 'viewer',
   'POST /api/v1/deployments/{id}/rollback': 'operator',
   'POST /api/v1/deployments/{id}/pause': 'operator',
   'POST /api/v1/deployments/{id}/resume': 'operator',

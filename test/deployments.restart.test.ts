@@ -87,6 +87,8 @@ describe('hub restarted mid-rollout', () => {
       deployment_type: 'canary',
       target: 'yard',
       canary: { steps: [50, 100], step_interval_s: 4 },
+      // Steps follow the interval alone here (no telemetry): this test is about the restart.
+      rules: { enabled: false },
     });
     const cohort = ids.filter((id) => inCohort(id, { percent: 50, salt: canary.canary!.salt }));
     await waitForDeployment(hub, canary.id, (d) => d.progress.phases.active === cohort.length);

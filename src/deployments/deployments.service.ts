@@ -23,6 +23,11 @@ import { FleetEvents } from '../fleet/fleet-events.js';
 import type { DeviceStateReport } from '../fleet/domain/state-reports.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { ModelVersion } from '../registry/model-version.entity.js';
+import {
+  TELEMETRY_STORE,
+  type DeploymentEventPoint,
+  type TelemetryStore,
+} from '../telemetry/telemetry-store.js';
 import { Deployment, DeploymentEvent, DeploymentGroup } from './deployment.entity.js';
 import {
   ACTIVE_STATUSES,
@@ -34,13 +39,8 @@ import {
   type HealthVerdict,
   type RolloutPolicy,
 } from './domain/rollout.js';
+import { rulesPolicy } from '../rules/domain/health.js';
 import type { CreateDeploymentDto, ListDeploymentsQueryDto } from './dto/deployment.dto.js';
-
-/** What the rules module (design section 8) answers for a deployment; absent until it exists. */
-export interface DeploymentHealthGate {
-  verdict(deployment: Deployment): Promise<HealthVerdict | null>;
-}
-export const DEPLOYMENT_HEALTH_GATE = Symbol('DEPLOYMENT_HEALTH_GATE');
 
 export interface DeploymentSummary {
   deployment: Deployment;
@@ -87,6 +87,8 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
   private activeIds = new Set<string>();
   private unsubscribe?: () => void;
   private stopped = false;
+  /** Transitions to copy to the telemetry store (Grafana annotations) once their transaction commits. */
+  private annotations: DeploymentEventPoint[] = [];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -95,7 +97,7 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
     private readonly broker: BrokerService,
     private readonly fleetEvents: FleetEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Optional() @Inject(DEPLOYMENT_HEALTH_GATE) private readonly health?: DeploymentHealthGate,
+    @Optional() @Inject(TELEMETRY_STORE) private readonly telemetry?: TelemetryStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -214,6 +216,7 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
         );
       }
     });
+    this.flushAnnotations();
     await this.desired.send(staged);
     this.activeIds.add(id);
     this.logger.log(
@@ -250,7 +253,17 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
     principal: Principal,
     reason?: string,
   ): Promise<DeploymentSummary> {
-    const actor = actorOf(principal);
+    return this.actAs(id, action, actorOf(principal), reason);
+  }
+
+  /** An action by `actor` (a token, or the hub's rules module), with the figures behind it. */
+  async actAs(
+    id: string,
+    action: Action,
+    actor: string,
+    reason?: string,
+    figures: Record<string, unknown> = {},
+  ): Promise<DeploymentSummary> {
     const staged: StagedDesired[] = [];
     await this.dataSource.transaction(async (m) => {
       const deployment = await m.getRepository(Deployment).findOne({
@@ -267,7 +280,9 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
       }
       switch (action) {
         case 'rollback':
-          staged.push(...(await this.rollBack(m, deployment, actor, reason ?? 'manual rollback')));
+          staged.push(
+            ...(await this.rollBack(m, deployment, actor, reason ?? 'manual rollback', figures)),
+          );
           break;
         case 'pause':
           await this.transition(
@@ -299,6 +314,7 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
           break;
       }
     });
+    this.flushAnnotations();
     await this.desired.send(staged);
     if (action !== 'rollback') this.evaluateSoon(0);
     else this.activeIds.delete(id);
@@ -315,6 +331,7 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
     deployment: Deployment,
     actor: string,
     reason: string,
+    figures: Record<string, unknown>,
   ): Promise<StagedDesired[]> {
     const groups = await m
       .getRepository(DeploymentGroup)
@@ -340,7 +357,7 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
         `group ${missing.groupName} ran no model before this deployment: there is nothing to roll back to`,
       );
     }
-    await this.transition(m, deployment.id, 'rolled_back', actor, reason, {});
+    await this.transition(m, deployment.id, 'rolled_back', actor, reason, figures);
     return this.publishAll(m, deployment, groups, 'previous', actor);
   }
 
@@ -443,11 +460,6 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
   private async evaluateOne(id: string): Promise<void> {
     const staged: StagedDesired[] = [];
     let reloads: string[] = [];
-    // Asked before the transaction: the rules module reads its own stores.
-    const current = this.health
-      ? await this.dataSource.getRepository(Deployment).findOne({ where: { id } })
-      : null;
-    const verdict = current && this.health ? await this.health.verdict(current) : null;
     await this.dataSource.transaction(async (m) => {
       const deployment = await m.getRepository(Deployment).findOne({
         where: { id },
@@ -456,6 +468,7 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
       if (!deployment || !ACTIVE_STATUSES.includes(deployment.status)) return;
       const devices = await this.deviceViews(m, id);
       const now = new Date();
+      const verdict = healthVerdictOf(deployment, now, this.config.RULES_INTERVAL_S);
       const result = evaluate(viewOf(deployment), devices, now, verdict);
       if (result.timeouts.length > 0) {
         await m.query(
@@ -524,6 +537,7 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
           break;
       }
     });
+    this.flushAnnotations();
     await this.desired.send(staged);
     for (const device of reloads) await this.sendCommand(device, 'reload', id);
   }
@@ -803,20 +817,48 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
     });
     if (finished)
       await m.getRepository(DeploymentGroup).update({ deploymentId: id }, { active: false });
-    await this.event(
-      m,
-      id,
-      actor,
-      to === 'in_progress' && from === 'staging' ? 'cutover' : to,
-      from,
-      to,
-      null,
-      {
-        ...figures,
-        why,
-      },
+    const type = to === 'in_progress' && from === 'staging' ? 'cutover' : to;
+    await this.event(m, id, actor, type, from, to, null, { ...figures, why });
+    await this.annotate(m, id, type, actor, why);
+  }
+
+  private async annotate(
+    m: EntityManager,
+    id: string,
+    type: string,
+    actor: string,
+    text: string,
+  ): Promise<void> {
+    if (!this.telemetry) return;
+    const [row]: { environment: string; version: string; groups: string | null }[] = await m.query(
+      `SELECT d.environment, mv.version,
+              (SELECT string_agg(g.group_name, ',' ORDER BY g.group_name)
+                 FROM deployment_groups g WHERE g.deployment_id = d.id) AS groups
+         FROM deployments d JOIN model_versions mv ON mv.id = d.model_id WHERE d.id = $1`,
+      [id],
     );
-    this.logger.log(`deployment ${id}: ${from} -> ${to} (${why})`);
+    this.annotations.push({
+      time: new Date(),
+      deployment: id,
+      type,
+      environment: row?.environment ?? 'unknown',
+      text,
+      model_version: row?.version ?? 'unknown',
+      actor,
+      groups: row?.groups ?? '',
+    });
+  }
+
+  /** Copies committed transitions to the telemetry store; a store that is down loses only these. */
+  private flushAnnotations(): void {
+    const batch = this.annotations;
+    this.annotations = [];
+    if (batch.length === 0 || !this.telemetry) return;
+    void this.telemetry
+      .writeEvents(batch)
+      .catch((error: Error) =>
+        this.logger.warn(`could not write deployment annotations: ${error.message}`),
+      );
   }
 
   private async event(
@@ -885,6 +927,11 @@ export function previousModelOf(desired: DesiredState | null, modelId: string): 
 }
 
 export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
+  try {
+    rulesPolicy(input.rules);
+  } catch (error) {
+    throw validationFailed((error as Error).message);
+  }
   if (input.deployment_type === 'blue-green' && input.canary) {
     throw validationFailed('canary options apply only to deployment_type canary');
   }
@@ -902,4 +949,22 @@ export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
     canarySteps: steps,
     stepIntervalS: input.canary?.step_interval_s ?? 300,
   };
+}
+
+/**
+ * The rules module's verdict for the current step, from the deployment's own row: null when its
+ * rules are off (steps then follow the interval alone), inconclusive when there is no fresh one.
+ */
+export function healthVerdictOf(
+  deployment: Pick<Deployment, 'rules' | 'health' | 'stepStartedAt'>,
+  now: Date,
+  rulesIntervalS: number,
+): HealthVerdict | null {
+  if (deployment.rules?.enabled === false) return null;
+  const health = deployment.health as { verdict?: HealthVerdict; evaluated_at?: string } | null;
+  if (!health?.verdict || !health.evaluated_at) return 'inconclusive';
+  const at = Date.parse(health.evaluated_at);
+  if (at < deployment.stepStartedAt.getTime()) return 'inconclusive';
+  if (now.getTime() - at > 3 * rulesIntervalS * 1000 + 1000) return 'inconclusive';
+  return health.verdict;
 }

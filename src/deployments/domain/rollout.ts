@@ -281,6 +281,8 @@ export function evaluate(
   }
   const percent = cohortPercent(view);
   const last = view.stepIndex >= policy.canarySteps.length - 1;
+  // An empty cohort has nothing to judge: the interval alone moves it on.
+  if (participating.length === 0) health = null;
   if (!done) return result({ kind: 'wait', why: `canary ${percent} %: ${figures}` });
   if (health === 'degraded') {
     return result({
