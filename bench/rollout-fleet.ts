@@ -11,6 +11,7 @@ import {
 import type { MqttClient } from 'mqtt';
 import { groupDesiredTopic } from '@sentinel/broker';
 import {
+  CpuProfiler,
   ProcessMeter,
   reply,
   summarise,
@@ -35,6 +36,7 @@ const HEALTH_LATENCY_MS = '60000';
 const CONNECT_TIMEOUT_MS = 30_000;
 
 const meter = new ProcessMeter();
+const profiler = new CpuProfiler();
 let fleet: FleetSimulator | null = null;
 const counts = { connects: 0, closes: 0, unhandled: 0, firstUnhandled: null as string | null };
 const warnings = new Map<string, number>();
@@ -215,7 +217,10 @@ process.on('message', (message: FleetRequest) => {
     if (message.type === 'start') await start(message);
     else if (message.type === 'stats')
       reply<FleetReply>({ type: 'stats', stats: { ...meter.take(), ...progress() } });
-    else if (message.type === 'arm') {
+    else if (message.type === 'profile') {
+      await profiler.handle(message);
+      reply<FleetReply>({ type: 'profiled' });
+    } else if (message.type === 'arm') {
       armReceipts();
       reply<FleetReply>({ type: 'armed' });
     } else if (message.type === 'receipts') reply<FleetReply>(receiptsNow());

@@ -2,6 +2,9 @@
 // simulated devices) and bench/rollout-observer.ts (an MQTT observer): the IPC messages, the
 // per-device milestone bookkeeping, process meters and a request/reply link to a child.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { percentile, wallClockMs } from './fanout-ipc.js';
 
@@ -88,6 +91,9 @@ export interface FleetStats extends ProcessStats {
   warnings: [string, number][];
 }
 
+/** Starts a CPU profile of the child (file null), or stops it and writes it to `file`. */
+export type ProfileRequest = { type: 'profile'; file: string | null };
+
 export type FleetRequest =
   | {
       type: 'start';
@@ -110,6 +116,7 @@ export type FleetRequest =
   | { type: 'stats' }
   /** Like stats, without taking the CPU and event-loop readings. */
   | { type: 'progress' }
+  | ProfileRequest
   | { type: 'close' };
 
 export type FleetReply =
@@ -120,6 +127,7 @@ export type FleetReply =
     }
   | { type: 'progress'; stats: Omit<FleetStats, keyof ProcessStats> }
   | { type: 'armed' }
+  | { type: 'profiled' }
   /**
    * When the agents' MQTT clients received the first and the second group desired state published
    * since 'arm' (null where no agent did); null when the agents' clients cannot be reached.
@@ -133,6 +141,7 @@ export type ObserverRequest =
   | { type: 'arm'; watch: Watch }
   | { type: 'wait'; milestone: Milestone; timeoutMs: number }
   | { type: 'stats' }
+  | ProfileRequest
   | { type: 'close' };
 
 export type ObserverReply =
@@ -140,8 +149,43 @@ export type ObserverReply =
   | { type: 'armed' }
   | { type: 'reached'; result: MilestoneResult }
   | { type: 'stats'; stats: ObserverStats }
+  | { type: 'profiled' }
   | { type: 'closed' }
   | { type: 'failed'; error: string };
+
+/** A CPU profile of this process, through the inspector (sampled every 500 µs). */
+export class CpuProfiler {
+  private session: Session | null = null;
+
+  async start(): Promise<void> {
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 500 });
+    await session.post('Profiler.start');
+    this.session = session;
+  }
+
+  /** Writes the profile (Chrome DevTools' .cpuprofile) to `file`. */
+  async stop(file: string): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.session = null;
+    try {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+    } finally {
+      session.disconnect();
+    }
+  }
+
+  /** A child's answer to a ProfileRequest. */
+  async handle(request: ProfileRequest): Promise<void> {
+    if (request.file === null) await this.start();
+    else await this.stop(request.file);
+  }
+}
 
 /** CPU time and event-loop utilisation of this process between two readings. */
 export class ProcessMeter {
@@ -322,21 +366,13 @@ export class ChildLink<Request extends Typed, Reply extends Typed> {
   static start<Q extends Typed, R extends Typed>(
     name: string,
     script: string,
-    options: { fileLimit: number; heapMb: number; nodeArgs?: string[] },
+    options: { fileLimit: number; heapMb: number },
   ): ChildLink<Q, R> {
     const command =
-      'ulimit -n "$1" 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "--max-old-space-size=$2" "${@:4}" "$3"';
+      'ulimit -n "$1" 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "--max-old-space-size=$2" "$3"';
     const child = spawn(
       'bash',
-      [
-        '-c',
-        command,
-        process.execPath,
-        String(options.fileLimit),
-        String(options.heapMb),
-        script,
-        ...(options.nodeArgs ?? []),
-      ],
+      ['-c', command, process.execPath, String(options.fileLimit), String(options.heapMb), script],
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
     return new ChildLink<Q, R>(name, child);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { ALL_DEVICE_STATE } from '@sentinel/broker';
 import {
+  CpuProfiler,
   Milestones,
   ProcessMeter,
   reply,
@@ -64,6 +65,7 @@ export class StateObserver {
 
 async function childMain(): Promise<void> {
   const meter = new ProcessMeter();
+  const profiler = new CpuProfiler();
   let observer: StateObserver | null = null;
   const need = () => {
     if (!observer) throw new Error('not connected');
@@ -91,6 +93,9 @@ async function childMain(): Promise<void> {
               phases: Object.fromEntries(observer?.phases ?? []),
             },
           });
+        case 'profile':
+          await profiler.handle(message);
+          return reply<ObserverReply>({ type: 'profiled' });
         case 'close':
           await observer?.close().catch(() => undefined);
           return reply<ObserverReply>({ type: 'closed' }, () => process.exit(0));

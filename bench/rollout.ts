@@ -11,12 +11,12 @@
 // that PostgreSQL server (default: DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
 // instead of the embedded PGlite. --observer=inline: the observer in this process. --storm: agents
 // connecting at once (default 100; all = FleetSimulator.start(), no pacing). --profile=DIR: CPU
-// profiles (hub-storm, hub-deployment, hub-rollback, simulator, observer) into DIR.
+// profiles of the hub, the simulator and the observer per phase (storm, warmup, deployment,
+// rollback) into DIR, e.g. hub-rollback.cpuprofile (profiling slows the processes down).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
@@ -38,6 +38,7 @@ import { json, pushModel } from '../test/support/push.js';
 import { rssOf } from '../test/support/rss.js';
 import {
   ChildLink,
+  CpuProfiler,
   Milestones,
   ProcessMeter,
   wallClockMs,
@@ -72,7 +73,7 @@ const observerMode = flag('observer') ?? 'child';
 // at once: at 10,000 that crashed the hub, see the report); like bench/fanout's default.
 const stormFlag = flag('storm') ?? '100';
 const connectsInFlight = stormFlag === 'all' ? 0 : Number(stormFlag);
-// --profile=DIR: CPU profiles of this process (the hub) per phase, of the children over their life.
+// --profile=DIR: CPU profiles of every process per phase.
 const profileDir = flag('profile') || undefined;
 
 if (
@@ -135,15 +136,10 @@ interface Observer {
   arm(watch: Watch): Promise<void>;
   wait(milestone: Milestone, timeoutMs: number): Promise<MilestoneResult>;
   stats(): Promise<ObserverStats>;
+  /** Starts (null) or stops and writes a CPU profile of the observer's own process. */
+  profile(file: string | null): Promise<void>;
   close(): Promise<void>;
   kill(): void;
-}
-
-/** Node options of a child: whole-life CPU profile with --profile. */
-function childArgs(name: string): string[] {
-  return profileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`]
-    : [];
 }
 
 async function childObserver(
@@ -155,7 +151,6 @@ async function childObserver(
   const link = ChildLink.start<ObserverRequest, ObserverReply>('observer process', OBSERVER_JS, {
     fileLimit,
     heapMb: 2048,
-    nodeArgs: childArgs('observer'),
   });
   await link.request({ type: 'connect', url, token, devices }, 'ready', 30_000);
   return {
@@ -166,6 +161,8 @@ async function childObserver(
       (await link.request({ type: 'wait', milestone, timeoutMs }, 'reached', timeoutMs + 10_000))
         .result,
     stats: async () => (await link.request({ type: 'stats' }, 'stats', 10_000)).stats,
+    profile: async (file) =>
+      void (await link.request({ type: 'profile', file }, 'profiled', 30_000)),
     close: () => link.close({ type: 'close' }, 'closed', 10_000),
     kill: () => link.kill(),
   };
@@ -186,6 +183,7 @@ async function inlineObserver(url: string, token: string, devices: string[]): Pr
       messages: observer.messages,
       phases: Object.fromEntries(observer.phases),
     }),
+    profile: async () => undefined, // the hub's profile covers it
     close: () => observer.close(),
     kill: () => undefined,
   };
@@ -349,23 +347,38 @@ async function stats(ctx: Context) {
   return { hub: ctx.meter.take(), fleet, observer };
 }
 
-/** A CPU profile of this process (the hub) while `work` runs, into `profileDir`. */
-async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+/**
+ * CPU profiles of every process while `work` runs: DIR/{hub,simulator,observer}-NAME.cpuprofile.
+ * The children are reached through `ctx` once they exist.
+ */
+async function profiled<T>(
+  name: string,
+  children: { name: string; profile(file: string | null): Promise<unknown> }[],
+  work: () => Promise<T>,
+): Promise<T> {
   if (!profileDir) return work();
-  const session = new Session();
-  session.connect();
-  try {
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: 500 });
-    await session.post('Profiler.start');
-    const result = await work();
-    const { profile } = await session.post('Profiler.stop');
-    mkdirSync(profileDir, { recursive: true });
-    writeFileSync(join(profileDir, `hub-${name}.cpuprofile`), JSON.stringify(profile));
-    return result;
-  } finally {
-    session.disconnect();
-  }
+  const dir = profileDir;
+  const hub = new CpuProfiler();
+  await hub.start();
+  for (const child of children) await child.profile(null);
+  const result = await work();
+  await hub.stop(join(dir, `hub-${name}.cpuprofile`));
+  for (const child of children) await child.profile(join(dir, `${child.name}-${name}.cpuprofile`));
+  return result;
+}
+
+/** The children, as `profiled` wants them. */
+function profiledChildren(ctx: { fleet: FleetLink; observer: Observer }) {
+  const children: { name: string; profile(file: string | null): Promise<unknown> }[] = [
+    {
+      name: 'simulator',
+      profile: (file: string | null) =>
+        ctx.fleet.request({ type: 'profile', file }, 'profiled', 30_000),
+    },
+  ];
+  if (ctx.observer.pid !== process.pid)
+    children.push({ name: 'observer', profile: (file) => ctx.observer.profile(file) });
+  return children;
 }
 
 async function phase(
@@ -380,7 +393,7 @@ async function phase(
   ctx.tap.arm(watch);
   await ctx.fleet.request({ type: 'arm' }, 'armed', 30_000);
   const before = await stats(ctx);
-  return profiled(name, () => measure(ctx, before, milestones, start));
+  return profiled(name, profiledChildren(ctx), () => measure(ctx, before, milestones, start));
 }
 
 async function measure(
@@ -634,7 +647,6 @@ async function main(): Promise<void> {
     fleet = ChildLink.start<FleetRequest, FleetReply>('simulator process', FLEET_JS, {
       fileLimit,
       heapMb: 8_192,
-      nodeArgs: childArgs('simulator'),
     });
     cleanup.children.push(fleet);
     const meter = new ProcessMeter();
@@ -656,7 +668,7 @@ async function main(): Promise<void> {
         )
         .catch(() => undefined);
     }, 5_000);
-    const [fleetStarted, online] = await profiled('storm', async () => {
+    const [fleetStarted, online] = await profiled('storm', profiledChildren(ctx), async () => {
       const reply = await fleet!.request(
         {
           type: 'start',
