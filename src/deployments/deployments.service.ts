@@ -168,7 +168,7 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
         pausedFrom: null,
         stepIndex: 0,
         stepStartedAt: new Date(),
-        cohortSalt: id,
+        cohortSalt: input.canary?.salt ?? id,
         policy,
         rules: input.rules ?? {},
         autoRollback: input.auto_rollback ?? true,

@@ -103,12 +103,13 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
         GROUP BY mv.version, mv.metadata`,
         [deployment.id],
       );
-    const from = new Date(now.getTime() - policy.window_s * 1000);
-    const current = await this.store.aggregateByVersion({
-      deployment: deployment.id,
-      from,
-      to: now,
-    });
+    // Samples from the first warmup_s of the step are not judged.
+    const settled = deployment.stepStartedAt.getTime() + policy.warmup_s * 1000;
+    const from = new Date(Math.max(now.getTime() - policy.window_s * 1000, settled));
+    const current =
+      from.getTime() < now.getTime()
+        ? await this.store.aggregateByVersion({ deployment: deployment.id, from, to: now })
+        : [];
     // Canary: the previous version on the other devices, in the same window. Blue/green: the same
     // devices on the previous version, in the window before the cutover.
     const baselineWindow =

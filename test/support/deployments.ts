@@ -7,7 +7,7 @@ export interface DeploymentBody {
   environment: string;
   deployment_type: 'blue-green' | 'canary';
   target: string;
-  canary?: { steps?: number[]; step_interval_s?: number };
+  canary?: { steps?: number[]; step_interval_s?: number; salt?: string };
   [key: string]: unknown;
 }
 

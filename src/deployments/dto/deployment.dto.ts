@@ -13,6 +13,7 @@ import {
   IsUUID,
   Max,
   MaxLength,
+  MinLength,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -42,6 +43,18 @@ export class CanaryOptionsDto {
   @Min(0)
   @Max(7 * 24 * 3600)
   step_interval_s?: number;
+
+  @ApiPropertyOptional({
+    example: 'yard-canary',
+    maxLength: 200,
+    description:
+      'Cohort salt. Default: the deployment id (a new cohort each time); a fixed salt keeps the same canary devices across deployments.',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  salt?: string;
 }
 
 export class CreateDeploymentDto {

@@ -94,6 +94,22 @@ describe('evaluateHealth', () => {
     );
   });
 
+  it('a p95 rise must also exceed p95_min_delta_ms (1 ms): 0.3 vs 0.1 ms is +200 % but only 0.2 ms', () => {
+    const tiny = evaluateHealth({
+      ...base,
+      cohort: figures('2', { latency_p95: 0.3 }),
+      baseline: figures('1', { latency_p95: 0.1 }),
+    });
+    assert.equal(check(tiny, 'latency_p95').status, 'ok');
+    assert.equal(check(tiny, 'latency_p95').change, 200);
+    const real = evaluateHealth({
+      ...base,
+      cohort: figures('2', { latency_p95: 2.6 }),
+      baseline: figures('1', { latency_p95: 1.2 }),
+    });
+    assert.equal(check(real, 'latency_p95').status, 'degraded');
+  });
+
   it('degraded when more than 20 % of the devices failed to stage: 2 of 8 = 25 %', () => {
     const report = evaluateHealth({
       ...base,

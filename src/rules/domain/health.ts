@@ -19,8 +19,12 @@ export interface VersionFigures {
 export interface RulesPolicy {
   enabled: boolean;
   window_s: number;
+  /** Telemetry from the first seconds of a step is not judged: fresh sessions warm up, swaps jitter. */
+  warmup_s: number;
   fps_drop_pct: number;
   p95_rise_pct: number;
+  /** A p95 rise also has to exceed this many ms: sub-millisecond models jitter by whole percents. */
+  p95_min_delta_ms: number;
   memory_rise_pct: number;
   error_rate_max_pct: number;
   map_drop_points: number;
@@ -34,8 +38,10 @@ export interface RulesPolicy {
 export const DEFAULT_RULES: RulesPolicy = {
   enabled: true,
   window_s: 60,
+  warmup_s: 10,
   fps_drop_pct: 20,
   p95_rise_pct: 30,
+  p95_min_delta_ms: 1,
   memory_rise_pct: 50,
   error_rate_max_pct: 5,
   map_drop_points: 5,
@@ -121,6 +127,7 @@ export function evaluateHealth(input: HealthInput): HealthReport {
     threshold: number,
     worse: 'lower' | 'higher',
     unit: string,
+    minDelta = 0,
   ) => {
     if (!cohortOk || !baselineOk) {
       checks.push({
@@ -149,7 +156,8 @@ export function evaluateHealth(input: HealthInput): HealthReport {
       return;
     }
     const change = ((c - b) / b) * 100;
-    const bad = worse === 'lower' ? -change > threshold : change > threshold;
+    const bad =
+      (worse === 'lower' ? -change > threshold : change > threshold) && Math.abs(c - b) > minDelta;
     checks.push({
       metric,
       status: bad ? 'degraded' : 'ok',
@@ -162,7 +170,14 @@ export function evaluateHealth(input: HealthInput): HealthReport {
   };
 
   relative('fps', (f) => f.fps, policy.fps_drop_pct, 'lower', ' fps');
-  relative('latency_p95', (f) => f.latency_p95, policy.p95_rise_pct, 'higher', ' ms');
+  relative(
+    'latency_p95',
+    (f) => f.latency_p95,
+    policy.p95_rise_pct,
+    'higher',
+    ' ms',
+    policy.p95_min_delta_ms,
+  );
   relative('memory', (f) => f.memory_mb, policy.memory_rise_pct, 'higher', ' MB');
 
   // Error rate: absolute, on the cohort alone.

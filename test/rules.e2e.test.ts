@@ -1,0 +1,243 @@
+// Telemetry and rules end to end: real agents in simulation mode, the hub with InfluxDB (a real
+// influxd) or the embedded store; a slow model's canary is rolled back by the rules, a healthy
+// one promotes, and an InfluxDB outage neither rolls back nor loses the hub.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inCohort } from '@sentinel/broker';
+import { fastModel, goldenMismatchModel, slowModel } from './support/onnx-models.js';
+import { spawnAgent, stopProcess, type AgentProcess } from './support/agent-fixture.js';
+import { api, startHub, type InProcessHub } from './support/hub.js';
+import { createDevice, createGroup } from './support/fleet.js';
+import { json, pushModel } from './support/push.js';
+import { deploy, getDeployment, waitForDeployment } from './support/deployments.js';
+import { skipWithoutInflux, startInflux, type InfluxServer } from './support/influx.js';
+
+const DEVICES = ['cam-1', 'cam-2', 'cam-3', 'cam-4'];
+
+/** A cohort salt that puts exactly half of the devices in a 50 % cohort (cohort and baseline). */
+function halfSalt(): string {
+  for (let i = 0; ; i++) {
+    const salt = `rules-e2e-${i}`;
+    if (DEVICES.filter((id) => inCohort(id, { percent: 50, salt })).length === 2) return salt;
+  }
+}
+const SALT = halfSalt();
+
+interface AgentStatus {
+  active_slot: string | null;
+  slots: Record<string, { version: string } | null>;
+}
+
+async function metric(hub: InProcessHub, name: string): Promise<number> {
+  const text = await (await fetch(`${hub.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+const ENGINES = [
+  { name: 'InfluxDB', skip: skipWithoutInflux },
+  { name: 'embedded store', skip: false as const },
+];
+
+for (const engine of ENGINES) {
+  describe(`rules on real agents (${engine.name})`, { skip: engine.skip }, () => {
+    let influx: InfluxServer | null = null;
+    let hub: InProcessHub;
+    let dir: string;
+    const agents = new Map<string, AgentProcess>();
+    let v1: string;
+
+    async function serving(id: string): Promise<string | null> {
+      const s = (await (await fetch(`${agents.get(id)!.apiUrl}/v1/status`)).json()) as AgentStatus;
+      return s.active_slot ? (s.slots[s.active_slot]?.version ?? null) : null;
+    }
+
+    async function waitServing(version: string, timeoutMs = 30_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const versions = await Promise.all(DEVICES.map((id) => serving(id)));
+        if (versions.every((v) => v === version)) return;
+        if (Date.now() > deadline)
+          throw new Error(`expected ${version} everywhere, got ${versions.join(',')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+
+    async function push(
+      version: string,
+      bytes: Buffer,
+      metadata?: Record<string, unknown>,
+    ): Promise<string> {
+      const response = await pushModel(hub, bytes, {
+        name: 'det',
+        version,
+        ...(metadata ? { metadata: JSON.stringify(metadata) } : {}),
+      });
+      assert.equal(response.status, 201);
+      return (await json<{ id: string }>(response)).id;
+    }
+
+    before(async () => {
+      influx = engine.name === 'InfluxDB' ? await startInflux() : null;
+      hub = await startHub({
+        ROLLOUT_INTERVAL_MS: '100',
+        RULES_INTERVAL_S: '1',
+        ...(influx
+          ? { INFLUX_URL: influx.url, INFLUX_DB: 'sentinel', TELEMETRY_BUFFER_POINTS: '200' }
+          : {}),
+      });
+      dir = await mkdtemp(join(tmpdir(), 'rules-e2e-'));
+      await createGroup(hub, 'yard');
+      for (const id of DEVICES) {
+        const device = await createDevice(hub, id, 'yard');
+        agents.set(
+          id,
+          await spawnAgent({
+            SENTINEL_DEVICE_ID: id,
+            SENTINEL_MQTT_URL: `mqtt://127.0.0.1:${hub.mqtt!.port}`,
+            SENTINEL_MQTT_PASSWORD: device.credentials.password,
+            SENTINEL_HUB_URL: hub.url,
+            SENTINEL_DATA_DIR: join(dir, id),
+            SENTINEL_API: '127.0.0.1:0',
+            SENTINEL_TELEMETRY_INTERVAL_S: '0.5',
+            SENTINEL_SIMULATE_FPS: '1000',
+          }),
+        );
+      }
+      v1 = await push('1.0.0', fastModel());
+      const first = await deploy(hub, {
+        model_id: v1,
+        environment: 'production',
+        deployment_type: 'blue-green',
+        target: 'yard',
+      });
+      await waitForDeployment(hub, first.id, (d) => d.status === 'succeeded');
+      await waitServing('1.0.0');
+    });
+    after(async () => {
+      await Promise.all([...agents.values()].map((a) => stopProcess(a.child)));
+      await hub.stop();
+      await influx?.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    const rules = { window_s: 3, warmup_s: 1, min_samples: 2 };
+
+    it('rolls back a canary of a slow model by itself, with the figures in the event', async () => {
+      // ~2.5 ms per inference: at most ~400 frames/s where the fast model keeps up ~1000.
+      const slow = await push('2.0.0', slowModel({ rows: 64, hidden: 512, layers: 8 }));
+      const canary = await deploy(hub, {
+        model_id: slow,
+        environment: 'production',
+        deployment_type: 'canary',
+        target: 'yard',
+        canary: { steps: [50, 100], step_interval_s: 3600, salt: SALT },
+        rules,
+      });
+      const rolled = await waitForDeployment(
+        hub,
+        canary.id,
+        (d) => d.status === 'rolled_back',
+        90_000,
+      );
+      const event = rolled.events.find((e) => e.type === 'rolled_back')!;
+      assert.equal(event.actor, 'rules');
+      assert.match(
+        String(event.figures.why),
+        /^degraded: fps .* fps vs .* fps \(-\d+(\.\d+)? %, limit -20 %\)/,
+      );
+      const checks = event.figures.checks as { metric: string; status: string }[];
+      assert.equal(checks.find((c) => c.metric === 'fps')?.status, 'degraded');
+      await waitServing('1.0.0');
+
+      const health = (await (await api(hub)(`/api/v1/deployments/${canary.id}/health`)).json()) as {
+        verdict: string;
+        action: string;
+        evaluated_at: string;
+      };
+      assert.equal(health.verdict, 'degraded');
+      assert.equal(health.action, 'rolled_back');
+      const detected = Date.parse(health.evaluated_at);
+      const rolledAt = Date.parse((event as unknown as { at: string }).at);
+      console.log(
+        `# ${engine.name}: degraded verdict to rollback event ${rolledAt - detected} ms; deployment ${canary.id}`,
+      );
+    });
+
+    it('promotes a healthy canary through every step without a rollback', async () => {
+      const healthy = await push('3.0.0', goldenMismatchModel());
+      const canary = await deploy(hub, {
+        model_id: healthy,
+        environment: 'production',
+        deployment_type: 'canary',
+        target: 'yard',
+        canary: { steps: [50, 100], step_interval_s: 2, salt: SALT },
+        rules,
+      });
+      const done = await waitForDeployment(
+        hub,
+        canary.id,
+        (d) => ['succeeded', 'rolled_back', 'failed'].includes(d.status),
+        90_000,
+      );
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.events));
+      assert.deepEqual(
+        done.events.map((e) => e.type),
+        ['created', 'step', 'succeeded'],
+      );
+      await waitServing('3.0.0');
+    });
+
+    if (engine.name === 'InfluxDB') {
+      it('with InfluxDB stopped nothing rolls back; ingest buffers, drops with counts, and recovers', async () => {
+        // Slow (the rules will see it), but not while InfluxDB is down.
+        const next = await push('4.0.0', slowModel({ rows: 64, hidden: 511, layers: 8 }));
+        await influx!.pause();
+        const droppedBefore = await metric(
+          hub,
+          'sentinel_telemetry_dropped_total{reason="overflow"}',
+        );
+        const canary = await deploy(hub, {
+          model_id: next,
+          environment: 'production',
+          deployment_type: 'canary',
+          target: 'yard',
+          canary: { steps: [50, 100], step_interval_s: 1, salt: SALT },
+          rules,
+        });
+        // 4 devices x 2 windows/s against a buffer of 200 points: it overflows within ~25 s.
+        const deadline = Date.now() + 60_000;
+        while (
+          (await metric(hub, 'sentinel_telemetry_dropped_total{reason="overflow"}')) <=
+          droppedBefore
+        ) {
+          assert.ok(Date.now() < deadline, 'the buffer never overflowed');
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        const buffered = await metric(hub, 'sentinel_telemetry_buffered');
+        assert.ok(
+          buffered > 150 && buffered <= 200,
+          `buffered ${buffered}: bounded by the capacity`,
+        );
+        const during = await getDeployment(hub, canary.id);
+        assert.equal(during.status, 'in_progress', 'no rollback and no step without data');
+        assert.equal(during.canary!.step_index, 0);
+
+        const writtenBefore = await metric(hub, 'sentinel_telemetry_written_total');
+        await influx!.resume();
+        const rolled = await waitForDeployment(
+          hub,
+          canary.id,
+          (d) => d.status === 'rolled_back',
+          90_000,
+        );
+        assert.ok((await metric(hub, 'sentinel_telemetry_written_total')) > writtenBefore);
+        assert.equal(rolled.events.find((e) => e.type === 'rolled_back')?.actor, 'rules');
+        await waitServing('3.0.0');
+      });
+    }
+  });
+}
