@@ -33,6 +33,7 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
   private placements = new Map<string, DevicePlacement>();
   private timers: NodeJS.Timeout[] = [];
   private initialised = false;
+  private initWarned = false;
   private refreshing?: Promise<void>;
   private missed = false;
 
@@ -116,21 +117,25 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async writeBatch(batch: TelemetryPoint[]): Promise<void> {
-    if (!this.initialised) await this.initStore(true);
+    // Init (database, retention policy) is retried before writes but never blocks them: InfluxDB
+    // 2.x/3.x map the database to a bucket (DBRP) and may refuse the CREATE statements.
+    if (!this.initialised) await this.initStore();
     if (this.missed) void this.refreshPlacements();
     await this.store.write(batch);
   }
 
-  private async initStore(rethrow = false): Promise<void> {
+  private async initStore(): Promise<void> {
     try {
       await this.store.init();
       this.initialised = true;
     } catch (error) {
       // The store may come up later; writes retry init first.
-      this.logger.warn(
-        `telemetry store (${this.store.kind}) not ready: ${(error as Error).message}`,
-      );
-      if (rethrow) throw error;
+      if (!this.initWarned) {
+        this.logger.warn(
+          `telemetry store (${this.store.kind}) could not be prepared: ${(error as Error).message}`,
+        );
+        this.initWarned = true;
+      }
     }
   }
 
