@@ -330,6 +330,9 @@ describe(
         '10,50,100',
         '--step-interval',
         '0',
+        // Its cohort devices are offline: with rules on it would hold for a health verdict.
+        '--rules',
+        '{"enabled":false}',
         '--wait',
         '--interval',
         '0.1',
