@@ -366,8 +366,42 @@ async function waitForStatus(
     await new Promise((r) => setTimeout(r, HUB_POLL_MS));
   }
   throw new Error(
-    `deployment ${id} is ${status}, not ${statuses.join('/')}, after ${timeoutMs} ms`,
+    `deployment ${id} is ${status}, not ${statuses.join('/')}, after ${timeoutMs} ms\n${await explain(hub, id)}`,
   );
+}
+
+/** What the hub knows of a deployment that does not finish: counts, last events, lagging devices. */
+async function explain(hub: InProcessHub, id: string): Promise<string> {
+  const dataSource = hub.app.get(DataSource);
+  const lines: string[] = [];
+  try {
+    const detail = await getDeployment(hub, id);
+    const { targets, online, participating, phases } = detail.progress;
+    lines.push(`  progress: ${JSON.stringify({ targets, online, participating, phases })}`);
+    for (const event of detail.events.slice(-3))
+      lines.push(`  event ${event.type}: ${String((event.figures as { why?: string }).why)}`);
+    const lagging: {
+      id: string;
+      online: boolean;
+      phase: string | null;
+      updated_at: Date | null;
+      reported: unknown;
+    }[] = await dataSource.query(
+      `SELECT d.id, d.online, dd.phase, dd.updated_at, d.reported->'deployment' AS reported
+         FROM deployment_groups g JOIN devices d ON d.group_id = g.group_id
+         LEFT JOIN deployment_devices dd ON dd.deployment_id = g.deployment_id AND dd.device_id = d.id
+        WHERE g.deployment_id = $1 AND dd.phase IS DISTINCT FROM 'active'
+        ORDER BY d.id LIMIT 5`,
+      [id],
+    );
+    for (const row of lagging)
+      lines.push(
+        `  ${row.id}: online ${row.online}, progress row ${row.phase ?? 'none'} (${row.updated_at?.toISOString() ?? '-'}), last report ${JSON.stringify(row.reported)}`,
+      );
+  } catch (error) {
+    lines.push(`  (could not read the deployment: ${(error as Error).message})`);
+  }
+  return lines.join('\n');
 }
 
 /** When the hub wrote its events of `types` for the deployment (PostgreSQL's transaction time). */
