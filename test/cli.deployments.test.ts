@@ -122,6 +122,7 @@ describe('sentinel deployment commands through the real bin', { timeout: 120_000
     }
     const status = await sentinel(['deployment', 'status', '--help']);
     assert.match(status.stdout, /--watch/);
+    assert.match(status.stdout, /GET \/api\/v1\/deployments\/:id\/health/);
     assert.match(status.stdout, /redrawn in place on a terminal/);
     for (const action of ['rollback', 'pause', 'resume', 'promote']) {
       const help = await sentinel(['deployment', action, '--help']);
@@ -169,7 +170,11 @@ describe('sentinel deployment commands through the real bin', { timeout: 120_000
 
     assert.equal(await watch.exited, 1);
     assert.equal(watch.stderr(), `sentinel: deployment ${id} rolled_back: bin watch\n`);
-    const lines = watch.stdout().trimEnd().split('\n');
+    const all = watch.stdout().trimEnd().split('\n');
+    // the health verdict is logged on the first poll (and again whenever it changes)
+    const health = /^\S+ \S+Z {2}health (not evaluated yet|inconclusive: )/;
+    assert.match(all[0], health);
+    const lines = all.filter((line) => !health.test(line));
     assert.match(lines[0], /^\S+ \S+Z {2}in_progress \| canary step 1\/3 at 5 % \| 1 targets/);
     assert.match(lines.at(-1)!, /^\S+ \S+Z {2}rolled_back \| .* \| bin watch$/);
     assert.ok(
@@ -238,6 +243,7 @@ describe('sentinel deployment commands through the real bin', { timeout: 120_000
       frames.push(output.slice(from));
       assert.ok(frames.length >= 2);
       assert.match(frames[0], /\n {2}status {7}in_progress\n/);
+      assert.match(frames[0], /\nhealth: (not evaluated yet|inconclusive, evaluated )/);
       assert.match(frames[0], /\nupdated \S+ \S+Z, every 0\.1 s; Ctrl-C stops watching/);
       const last = frames.at(-1)!;
       assert.match(last, /\n {2}status {7}rolled_back\n {2}reason {7}tty test\n/);

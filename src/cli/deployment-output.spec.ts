@@ -1,15 +1,25 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_RULES, evaluateHealth } from '../rules/domain/health.js';
 import {
+  HEALTH_METRICS,
   clean,
   formatDeploymentDetail,
+  formatHealth,
+  formatHealthLine,
   formatDeploymentLine,
   formatDeploymentList,
   formatEventLine,
   formatProgressLine,
   formatTimeSeconds,
 } from './deployment-output.js';
-import type { Deployment, DeploymentDetail, DeploymentEvent } from './hub-client.js';
+import type { DeploymentStatus } from './deployment-status.js';
+import type {
+  Deployment,
+  DeploymentDetail,
+  DeploymentEvent,
+  DeploymentHealth,
+} from './hub-client.js';
 
 function deployment(overrides: Partial<Deployment> = {}): Deployment {
   return {
@@ -220,5 +230,238 @@ describe('deployment output', () => {
   it('formats times to the second', () => {
     assert.equal(formatTimeSeconds('2026-01-31T12:34:56.789Z'), '2026-01-31 12:34:56Z');
     assert.equal(formatTimeSeconds('soon'), 'soon');
+  });
+});
+
+/** A canary whose new version runs at half the fps of the previous one: what the rules roll back. */
+function degradedHealth(): DeploymentHealth {
+  return {
+    deployment_id: 'd0000000-0000-4000-8000-000000000001',
+    verdict: 'degraded',
+    evaluated_at: '2026-01-31T12:04:30.123Z',
+    checks: [
+      {
+        metric: 'fps',
+        status: 'degraded',
+        cohort: 15,
+        baseline: 30,
+        change: -50,
+        threshold: 20,
+        detail: 'fps 15 fps vs 30 fps (-50 %, limit -20 %)',
+      },
+      {
+        metric: 'latency_p95',
+        status: 'ok',
+        cohort: 42.123,
+        baseline: 40,
+        change: 5.31,
+        threshold: 30,
+        detail: 'latency_p95 42.12 ms vs 40 ms (+5.31 %, limit +30 %)',
+      },
+      {
+        metric: 'memory',
+        status: 'ok',
+        cohort: 210,
+        baseline: 200,
+        change: 5,
+        threshold: 50,
+        detail: 'memory 210 MB vs 200 MB (+5 %, limit +50 %)',
+      },
+      {
+        metric: 'error_rate',
+        status: 'ok',
+        cohort: 0.2,
+        baseline: 0.1,
+        change: null,
+        threshold: 5,
+        detail: 'error rate 0.2 % (2 errors / 1002 inferences, limit 5 %)',
+      },
+      {
+        metric: 'map',
+        status: 'no_data',
+        cohort: null,
+        baseline: 0.61,
+        change: null,
+        threshold: 5,
+        detail: 'no mAP reported on both sides',
+      },
+      {
+        metric: 'map_floor',
+        status: 'ok',
+        cohort: 0.58,
+        baseline: null,
+        change: null,
+        threshold: 0.5,
+        detail: "mAP 58 vs the version's floor 50",
+      },
+      {
+        metric: 'staging_failures',
+        status: 'ok',
+        cohort: 0,
+        baseline: null,
+        change: null,
+        threshold: 20,
+        detail: '0/3 devices failed to stage (0 %, limit 20 %)',
+      },
+    ],
+    reasons: ['fps 15 fps vs 30 fps (-50 %, limit -20 %)'],
+    action: 'rolled_back',
+    window: {
+      from: '2026-01-31T12:03:30.123Z',
+      to: '2026-01-31T12:04:30.123Z',
+      baseline_from: '2026-01-31T12:03:30.123Z',
+      baseline_to: '2026-01-31T12:04:30.123Z',
+    },
+    new_version: '1.4.0',
+    baseline_versions: ['1.3.0'],
+    cohort: { model_version: '1.4.0', devices: 3, samples: 120, fps: 15 },
+    baseline: { model_version: '1.3.0', devices: 9, samples: 360, fps: 30 },
+  };
+}
+
+describe('deployment health output', () => {
+  it('shows the verdict, the versions, one row per check and the reasons', () => {
+    assert.equal(
+      formatHealth({ health: degradedHealth() }),
+      [
+        'health: degraded, evaluated 2026-01-31 12:04:30Z, action rolled_back',
+        '  new       1.4.0: 3 devices, 120 samples',
+        '  baseline  1.3.0: 9 devices, 360 samples',
+        '  METRIC            NEW       BASELINE  CHANGE   LIMIT     STATUS',
+        '  fps               15 fps    30 fps    -50 %    -20 %     degraded',
+        '  latency_p95       42.12 ms  40 ms     +5.31 %  +30 %     ok',
+        '  memory            210 MB    200 MB    +5 %     +50 %     ok',
+        '  error_rate        0.2 %     0.1 %     -        max 5 %   ok',
+        '  map               -         61        -        -5 pts    no_data',
+        '  map_floor         58        -         -        min 50    ok',
+        '  staging_failures  0 %       -         -        max 20 %  ok',
+        '  reason: fps 15 fps vs 30 fps (-50 %, limit -20 %)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('puts the health block after the deployment and before failed devices and events', () => {
+    const status: DeploymentStatus = { ...detail(), health: degradedHealth() };
+    const lines = formatDeploymentDetail(status).split('\n');
+    const at = (prefix: string) => lines.findIndex((line) => line.startsWith(prefix));
+    assert.equal(at('health: degraded'), at('  created') + 1);
+    assert.equal(at('failed devices'), at('  reason: fps') + 1);
+    assert.ok(at('events') > at('failed devices'));
+    // a plain DeploymentDetail (no health fetched) has no block
+    assert.doesNotMatch(formatDeploymentDetail(detail()), /health/);
+  });
+
+  it('shows a deployment not evaluated yet, a baseline without a model, and unknown metrics', () => {
+    const none: DeploymentHealth = {
+      deployment_id: 'd0000000-0000-4000-8000-000000000001',
+      verdict: null,
+      evaluated_at: null,
+      checks: [],
+      reasons: [],
+      action: 'none',
+    };
+    assert.equal(formatHealth({ health: none }), 'health: not evaluated yet\n');
+    assert.equal(formatHealthLine({ health: none }), 'health not evaluated yet');
+
+    const inconclusive: DeploymentHealth = {
+      ...none,
+      verdict: 'inconclusive',
+      evaluated_at: '2026-01-31T12:04:30.000Z',
+      checks: [
+        {
+          metric: 'gpu_temp',
+          status: 'no_data',
+          cohort: 71.456,
+          baseline: null,
+          change: 2,
+          threshold: 80,
+          detail: 'x',
+        },
+      ],
+      reasons: ['new version: 0 devices and 0 samples in the window; need 1 and 3'],
+      new_version: '2.0.0',
+      baseline_versions: [],
+      cohort: null,
+      baseline: null,
+    };
+    assert.equal(
+      formatHealth({ health: inconclusive }),
+      [
+        'health: inconclusive, evaluated 2026-01-31 12:04:30Z',
+        '  new       2.0.0: no telemetry in the window',
+        '  baseline  none (the groups ran no model before)',
+        '  METRIC    NEW    BASELINE  CHANGE  LIMIT  STATUS',
+        '  gpu_temp  71.46  -         +2 %    80     no_data',
+        '  reason: new version: 0 devices and 0 samples in the window; need 1 and 3',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(
+      formatHealthLine({ health: inconclusive }),
+      'health inconclusive: new version: 0 devices and 0 samples in the window; need 1 and 3',
+    );
+  });
+
+  it('says why the health is unavailable', () => {
+    const unavailable = {
+      health: null,
+      health_unavailable: 'this hub has no health endpoint (HTTP 404 NOT_FOUND)',
+    };
+    assert.equal(
+      formatHealth(unavailable),
+      'health: unavailable (this hub has no health endpoint (HTTP 404 NOT_FOUND))\n',
+    );
+    assert.equal(
+      formatHealthLine(unavailable),
+      'health unavailable (this hub has no health endpoint (HTTP 404 NOT_FOUND))',
+    );
+    const status: DeploymentStatus = { ...detail(), ...unavailable };
+    assert.match(
+      formatDeploymentDetail(status),
+      /\n {2}created {6}[^\n]+\nhealth: unavailable \(this hub has no health endpoint/,
+    );
+  });
+
+  it('keeps text from the hub on one line', () => {
+    const hostile = degradedHealth();
+    hostile.reasons = ['fps\ndropped\u001b[2J'];
+    hostile.checks[0].metric = 'fps\r\nx';
+    hostile.new_version = '1.4.0\n';
+    const text = formatHealth({ health: hostile });
+    assert.ok(text.includes('\n  reason: fps dropped [2J\n'));
+    assert.ok(text.includes('\n  new       1.4.0 : 3 devices'));
+    assert.ok(text.includes('\n  fps  x  '));
+    assert.equal(text.includes('\u001b'), false);
+    assert.equal(formatHealthLine({ health: hostile }).includes('\n'), false);
+  });
+
+  it("labels every metric the hub's rules report", () => {
+    const figures = (version: string, fps: number) => ({
+      model_version: version,
+      devices: 3,
+      samples: 10,
+      fps,
+      latency_p95: 10,
+      memory_mb: 100,
+      frames: 100,
+      errors: 1,
+      map: 0.6,
+    });
+    const report = evaluateHealth({
+      cohort: figures('2.0.0', 10),
+      baseline: figures('1.0.0', 30),
+      staging: { failed: 1, total: 3 },
+      mapFloor: 0.5,
+      policy: DEFAULT_RULES,
+    });
+    assert.equal(report.verdict, 'degraded');
+    const metrics = report.checks.map((check) => check.metric);
+    assert.deepEqual([...metrics].sort(), [...HEALTH_METRICS].sort());
+    const text = formatHealth({
+      health: { deployment_id: 'd', evaluated_at: null, action: 'none', ...report },
+    });
+    assert.match(text, /\n {2}fps +10 fps +30 fps +-66\.67 % +-20 % +degraded\n/);
+    assert.match(text, /\n {2}staging_failures +33\.33 % +- +- +max 20 % +degraded\n/);
   });
 });

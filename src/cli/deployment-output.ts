@@ -3,8 +3,12 @@ import {
   type Deployment,
   type DeploymentDetail,
   type DeploymentEvent,
+  type DeploymentHealth,
   type DeploymentPage,
+  type HealthCheck,
+  type HealthFigures,
 } from './hub-client.js';
+import type { DeploymentStatus } from './deployment-status.js';
 import { formatTable, formatTimestamp } from './output.js';
 
 /** Events shown by `deployment status` (the newest ones); --json has them all. */
@@ -101,8 +105,123 @@ function failedDeviceLine(device: DeploymentDetail['progress']['failed_devices']
   return `${device.device_id}  ${device.phase}  ${device.reason ?? '-'}${detail}${attempts}`;
 }
 
-/** The plain `deployment status` view, also the frame `--watch` redraws on a terminal. */
-export function formatDeploymentDetail(detail: DeploymentDetail): string {
+/** A figure rounded to 2 decimals, `-` for anything that is not a finite number. */
+function figure(value: unknown, scale = 1): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '-';
+  return String(Math.round(value * scale * 100) / 100);
+}
+
+function signed(value: unknown, unit: string): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '-';
+  return `${value >= 0 ? '+' : ''}${figure(value)}${unit}`;
+}
+
+/**
+ * How each metric's figures read (design section 8): unit and scale of cohort/baseline, the unit of
+ * `change`, and how `threshold` is a limit. mAP comes as 0..1 and is shown in points (x100).
+ */
+const METRICS: Record<
+  string,
+  { unit: string; scale?: number; change: string; limit: (threshold: number) => string }
+> = {
+  fps: { unit: ' fps', change: ' %', limit: (t) => `-${figure(t)} %` },
+  latency_p95: { unit: ' ms', change: ' %', limit: (t) => `+${figure(t)} %` },
+  memory: { unit: ' MB', change: ' %', limit: (t) => `+${figure(t)} %` },
+  error_rate: { unit: ' %', change: ' %', limit: (t) => `max ${figure(t)} %` },
+  map: { unit: '', scale: 100, change: ' pts', limit: (t) => `-${figure(t)} pts` },
+  map_floor: { unit: '', scale: 100, change: ' pts', limit: (t) => `min ${figure(t, 100)}` },
+  staging_failures: { unit: ' %', change: ' %', limit: (t) => `max ${figure(t)} %` },
+};
+/** The metrics whose figures the health block knows how to label (others are shown plain). */
+export const HEALTH_METRICS: readonly string[] = Object.keys(METRICS);
+const OTHER_METRIC = { unit: '', scale: 1, change: ' %', limit: (t: number) => figure(t) };
+
+function checkRow(check: HealthCheck): string[] {
+  const shape = METRICS[check.metric] ?? OTHER_METRIC;
+  const value = (v: unknown) => {
+    const text = figure(v, shape.scale);
+    return text === '-' ? text : `${text}${shape.unit}`;
+  };
+  const limit = typeof check.threshold === 'number' ? shape.limit(check.threshold) : '-';
+  return [
+    check.metric,
+    value(check.cohort),
+    value(check.baseline),
+    signed(check.change, shape.change),
+    limit,
+    check.status,
+  ].map((cell) => clean(String(cell)));
+}
+
+/** `1.4.0: 3 devices, 120 samples`, or why there are no figures. */
+function versionLine(versions: string, figures: HealthFigures | null | undefined): string {
+  if (!figures) return `${versions}: no telemetry in the window`;
+  return `${versions}: ${figure(figures.devices)} devices, ${figure(figures.samples)} samples`;
+}
+
+/** `health: <verdict>` with when it was evaluated and what the rules did. */
+function healthHeadline(health: DeploymentHealth): string {
+  if (health.verdict === null) return 'health: not evaluated yet';
+  const when = health.evaluated_at ? `, evaluated ${formatTimeSeconds(health.evaluated_at)}` : '';
+  const action = health.action && health.action !== 'none' ? `, action ${health.action}` : '';
+  return `health: ${health.verdict}${when}${action}`;
+}
+
+/**
+ * The health block of `deployment status`: verdict, the new version against the baseline
+ * versions, one row per check and the reasons; or why the health is unavailable.
+ */
+export function formatHealth(
+  status: Pick<DeploymentStatus, 'health' | 'health_unavailable'>,
+): string {
+  const health = status.health;
+  if (!health) return `health: unavailable (${clean(status.health_unavailable ?? 'no answer')})\n`;
+  let text = `${clean(healthHeadline(health))}\n`;
+  if (health.verdict === null) return text;
+  const pairs: [string, string][] = [];
+  if (health.new_version !== undefined) {
+    pairs.push(['new', versionLine(health.new_version, health.cohort)]);
+    const baselines = health.baseline_versions ?? [];
+    pairs.push([
+      'baseline',
+      baselines.length > 0
+        ? versionLine(baselines.join(', '), health.baseline)
+        : 'none (the groups ran no model before)',
+    ]);
+  }
+  text += pairs.map(([key, value]) => `  ${key.padEnd(8)}  ${clean(value)}\n`).join('');
+  if (health.checks.length > 0) {
+    const table = formatTable(
+      ['METRIC', 'NEW', 'BASELINE', 'CHANGE', 'LIMIT', 'STATUS'],
+      health.checks.map(checkRow),
+    );
+    text += table
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => `  ${line}\n`)
+      .join('');
+  }
+  text += health.reasons.map((reason) => `  reason: ${clean(String(reason))}\n`).join('');
+  return text;
+}
+
+/** One log line for `--watch` without a terminal: the verdict, and why. */
+export function formatHealthLine(
+  status: Pick<DeploymentStatus, 'health' | 'health_unavailable'>,
+): string {
+  const health = status.health;
+  if (!health) return clean(`health unavailable (${status.health_unavailable ?? 'no answer'})`);
+  if (health.verdict === null) return 'health not evaluated yet';
+  const action = health.action && health.action !== 'none' ? `, action ${health.action}` : '';
+  const reasons = health.reasons.length > 0 ? `: ${health.reasons.join('; ')}` : '';
+  return clean(`health ${health.verdict}${action}${reasons}`);
+}
+
+/**
+ * The plain `deployment status` view, also the frame `--watch` redraws on a terminal; with the
+ * health block when `detail` carries the health (a DeploymentStatus).
+ */
+export function formatDeploymentDetail(detail: DeploymentDetail | DeploymentStatus): string {
   const [phasesA, phasesB] = phaseLines(detail);
   const pairs: [string, string][] = [
     ['model', `${modelLabel(detail)} (${detail.model.id})`],
@@ -127,6 +246,7 @@ export function formatDeploymentDetail(detail: DeploymentDetail): string {
   const width = Math.max(...pairs.map(([key]) => key.length));
   let text = `deployment ${detail.id}\n`;
   text += pairs.map(([key, value]) => `  ${key.padEnd(width)}  ${clean(value)}\n`).join('');
+  if ('health' in detail) text += formatHealth(detail);
 
   const failed = detail.progress.failed_devices;
   if (failed.length > 0) {

@@ -1,11 +1,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createDevice, createGroup, pinGroup } from '../../test/support/fleet.js';
 import { api, startHub, type InProcessHub } from '../../test/support/hub.js';
 import { fastModel } from '../../test/support/onnx-models.js';
 import { json, pushModel } from '../../test/support/push.js';
-import type { Deployment, DeploymentDetail, DeploymentPage } from './hub-client.js';
+import type { DeploymentStatus } from './deployment-status.js';
+import type {
+  Deployment,
+  DeploymentDetail,
+  DeploymentHealth,
+  DeploymentPage,
+} from './hub-client.js';
 import { run, type CliIo } from './run.js';
 
 interface Captured {
@@ -33,6 +41,47 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await delay(20);
 }
 
+/** Like `until`, for a condition that has to ask the hub. */
+async function eventually(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await delay(50);
+}
+
+/**
+ * A hub in front of the hub: passes every request through, except the health endpoint, which
+ * answers as `health` says (a hub from before the rules module answers 404 "Cannot GET ...").
+ */
+async function healthlessProxy(
+  target: string,
+  health: { status: number; body: string },
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (/\/api\/v1\/deployments\/[^/]+\/health$/.test(req.url ?? '')) {
+      res.writeHead(health.status, { 'content-type': 'application/json' });
+      res.end(health.body);
+      return;
+    }
+    const upstream = http.request(
+      new URL(req.url ?? '/', target),
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A health line of `--watch` without a terminal. */
+const HEALTH_LOG_LINE = /^\S+ \S+Z {2}health /;
+
 const DEPLOYMENT_LINE = /^deployment ([0-9a-f-]{36}) (\w+)/;
 
 describe(
@@ -56,8 +105,9 @@ describe(
     }
 
     before(async () => {
-      // a fast loop: deployments to groups without online devices end within a few evaluations
-      hub = await startHub({ ROLLOUT_INTERVAL_MS: '100' });
+      // a fast loop: deployments to groups without online devices end within a few evaluations,
+      // and the rules evaluate deployments in progress every 0.2 s
+      hub = await startHub({ ROLLOUT_INTERVAL_MS: '100', RULES_INTERVAL_S: '0.2' });
       for (const group of ['yard', 'dock', 'empty']) await createGroup(hub, group);
       await createGroup(hub, 'lab', 'lab');
       await createDevice(hub, 'cam-1', 'yard');
@@ -107,7 +157,7 @@ describe(
       const lines = result.stdout.trimEnd().split('\n');
       const [, id, status] = DEPLOYMENT_LINE.exec(lines[0]) ?? [];
       assert.equal(status, 'staging');
-      // not a terminal: plain lines, the last one the final status
+      // not a terminal: plain lines (the health among them), the last one the final status
       assert.match(
         lines.at(-1)!,
         /^\S+ \S+Z {2}succeeded \| 0 targets, 0 online, 0 participating \| /,
@@ -189,6 +239,55 @@ describe(
       assert.equal(detail.events[0].type, 'created');
     });
 
+    it('shows the health of the canary, as the rules evaluate it', async () => {
+      // No device is online and there is no telemetry: before the first evaluation the verdict is
+      // null, after it inconclusive. Either way the block is there.
+      const first = await sentinel(['deployment', 'status', canary]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(first.stderr, '');
+      assert.match(
+        first.stdout,
+        /\n {2}created {6}[^\n]+\nhealth: (not evaluated yet|inconclusive, evaluated \S+ \S+Z)\n/,
+      );
+
+      await eventually(async () => {
+        const response = await api(hub)(`/api/v1/deployments/${canary}/health`);
+        return ((await response.json()) as DeploymentHealth).verdict !== null;
+      });
+      const plain = await sentinel(['deployment', 'status', canary]);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.match(
+        plain.stdout,
+        new RegExp(
+          [
+            '\nhealth: inconclusive, evaluated \\S+ \\S+Z',
+            ' {2}new {7}2\\.0\\.0: no telemetry in the window',
+            ' {2}baseline {2}1\\.0\\.0: no telemetry in the window',
+            ' {2}METRIC +NEW +BASELINE +CHANGE +LIMIT +STATUS',
+            ' {2}fps +- +- +- +-20 % +no_data',
+            ' {2}latency_p95 +- +- +- +\\+30 % +no_data',
+            '',
+          ].join('\n'),
+        ),
+      );
+      assert.match(
+        plain.stdout,
+        /\n {2}reason: new version: 0 devices and 0 samples in the window; need \d+ and \d+\n/,
+      );
+
+      const asJson = await sentinel(['deployment', 'status', canary, '--json']);
+      assert.equal(asJson.code, 0, asJson.stderr);
+      const status = JSON.parse(asJson.stdout) as DeploymentStatus;
+      assert.equal(status.id, canary);
+      assert.equal(status.health?.deployment_id, canary);
+      assert.equal(status.health?.verdict, 'inconclusive');
+      assert.equal(status.health?.action, 'none');
+      assert.equal(status.health?.new_version, '2.0.0');
+      assert.deepEqual(status.health?.baseline_versions, ['1.0.0']);
+      assert.ok(status.health?.checks.some((c) => c.metric === 'fps' && c.status === 'no_data'));
+      assert.equal('health_unavailable' in status, false);
+    });
+
     it('refuses a second active deployment on the group with the 409 line', async () => {
       const result = await sentinel([
         'model',
@@ -250,6 +349,76 @@ describe(
       assert.match(status.stdout, /\n {2}status {7}rolled_back\n {2}reason {7}fps dropped\n/);
     });
 
+    it('shows "health: unavailable" from a hub without the endpoint or a failing one, and goes on', async () => {
+      const cases = [
+        {
+          status: 404,
+          body: JSON.stringify({
+            statusCode: 404,
+            error: 'NOT_FOUND',
+            message: `Cannot GET /api/v1/deployments/${canary}/health`,
+          }),
+          reason: 'this hub has no health endpoint (HTTP 404 NOT_FOUND)',
+        },
+        {
+          status: 500,
+          body: JSON.stringify({
+            statusCode: 500,
+            error: 'INTERNAL',
+            message: 'internal error; see the hub log',
+          }),
+          reason: 'internal error; see the hub log (HTTP 500 INTERNAL)',
+        },
+        {
+          status: 200,
+          body: '<html>',
+          reason: 'hub returned a response that is not JSON (HTTP 200)',
+        },
+        { status: 200, body: '{"verdict":1}', reason: 'unexpected health response: verdict' },
+      ];
+      for (const { status, body, reason } of cases) {
+        const proxy = await healthlessProxy(hub.url, { status, body });
+        try {
+          const env = { SENTINEL_URL: proxy.url };
+          const plain = await sentinel(['deployment', 'status', canary], env);
+          assert.equal(plain.code, 0, plain.stderr);
+          assert.equal(plain.stderr, '');
+          assert.match(plain.stdout, /\n {2}status {7}rolled_back\n/);
+          assert.ok(plain.stdout.includes(`\nhealth: unavailable (${reason})\n`), plain.stdout);
+
+          const asJson = await sentinel(['deployment', 'status', canary, '--json'], env);
+          assert.equal(asJson.code, 0, asJson.stderr);
+          const parsed = JSON.parse(asJson.stdout) as DeploymentStatus;
+          assert.equal(parsed.status, 'rolled_back');
+          assert.equal(parsed.health, null);
+          assert.equal(parsed.health_unavailable, reason);
+
+          // --watch of the ended deployment: its final view, exit 1 as it was rolled back
+          const watch = await sentinel(['deployment', 'status', canary, '--watch'], env);
+          assert.equal(watch.code, 1);
+          assert.equal(watch.stderr, `sentinel: deployment ${canary} rolled_back: fps dropped\n`);
+          const lines = watch.stdout.trimEnd().split('\n');
+          assert.equal(lines[0].replace(HEALTH_LOG_LINE, ''), `unavailable (${reason})`);
+          assert.match(lines[1], /^\S+ \S+Z {2}rolled_back \| /);
+        } finally {
+          await proxy.close();
+        }
+      }
+      // An unknown deployment is still the command's error, not an unavailable health.
+      const proxy = await healthlessProxy(hub.url, { status: 404, body: '{}' });
+      try {
+        const unknown = await sentinel(
+          ['deployment', 'status', '00000000-0000-4000-8000-000000000000'],
+          { SENTINEL_URL: proxy.url },
+        );
+        assert.equal(unknown.code, 1);
+        assert.equal(unknown.stdout, '');
+        assert.match(unknown.stderr, /\(HTTP 404 NOT_FOUND\)\n$/);
+      } finally {
+        await proxy.close();
+      }
+    });
+
     it('status --watch appends lines until the deployment is rolled back, then exits 1', async () => {
       const created = await sentinel([
         'model',
@@ -275,7 +444,12 @@ describe(
 
       assert.equal(await watching, 1);
       assert.equal(watch.stderr(), `sentinel: deployment ${id} rolled_back: watch test\n`);
-      const lines = watch.stdout().trimEnd().split('\n');
+      const all = watch.stdout().trimEnd().split('\n');
+      // the health is logged on the first poll and again when its verdict changes
+      assert.match(all[0], /^\S+ \S+Z {2}health (not evaluated yet|inconclusive: new version: )/);
+      const health = all.filter((line) => HEALTH_LOG_LINE.test(line));
+      assert.equal(new Set(health.map((line) => line.split('  ')[1])).size, health.length);
+      const lines = all.filter((line) => !HEALTH_LOG_LINE.test(line));
       assert.match(
         lines[0],
         /^\S+ \S+Z {2}in_progress \| canary step 1\/3 at 5 % \| 1 targets, 0 online/,
@@ -459,6 +633,7 @@ describe(
         SENTINEL_TOKEN: token,
       });
       assert.equal(viewerStatus.code, 0, viewerStatus.stderr);
+      assert.match(viewerStatus.stdout, /\nhealth: inconclusive, evaluated /);
       const viewerRollback = await sentinel(['model', 'rollback', canary], {
         SENTINEL_TOKEN: token,
       });

@@ -318,6 +318,22 @@ describe('HubClient', { timeout: 30_000 }, () => {
     assert.equal(seen?.headers.authorization, undefined);
   });
 
+  it('asks for a deployment and its health under the base path', async () => {
+    const urls: string[] = [];
+    ({ server } = await listen((req, res) => {
+      urls.push(req.url ?? '');
+      sendJson(res, 200, { deployment_id: 'd', verdict: null, checks: [], reasons: [] });
+    }));
+    const { port } = server.address() as AddressInfo;
+    const client = new HubClient({ baseUrl: `http://127.0.0.1:${port}/hub` });
+
+    const health = await client.getDeploymentHealth('a/b');
+    await client.getDeployment('d1');
+
+    assert.equal(health.verdict, null);
+    assert.deepEqual(urls, ['/hub/api/v1/deployments/a%2Fb/health', '/hub/api/v1/deployments/d1']);
+  });
+
   it('rejects a 2xx response that is not JSON', async () => {
     ({ server } = await listen((_req, res) => res.writeHead(200).end('<html>')));
     const { port } = server.address() as AddressInfo;

@@ -190,6 +190,45 @@ export interface DeploymentDetail extends Deployment {
   events: DeploymentEvent[];
 }
 
+/** One metric of a health evaluation (`checks[]` of `GET /api/v1/deployments/:id/health`). */
+export interface HealthCheck {
+  /** fps, latency_p95, memory, error_rate, map, map_floor, staging_failures (others may follow). */
+  metric: string;
+  status: 'ok' | 'degraded' | 'no_data' | (string & {});
+  /** The new version's figure (mAP as 0..1, error rate and staging failures in %). */
+  cohort: number | null;
+  baseline: number | null;
+  /** Change in percent (mAP: points). */
+  change: number | null;
+  /** The limit: a percent change, mAP points, a maximum share in %, or the mAP floor (0..1). */
+  threshold: number;
+  detail: string;
+}
+
+/** The new version's or the baseline's figures over the evaluation window. */
+export interface HealthFigures {
+  model_version?: string;
+  devices?: number;
+  samples?: number;
+  [key: string]: unknown;
+}
+
+/** `GET /api/v1/deployments/:id/health`: the rules module's latest evaluation. */
+export interface DeploymentHealth {
+  deployment_id: string;
+  /** null before the first evaluation. */
+  verdict: 'healthy' | 'degraded' | 'inconclusive' | null | (string & {});
+  evaluated_at: string | null;
+  checks: HealthCheck[];
+  reasons: string[];
+  action: 'none' | 'rolled_back' | 'paused' | (string & {});
+  window?: Record<string, string>;
+  new_version?: string;
+  baseline_versions?: string[];
+  cohort?: HealthFigures | null;
+  baseline?: HealthFigures | null;
+}
+
 export interface DeploymentPage {
   items: Deployment[];
   total: number;
@@ -326,6 +365,14 @@ export class HubClient {
 
   async getDeployment(id: string): Promise<DeploymentDetail> {
     return this.request<DeploymentDetail>('GET', `${DEPLOYMENTS_PATH}/${encodeURIComponent(id)}`);
+  }
+
+  /** The latest health evaluation of a deployment (hubs with the rules module). */
+  async getDeploymentHealth(id: string): Promise<DeploymentHealth> {
+    return this.request<DeploymentHealth>(
+      'GET',
+      `${DEPLOYMENTS_PATH}/${encodeURIComponent(id)}/health`,
+    );
   }
 
   /** `POST /api/v1/deployments/:id/rollback|pause|resume|promote`, with an optional reason. */

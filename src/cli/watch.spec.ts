@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CliError } from './cli-errors.js';
-import type { DeploymentDetail, DeploymentEvent } from './hub-client.js';
+import { CliError, HubApiError } from './cli-errors.js';
+import type { DeploymentStatus } from './deployment-status.js';
+import type { DeploymentEvent, DeploymentHealth } from './hub-client.js';
 import type { CliWritable } from './output.js';
 import {
   LiveRegion,
@@ -43,11 +44,29 @@ function event(id: number, type: string, to: string | null = null): DeploymentEv
   };
 }
 
+function health(
+  verdict: DeploymentHealth['verdict'],
+  overrides: Partial<DeploymentHealth> = {},
+): DeploymentHealth {
+  return {
+    deployment_id: ID,
+    verdict,
+    evaluated_at: verdict === null ? null : '2026-01-31T12:30:00.000Z',
+    checks: [],
+    reasons: [],
+    action: 'none',
+    ...overrides,
+  };
+}
+
+const NOT_EVALUATED = health(null);
+
 function detail(
   status: string,
   events: DeploymentEvent[],
   phases: Record<string, number> = {},
-): DeploymentDetail {
+  withHealth: Pick<DeploymentStatus, 'health' | 'health_unavailable'> = { health: NOT_EVALUATED },
+): DeploymentStatus {
   return {
     id: ID,
     model: { id: 'm', name: 'det', version: '1.0.0' },
@@ -72,6 +91,7 @@ function detail(
     finished_at: null,
     progress: { targets: 2, online: 2, participating: 2, phases, failed_devices: [] },
     events,
+    ...withHealth,
   };
 }
 
@@ -130,7 +150,10 @@ describe('watch views', () => {
 
     const pipe = stream();
     chooseView(pipe, { json: false, intervalMs: 1000 }).update(detail('in_progress', []));
-    assert.match(pipe.text(), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}in_progress \| /);
+    assert.match(
+      pipe.text(),
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}health not evaluated yet\n\S+ \S+Z {2}in_progress \| /,
+    );
   });
 
   it('appends a line per change and per new event when not on a terminal', () => {
@@ -146,6 +169,7 @@ describe('watch views', () => {
     assert.equal(
       out.text(),
       [
+        '2026-01-31 13:00:00Z  health not evaluated yet',
         '2026-01-31 13:00:00Z  in_progress | 2 targets, 2 online, 2 participating | downloading 2',
         '2026-01-31 13:00:00Z  in_progress | 2 targets, 2 online, 2 participating | downloading 1, staged 1',
         'event 2026-01-31 12:00:02Z  cutover by hub',
@@ -156,12 +180,45 @@ describe('watch views', () => {
     );
   });
 
+  it('logs the health verdict when it changes, not each evaluation', () => {
+    const out = stream();
+    const view = logView(out, () => new Date('2026-01-31T13:00:00Z'));
+    const poll = (withHealth: Pick<DeploymentStatus, 'health' | 'health_unavailable'>) =>
+      view.update(detail('in_progress', [], { active: 2 }, withHealth));
+    poll({ health: NOT_EVALUATED });
+    poll({ health: NOT_EVALUATED });
+    const few = (n: number) =>
+      `new version: 1 devices and ${n} samples in the window; need 1 and 3`;
+    poll({ health: health('inconclusive', { reasons: [few(1)] }) });
+    // the same verdict with other figures: no line
+    poll({ health: health('inconclusive', { reasons: [few(2)] }) });
+    poll({ health: null, health_unavailable: 'cannot reach hub at http://hub: ECONNRESET' });
+    poll({ health: health('healthy') });
+    poll({ health: health('healthy', { evaluated_at: '2026-01-31T12:31:00.000Z' }) });
+    poll({
+      health: health('degraded', {
+        action: 'rolled_back',
+        reasons: ['fps 15 fps vs 30 fps (-50 %, limit -20 %)', 'memory\nup'],
+      }),
+    });
+    const lines = out.text().trimEnd().split('\n');
+    assert.match(lines.splice(1, 1)[0], /^2026-01-31 13:00:00Z {2}in_progress \| /);
+    assert.deepEqual(lines, [
+      '2026-01-31 13:00:00Z  health not evaluated yet',
+      `2026-01-31 13:00:00Z  health inconclusive: ${few(1)}`,
+      '2026-01-31 13:00:00Z  health unavailable (cannot reach hub at http://hub: ECONNRESET)',
+      '2026-01-31 13:00:00Z  health healthy',
+      '2026-01-31 13:00:00Z  health degraded, action rolled_back: fps 15 fps vs 30 fps (-50 %, limit -20 %); memory up',
+    ]);
+  });
+
   it('redraws the status view on a terminal and leaves the final one in full', () => {
     const out = stream({ columns: 200, rows: 50 });
     const view = terminalView(out, 500, () => new Date('2026-01-31T13:00:00Z'));
     view.update(detail('in_progress', []));
     const first = out.writes[0];
     assert.match(first, /\n {2}status {7}in_progress\n/);
+    assert.match(first, /\nhealth: not evaluated yet\n/);
     assert.match(first, /\nupdated 2026-01-31 13:00:00Z, every 0\.5 s; Ctrl-C stops watching/);
     const rows = first.split('\n').length - 1;
     view.finish(detail('succeeded', []));
@@ -175,8 +232,10 @@ describe('watch views', () => {
     const view = jsonView(out);
     view.update(detail('in_progress', []));
     assert.equal(out.text(), '');
-    view.finish(detail('rolled_back', []));
-    assert.equal(JSON.parse(out.text()).status, 'rolled_back');
+    view.finish(detail('rolled_back', [], {}, { health: health('degraded') }));
+    const final = JSON.parse(out.text()) as DeploymentStatus;
+    assert.equal(final.status, 'rolled_back');
+    assert.equal(final.health?.verdict, 'degraded');
   });
 });
 
@@ -190,15 +249,33 @@ describe('followDeployment', () => {
     return { seen, view };
   }
 
-  it('polls until the deployment ends, sleeping the interval between polls', async () => {
+  it('polls the deployment and its health until it ends, sleeping the interval between polls', async () => {
     const answers = ['staging', 'staging', 'in_progress', 'paused', 'succeeded', 'never asked'];
+    const verdicts: DeploymentHealth['verdict'][] = [
+      null,
+      null,
+      'inconclusive',
+      'healthy',
+      'healthy',
+    ];
     const sleeps: number[] = [];
-    const { seen, view } = recorder();
+    const requests: string[] = [];
+    const seen: string[] = [];
+    const view: WatchView = {
+      update: (d) => seen.push(`update ${d.status} ${d.health?.verdict}`),
+      finish: (d) => seen.push(`finish ${d.status} ${d.health?.verdict}`),
+    };
     const final = await followDeployment(
       {
         getDeployment: async (id) => {
           assert.equal(id, ID);
+          requests.push('deployment');
           return detail(answers.shift()!, []);
+        },
+        getDeploymentHealth: async (id) => {
+          assert.equal(id, ID);
+          requests.push('health');
+          return health(verdicts.shift()!);
         },
       },
       ID,
@@ -206,30 +283,73 @@ describe('followDeployment', () => {
       { intervalMs: 250, sleep: async (ms) => void sleeps.push(ms) },
     );
     assert.equal(final.status, 'succeeded');
+    assert.equal(final.health?.verdict, 'healthy');
     assert.deepEqual(seen, [
-      'update staging',
-      'update staging',
-      'update in_progress',
-      'update paused',
-      'finish succeeded',
+      'update staging null',
+      'update staging null',
+      'update in_progress inconclusive',
+      'update paused healthy',
+      'finish succeeded healthy',
     ]);
+    // one health request after each deployment request
+    assert.deepEqual(requests, Array.from({ length: 5 }, () => ['deployment', 'health']).flat());
     assert.deepEqual(sleeps, [250, 250, 250, 250]);
   });
 
-  it('ends on every final status, and stops on the first failed request', async () => {
+  it('keeps watching when the health request fails, showing why', async () => {
+    const answers = ['in_progress', 'in_progress', 'in_progress', 'succeeded'];
+    const failures: unknown[] = [
+      new HubApiError('Cannot GET /api/v1/deployments/x/health', 404, 'NOT_FOUND'),
+      new HubApiError('internal error; see the hub log', 500, 'INTERNAL'),
+      { verdict: 'healthy' }, // not the shape of a health answer
+    ];
+    const shown: DeploymentStatus[] = [];
+    const view: WatchView = { update: (d) => shown.push(d), finish: (d) => shown.push(d) };
+    await followDeployment(
+      {
+        getDeployment: async () => detail(answers.shift()!, []),
+        getDeploymentHealth: async () => {
+          const next = failures.shift();
+          if (next instanceof Error) throw next;
+          return (next ?? health('healthy')) as DeploymentHealth;
+        },
+      },
+      ID,
+      view,
+      { intervalMs: 1, sleep: async () => {} },
+    );
+    assert.deepEqual(
+      shown.map((d) => [d.status, d.health?.verdict ?? null, d.health_unavailable]),
+      [
+        ['in_progress', null, 'this hub has no health endpoint (HTTP 404 NOT_FOUND)'],
+        ['in_progress', null, 'internal error; see the hub log (HTTP 500 INTERNAL)'],
+        ['in_progress', null, 'unexpected health response: checks'],
+        ['succeeded', 'healthy', undefined],
+      ],
+    );
+  });
+
+  it('ends on every final status, and stops on the first failed deployment request', async () => {
+    const client = (status: string) => ({
+      getDeployment: async () => detail(status, []),
+      getDeploymentHealth: async () => NOT_EVALUATED,
+    });
     for (const status of ['failed', 'rolled_back', 'superseded']) {
       const { seen, view } = recorder();
-      await followDeployment({ getDeployment: async () => detail(status, []) }, ID, view, {
-        intervalMs: 1,
-      });
+      await followDeployment(client(status), ID, view, { intervalMs: 1 });
       assert.deepEqual(seen, [`finish ${status}`]);
     }
     const boom = new CliError('cannot reach hub', 3);
+    let healthRequests = 0;
     await assert.rejects(
       followDeployment(
         {
           getDeployment: async () => {
             throw boom;
+          },
+          getDeploymentHealth: async () => {
+            healthRequests += 1;
+            return NOT_EVALUATED;
           },
         },
         ID,
@@ -238,6 +358,7 @@ describe('followDeployment', () => {
       ),
       (err) => err === boom,
     );
+    assert.equal(healthRequests, 0);
   });
 
   it('turns anything but success into exit 1 with the status and reason', () => {

@@ -4,10 +4,16 @@ import {
   clean,
   formatDeploymentDetail,
   formatEventLine,
+  formatHealthLine,
   formatProgressLine,
   formatTimeSeconds,
 } from './deployment-output.js';
-import { FINISHED_STATUSES, type DeploymentDetail, type HubClient } from './hub-client.js';
+import {
+  fetchDeploymentStatus,
+  type DeploymentStatus,
+  type StatusClient,
+} from './deployment-status.js';
+import { FINISHED_STATUSES, type DeploymentDetail } from './hub-client.js';
 import { formatJson, type CliWritable } from './output.js';
 
 const ESC = '\u001b[';
@@ -55,10 +61,10 @@ export function fitWidth(line: string, width: number): string {
   return chars.length <= width ? line : `${chars.slice(0, width - 1).join('')}…`;
 }
 
-/** How a followed deployment is shown while it runs, and once it has ended. */
+/** How a followed deployment (with its health) is shown while it runs, and once it has ended. */
 export interface WatchView {
-  update(detail: DeploymentDetail): void;
-  finish(detail: DeploymentDetail): void;
+  update(status: DeploymentStatus): void;
+  finish(status: DeploymentStatus): void;
 }
 
 /** A terminal: the `deployment status` view redrawn in place, then left in full when it ends. */
@@ -80,14 +86,21 @@ export function terminalView(
   };
 }
 
+/** What makes a new health log line: the verdict, what the rules did, or the health going away. */
+function healthKey(status: DeploymentStatus): string {
+  return status.health ? `${status.health.verdict} ${status.health.action}` : 'unavailable';
+}
+
 /**
- * A pipe or a file: one line each time the progress line changes, and one per new deployment event,
- * each starting with its time. Events that happened before the first poll are not repeated.
+ * A pipe or a file: one line per new deployment event, one each time the health verdict changes and
+ * one each time the progress line changes, in that order, each starting with its time. Events that
+ * happened before the first poll are not repeated; the first poll logs the health and the progress.
  */
 export function logView(stream: CliWritable, now: () => Date = () => new Date()): WatchView {
   let seen: Set<string> | undefined;
   let last: string | undefined;
-  const update = (detail: DeploymentDetail) => {
+  let lastHealth: string | undefined;
+  const update = (detail: DeploymentStatus) => {
     let out = '';
     if (seen === undefined) {
       seen = new Set(detail.events.map((event) => event.id));
@@ -98,17 +111,24 @@ export function logView(stream: CliWritable, now: () => Date = () => new Date())
         out += `${formatEventLine(event)}\n`;
       }
     }
+    const time = formatTimeSeconds(now().toISOString());
+    const health = healthKey(detail);
+    if (health !== lastHealth) {
+      lastHealth = health;
+      out += `${time}  ${formatHealthLine(detail)}\n`;
+    }
+    // The progress line comes last, so that the last line of a finished watch is the final status.
     const line = formatProgressLine(detail);
     if (line !== last) {
       last = line;
-      out += `${formatTimeSeconds(now().toISOString())}  ${line}\n`;
+      out += `${time}  ${line}\n`;
     }
     if (out !== '') stream.write(out);
   };
   return { update, finish: update };
 }
 
-/** --json: nothing while it runs, the final detail as one JSON document at the end. */
+/** --json: nothing while it runs, the final status (with `health`) as one JSON document at the end. */
 export function jsonView(stream: CliWritable): WatchView {
   return {
     update() {},
@@ -132,23 +152,24 @@ export interface FollowOptions {
 }
 
 /**
- * Polls `GET /deployments/:id` every interval, showing each answer, until the deployment has ended;
- * resolves to its final detail. A failed request ends the watch with that request's error.
+ * Polls `GET /deployments/:id` and its health every interval, showing each answer, until the
+ * deployment has ended; resolves to its final status. A failed deployment request ends the watch
+ * with that request's error; a failed health request only shows the health as unavailable.
  */
 export async function followDeployment(
-  client: Pick<HubClient, 'getDeployment'>,
+  client: StatusClient,
   id: string,
   view: WatchView,
   options: FollowOptions,
-): Promise<DeploymentDetail> {
+): Promise<DeploymentStatus> {
   const sleep = options.sleep ?? sleepMs;
   for (;;) {
-    const detail = await client.getDeployment(id);
-    if (FINISHED_STATUSES.includes(detail.status)) {
-      view.finish(detail);
-      return detail;
+    const status = await fetchDeploymentStatus(client, id);
+    if (FINISHED_STATUSES.includes(status.status)) {
+      view.finish(status);
+      return status;
     }
-    view.update(detail);
+    view.update(status);
     await sleep(options.intervalMs);
   }
 }

@@ -12,6 +12,7 @@ import {
   formatDeploymentLine,
   formatDeploymentList,
 } from '../deployment-output.js';
+import { fetchDeploymentStatus } from '../deployment-status.js';
 import {
   DEPLOYMENT_STATUSES,
   DEPLOYMENT_TYPES,
@@ -218,9 +219,18 @@ export function prepareDeploymentListQuery(
 
 const WATCH_HELP = `
 Watching: the view is redrawn in place on a terminal; when stdout is not a terminal, one line is
-appended per change (progress or a new event). It stops when the deployment ends: exit 0 if it
-succeeded, 1 if it failed, was rolled back or superseded (with its reason on stderr). With --json,
-nothing is printed until the end, then the final deployment as JSON. Ctrl-C stops watching only.`;
+appended per change (progress, a new event, or a new health verdict). It stops when the deployment
+ends: exit 0 if it succeeded, 1 if it failed, was rolled back or superseded (with its reason on
+stderr). With --json, nothing is printed until the end, then the final deployment as JSON (with its
+health). Ctrl-C stops watching only.`;
+
+const STATUS_HELP = `
+Health: the rules' latest evaluation (GET /api/v1/deployments/:id/health): the verdict (healthy,
+degraded, inconclusive; "not evaluated yet" before the first one), the new version against the
+baseline versions, one row per check (new vs baseline, change, limit, status) and the reasons; with
+--json the "health" field. A hub without the endpoint, or a failed health request, shows
+"health: unavailable (<reason>)" (--json: "health": null and "health_unavailable") and is no error.
+${WATCH_HELP}`;
 
 const DEPLOY_HELP = `
 Strategies:
@@ -349,8 +359,8 @@ export function registerDeploymentCommands(program: Command, io: CliIo): void {
   defineWithHelp(
     deployment,
     'status <deployment_id>',
-    'show a deployment: status, canary step, devices per phase, failed devices, recent events',
-    WATCH_HELP,
+    'show a deployment: status, canary step, devices per phase, health, failed devices, events',
+    STATUS_HELP,
   )
     .option('--watch', 'refresh until the deployment ends; exit 0 if it succeeded, else 1')
     .option('--interval <s>', `seconds between refreshes (default ${DEFAULT_INTERVAL_S})`)
@@ -361,7 +371,8 @@ export function registerDeploymentCommands(program: Command, io: CliIo): void {
         const intervalMs = parseInterval(options.interval);
         const hub = client(globals);
         if (!options.watch) {
-          printResult(io, globals, await hub.getDeployment(deploymentId), formatDeploymentDetail);
+          const status = await fetchDeploymentStatus(hub, deploymentId);
+          printResult(io, globals, status, formatDeploymentDetail);
           return;
         }
         const view = chooseView(io.stdout, { json: globals.json, intervalMs });
