@@ -1,6 +1,8 @@
 // The devices of bench/rollout.ts: a FleetSimulator (many real agents in one process, one
 // onnxruntime session pool and one model cache) in a process of its own, driven over IPC:
-// start -> started, stats, close -> closed. Started by rollout.ts only (needs an IPC channel).
+// start -> started (paced connects), arm -> armed and receipts (when the agents' clients got the
+// next desired states), stats / progress, profile -> profiled, close -> closed (paced stops).
+// Started by rollout.ts only (needs an IPC channel).
 import { readFileSync } from 'node:fs';
 import {
   FleetSimulator,
