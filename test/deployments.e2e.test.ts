@@ -172,7 +172,12 @@ describe('deployments with real agents', () => {
     );
     const again = await deploymentAction(hub, second.id, 'rollback');
     assert.equal(again.status, 409);
-    const after = await getDeployment(hub, second.id);
+    // The devices' reports of the rollback are still recorded after the deployment ended.
+    const after = await waitForDeployment(
+      hub,
+      second.id,
+      (d) => d.progress.phases.rolled_back === 4,
+    );
     assert.equal(after.status, 'rolled_back');
     assert.equal(after.events.filter((e) => e.type === 'rolled_back').length, 1);
   });

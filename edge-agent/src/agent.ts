@@ -231,7 +231,10 @@ export class Agent {
       },
     });
     this.client = client;
-    client.on('connect', () => void this.onConnect());
+    client.on('connect', () => {
+      // The connection may drop before the subscriptions are confirmed; it reconnects by itself.
+      this.onConnect().catch((error: Error) => this.recordError(`on connect: ${error.message}`));
+    });
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (error) => this.log.warn('mqtt error', { error: error.message }));
     client.on('close', () => this.log.debug('mqtt closed'));

@@ -69,6 +69,8 @@ type Activate = 'new' | 'previous';
 type Action = 'rollback' | 'pause' | 'resume' | 'promote';
 
 const DEFAULT_STEPS = [5, 25, 100];
+/** How long after it ends a deployment's device reports are still recorded (a rollback landing). */
+const TRACK_FINISHED_S = 600;
 const FINISHED: readonly DeploymentStatus[] = ['succeeded', 'rolled_back', 'failed', 'superseded'];
 
 /**
@@ -85,6 +87,10 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
   private again = false;
   private soon?: NodeJS.Timeout;
   private activeIds = new Set<string>();
+  /** Active deployments, and those finished lately: devices still report how they got there. */
+  private trackedIds = new Set<string>();
+  private justCreated = new Set<string>();
+  private recording: Promise<void> = Promise.resolve();
   private unsubscribe?: () => void;
   private stopped = false;
   /** Transitions to copy to the telemetry store (Grafana annotations) once their transaction commits. */
@@ -102,9 +108,12 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
 
   async onApplicationBootstrap(): Promise<void> {
     this.unsubscribe = this.fleetEvents.on('device.reports', ({ reports }) => {
-      void this.recordReports(reports).catch((error: Error) =>
-        this.logger.error(`could not record deployment progress: ${error.message}`),
-      );
+      // One batch after another: out of order, an older report could overwrite a newer one.
+      this.recording = this.recording
+        .then(() => this.recordReports(reports))
+        .catch((error: Error) =>
+          this.logger.error(`could not record deployment progress: ${error.message}`),
+        );
     });
     await this.refreshActive();
     this.timer = setInterval(() => this.evaluateSoon(0), this.config.ROLLOUT_INTERVAL_MS);
@@ -219,6 +228,8 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
     this.flushAnnotations();
     await this.desired.send(staged);
     this.activeIds.add(id);
+    this.trackedIds.add(id);
+    this.justCreated.add(id);
     this.logger.log(
       `deployment ${id}: ${input.deployment_type} of ${model.name}@${model.version} to ${input.target}`,
     );
@@ -317,7 +328,7 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
     this.flushAnnotations();
     await this.desired.send(staged);
     if (action !== 'rollback') this.evaluateSoon(0);
-    else this.activeIds.delete(id);
+    else this.activeIds.delete(id); // its progress is still recorded (trackedIds)
     return this.summary(id);
   }
 
@@ -450,11 +461,18 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
   }
 
   private async refreshActive(): Promise<void> {
-    const rows: { id: string }[] = await this.dataSource.query(
-      'SELECT id FROM deployments WHERE status = ANY($1) ORDER BY created_at',
+    const rows: { id: string; active: boolean }[] = await this.dataSource.query(
+      `SELECT id, status = ANY($1) AS active FROM deployments
+        WHERE status = ANY($1) OR finished_at > now() - interval '${TRACK_FINISHED_S} seconds'
+        ORDER BY created_at`,
       [ACTIVE_STATUSES],
     );
-    this.activeIds = new Set(rows.map((r) => r.id));
+    const active = new Set(rows.filter((r) => r.active).map((r) => r.id));
+    // Created meanwhile (this query may have started before its commit).
+    for (const id of this.activeIds) if (this.justCreated.has(id)) active.add(id);
+    this.justCreated.clear();
+    this.activeIds = active;
+    this.trackedIds = new Set([...active, ...rows.map((r) => r.id)]);
   }
 
   private async evaluateOne(id: string): Promise<void> {
@@ -594,7 +612,7 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
     const rows = reports.flatMap((report) => {
       const progress = (report.reported as { deployment?: DeploymentProgressLike | null } | null)
         ?.deployment;
-      if (!progress?.deployment_id || !this.activeIds.has(progress.deployment_id)) return [];
+      if (!progress?.deployment_id || !this.trackedIds.has(progress.deployment_id)) return [];
       return [
         {
           deployment_id: progress.deployment_id,
