@@ -190,6 +190,21 @@ for (const engine of ENGINES) {
       assert.equal(other[0]!.fps, 999);
     });
 
+    if (engine.name === 'embedded (SQL table)') {
+      it('prunes points older than the retention', async () => {
+        const sql = store as SqlTelemetryStore;
+        // Retention 7 days: a point 8 days before "now" goes, the seeded ones (T0) stay.
+        await sql.write([point('cam-old', '1.0.0', -8 * 86_400, {}, 'dep-old')]);
+        assert.equal(await sql.prune(new Date(T0)), 1);
+        const left = await sql.aggregateByVersion({
+          deployment: 'dep-1',
+          from: new Date(T0),
+          to: new Date(T0 + 60_000),
+        });
+        assert.equal(left.length, 2);
+      });
+    }
+
     if (engine.name === 'InfluxDB') {
       it('creates the database with a default retention policy of the configured length', async () => {
         const influx = store as InfluxTelemetryStore;

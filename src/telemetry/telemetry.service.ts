@@ -13,11 +13,13 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { toPoint, type DevicePlacement } from './domain/telemetry-point.js';
 import { WriteBuffer } from './domain/write-buffer.js';
+import { SqlTelemetryStore } from './sql-telemetry-store.js';
 import { TELEMETRY_STORE, type TelemetryPoint, type TelemetryStore } from './telemetry-store.js';
 
 const FLUSH_MS = 500;
 const BATCH_POINTS = 5000;
 const PLACEMENT_REFRESH_MS = 30_000;
+const PRUNE_MS = 3_600_000;
 
 /**
  * Telemetry ingest: every `devices/+/telemetry` message is validated, tagged with the device's
@@ -80,6 +82,16 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
       }, FLUSH_MS).unref(),
       setInterval(() => void this.refreshPlacements(), PLACEMENT_REFRESH_MS).unref(),
     );
+    const store = this.store;
+    if (store instanceof SqlTelemetryStore) {
+      // The embedded store's retention policy.
+      const prune = () =>
+        void store
+          .prune()
+          .catch((error: Error) => this.logger.warn(`telemetry prune failed: ${error.message}`));
+      prune();
+      this.timers.push(setInterval(prune, PRUNE_MS).unref());
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
