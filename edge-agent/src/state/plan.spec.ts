@@ -142,7 +142,10 @@ describe('nextStep', () => {
     });
     const staged: SlotsView = { active: null, blue: v2, green: null };
     assert.deepEqual(nextStep(target, staged, 'dep-1', []), { kind: 'idle' });
-    assert.equal(phaseOf(desired({ activate: 'previous', previous: null }), staged, [], false).phase, 'staged');
+    assert.equal(
+      phaseOf(desired({ activate: 'previous', previous: null }), staged, [], false).phase,
+      'staged',
+    );
     const go = targetOf(desired({ activate: 'new', previous: null }), 'cam-1');
     assert.deepEqual(nextStep(go, staged, 'dep-1', []), { kind: 'activate', slot: 'blue' });
   });
