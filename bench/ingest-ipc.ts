@@ -43,6 +43,9 @@ export type ChildMessage =
 
 export type ChildMessageType = ChildMessage['type'];
 
+/** Where every simulated device sits: its group (created with this environment). */
+export const SAMPLE_PLACEMENT = { group: 'bench-ingest', environment: 'production' } as const;
+
 /** What every simulated device reports about its model (constant: one deployment, one version). */
 export const SAMPLE_MODEL = {
   deployment_id: 'bench-ingest',
