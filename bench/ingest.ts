@@ -325,6 +325,16 @@ async function main(): Promise<void> {
   const inInflux = await influxCount(influx, HUB_DB, 'sentinel');
   const hubRssEnd = rssOf(hubPid);
 
+  // The raw reference before any outage: the hub, idle now, must not be working off a backlog.
+  const rawPoints = Math.min(RAW_MAX_POINTS, Math.max(RAW_MIN_POINTS, final.written));
+  const ids = devices.map((d) => d.id);
+  const raw1 = await rawWrite(influx, run.influxdPid!, ids, rawPoints, 1);
+  const raw4 = await rawWrite(influx, run.influxdPid!, ids, rawPoints, 4);
+  const rawCounts = [
+    await influxCount(influx, 'bench_raw_1', 'autogen'),
+    await influxCount(influx, 'bench_raw_4', 'autogen'),
+  ];
+
   const outageRate = rates[0];
   let down: Awaited<ReturnType<typeof outage>> | null = null;
   if (outageS !== null) {
@@ -336,15 +346,6 @@ async function main(): Promise<void> {
 
   await Promise.all(state.clients.map((c) => c.close()));
   state.clients = [];
-
-  const rawPoints = Math.min(RAW_MAX_POINTS, Math.max(RAW_MIN_POINTS, final.written));
-  const ids = devices.map((d) => d.id);
-  const raw1 = await rawWrite(influx, run.influxdPid!, ids, rawPoints, 1);
-  const raw4 = await rawWrite(influx, run.influxdPid!, ids, rawPoints, 4);
-  const rawCounts = [
-    await influxCount(influx, 'bench_raw_1', 'autogen'),
-    await influxCount(influx, 'bench_raw_4', 'autogen'),
-  ];
 
   await hub.stop();
   state.hub = null;
