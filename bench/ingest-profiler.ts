@@ -1,8 +1,8 @@
 // Loaded into the hub's process by `bench/ingest.ts --profile` (NODE_OPTIONS=--import=...): the
 // first SIGWINCH starts a CPU profile, the next writes it to INGEST_PROFILE_FILE (Chrome DevTools'
 // .cpuprofile). Only the load steps and the drain after them are profiled, not start-up or the
-// connection storm; and the hub stops on SIGTERM by re-raising the signal, so `node --cpu-prof`
-// would never write its file.
+// connection storm. (Node 20 refuses `--cpu-prof` in NODE_OPTIONS, and spawnHub passes no node
+// flags; --import is allowed.)
 // SIGWINCH because Nest's enableShutdownHooks() shuts the hub down on SIGUSR2 (and SIGUSR1 opens
 // node's inspector); its default action is to ignore, and the hub's stdout is not a terminal.
 import { writeFileSync } from 'node:fs';
