@@ -85,3 +85,43 @@ describe('WriteBuffer', () => {
     assert.equal(h.buffer.size, 0);
   });
 });
+
+describe('WriteBuffer when full', () => {
+  it('keeps pushing cheap: a million pushes over a full buffer of 200,000', () => {
+    let dropped = 0;
+    const buffer = new WriteBuffer<number>({
+      capacity: 200_000,
+      batchSize: 5000,
+      minBackoffMs: 1,
+      maxBackoffMs: 1,
+      write: async () => {
+        throw new Error('down');
+      },
+      onDropped: (n) => (dropped += n),
+    });
+    // O(capacity) work per push would make this take minutes; the assertion is on the outcome.
+    for (let i = 0; i < 1_200_000; i++) buffer.push(i);
+    assert.equal(buffer.size, 200_000);
+    assert.equal(dropped, 1_000_000);
+  });
+
+  it('writes the newest items after an overflow, in order', async () => {
+    const written: number[] = [];
+    const buffer = new WriteBuffer<number>({
+      capacity: 3000,
+      batchSize: 1000,
+      minBackoffMs: 1,
+      maxBackoffMs: 1,
+      write: async (batch) => {
+        written.push(...batch);
+      },
+    });
+    for (let i = 0; i < 10_000; i++) buffer.push(i);
+    await buffer.flush();
+    assert.deepEqual(
+      written,
+      Array.from({ length: 3000 }, (_, i) => 7000 + i),
+    );
+    assert.equal(buffer.size, 0);
+  });
+});

@@ -20,7 +20,9 @@ export interface WriteBufferOptions<T> {
  * items go first, counted, so what remains is the newest data.
  */
 export class WriteBuffer<T> {
+  /** Queued items are items[head..]; dropping and writing move `head` (amortised O(1), no splice per push). */
   private items: T[] = [];
+  private head = 0;
   private writing = false;
   /** Items dropped from the front since the batch in flight was taken. */
   private droppedSinceTake = 0;
@@ -35,7 +37,7 @@ export class WriteBuffer<T> {
   }
 
   get size(): number {
-    return this.items.length;
+    return this.items.length - this.head;
   }
 
   /** Consecutive failed writes (0 when the store answers). */
@@ -45,11 +47,20 @@ export class WriteBuffer<T> {
 
   push(item: T): void {
     this.items.push(item);
-    const excess = this.items.length - this.options.capacity;
+    const excess = this.size - this.options.capacity;
     if (excess > 0) {
-      this.items.splice(0, excess);
+      this.head += excess;
       this.droppedSinceTake += excess;
       this.options.onDropped?.(excess);
+    }
+    this.compact();
+  }
+
+  /** Drops the consumed front once it is half the array, so the array stays within 2x capacity. */
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
     }
   }
 
@@ -61,8 +72,8 @@ export class WriteBuffer<T> {
     if (this.writing || this.now() < this.retryAt) return;
     this.writing = true;
     try {
-      while (this.items.length > 0) {
-        const batch = this.items.slice(0, this.options.batchSize);
+      while (this.size > 0) {
+        const batch = this.items.slice(this.head, this.head + this.options.batchSize);
         this.droppedSinceTake = 0;
         try {
           await this.options.write(batch);
@@ -80,7 +91,8 @@ export class WriteBuffer<T> {
         this.retryAt = 0;
         // New items went to the back meanwhile; overflow may have dropped part of the batch from
         // the front already.
-        this.items.splice(0, Math.max(0, batch.length - this.droppedSinceTake));
+        this.head += Math.max(0, batch.length - this.droppedSinceTake);
+        this.compact();
         this.options.onWritten?.(batch.length);
       }
     } finally {
