@@ -1,37 +1,21 @@
 // The raw reference of bench/ingest.ts: the same points as the devices send (same tags and fields)
 // written by a plain `influx` client loop, and a count of what a database holds.
-import { FieldType, InfluxDB, type IPoint } from 'influx';
+import { InfluxDB, type IPoint } from 'influx';
+import { TELEMETRY_SCHEMA } from '../src/telemetry/influx-telemetry-store.js';
 import type { InfluxServer } from '../test/support/influx.js';
 import { SAMPLE_MODEL, SAMPLE_PLACEMENT, sampleValues } from './ingest-ipc.js';
 import { cpuMsOf } from './ingest-procs.js';
 
 export const RAW_BATCH = 5000;
 
-/** The same schema the hub's client declares for `telemetry` (src/telemetry/influx-telemetry-store.ts). */
+/** A client with the hub's own `telemetry` schema. */
 export function rawClient(url: string, database: string): InfluxDB {
   const { hostname, port } = new URL(url);
   return new InfluxDB({
     host: hostname,
     port: Number(port),
     database,
-    schema: [
-      {
-        measurement: 'telemetry',
-        tags: ['device', 'group', 'environment', 'deployment', 'model_id', 'model_version', 'slot'],
-        fields: {
-          device_id: FieldType.STRING,
-          frames: FieldType.INTEGER,
-          fps: FieldType.FLOAT,
-          latency_p50: FieldType.FLOAT,
-          latency_p95: FieldType.FLOAT,
-          latency_max: FieldType.FLOAT,
-          memory_mb: FieldType.FLOAT,
-          errors: FieldType.INTEGER,
-          window_s: FieldType.FLOAT,
-          map: FieldType.FLOAT,
-        },
-      },
-    ],
+    schema: [TELEMETRY_SCHEMA],
   });
 }
 

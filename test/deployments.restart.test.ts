@@ -3,24 +3,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inCohort } from '@sentinel/broker';
 import { fastModel, slowModel } from './support/onnx-models.js';
 import { spawnAgent, stopProcess, type AgentProcess } from './support/agent-fixture.js';
 import { spawnHub, type HubProcess } from './support/hub.js';
+import { freePort } from './support/mosquitto.js';
 import { createDevice, createGroup } from './support/fleet.js';
 import { json, pushModel } from './support/push.js';
 import { deploy, getDeployment, waitForDeployment } from './support/deployments.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('hub restarted mid-rollout', () => {
   let hub: HubProcess;

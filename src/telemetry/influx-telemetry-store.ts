@@ -1,4 +1,4 @@
-import { FieldType, InfluxDB, escape, type IPoint } from 'influx';
+import { FieldType, InfluxDB, escape, type IPoint, type ISchemaOptions } from 'influx';
 import {
   combineDeviceRows,
   type AggregateQuery,
@@ -18,6 +18,24 @@ export interface InfluxOptions {
 
 export const RETENTION_POLICY = 'sentinel';
 
+/** The `telemetry` measurement's tags and field types (also what bench/ingest's raw loop writes). */
+export const TELEMETRY_SCHEMA: ISchemaOptions = {
+  measurement: 'telemetry',
+  tags: ['device', 'group', 'environment', 'deployment', 'model_id', 'model_version', 'slot'],
+  fields: {
+    device_id: FieldType.STRING,
+    frames: FieldType.INTEGER,
+    fps: FieldType.FLOAT,
+    latency_p50: FieldType.FLOAT,
+    latency_p95: FieldType.FLOAT,
+    latency_max: FieldType.FLOAT,
+    memory_mb: FieldType.FLOAT,
+    errors: FieldType.INTEGER,
+    window_s: FieldType.FLOAT,
+    map: FieldType.FLOAT,
+  },
+};
+
 /**
  * InfluxDB through the v1 HTTP API (/write with line protocol, /query with InfluxQL), which
  * InfluxDB 1.x serves natively and 2.x / 3.x through their v1 compatibility API.
@@ -36,30 +54,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
       username: options.username,
       password: options.password,
       schema: [
-        {
-          measurement: 'telemetry',
-          tags: [
-            'device',
-            'group',
-            'environment',
-            'deployment',
-            'model_id',
-            'model_version',
-            'slot',
-          ],
-          fields: {
-            device_id: FieldType.STRING,
-            frames: FieldType.INTEGER,
-            fps: FieldType.FLOAT,
-            latency_p50: FieldType.FLOAT,
-            latency_p95: FieldType.FLOAT,
-            latency_max: FieldType.FLOAT,
-            memory_mb: FieldType.FLOAT,
-            errors: FieldType.INTEGER,
-            window_s: FieldType.FLOAT,
-            map: FieldType.FLOAT,
-          },
-        },
+        TELEMETRY_SCHEMA,
         {
           measurement: 'deployment_events',
           tags: ['deployment', 'type', 'environment'],
