@@ -693,23 +693,44 @@ export class DeploymentsService implements OnApplicationBootstrap, OnApplication
       `SELECT d.id FROM deployments d ${clause} ORDER BY d.created_at DESC, d.id LIMIT ${limit} OFFSET ${offset}`,
       params,
     );
-    const items = [];
-    for (const { id } of ids) items.push(await this.summary(id));
-    return { items, total: Number(total), limit, offset };
+    return {
+      items: await this.summaries(ids.map((r) => r.id)),
+      total: Number(total),
+      limit,
+      offset,
+    };
   }
 
   async summary(id: string): Promise<DeploymentSummary> {
-    const deployment = await this.dataSource.getRepository(Deployment).findOne({ where: { id } });
-    if (!deployment) throw notFound('deployment', id);
-    const model = await this.registry.get(deployment.modelId);
+    const [summary] = await this.summaries([id]);
+    if (!summary) throw notFound('deployment', id);
+    return summary;
+  }
+
+  /** Summaries in the order of `ids` (unknown ids left out): three queries, whatever the count. */
+  private async summaries(ids: string[]): Promise<DeploymentSummary[]> {
+    if (ids.length === 0) return [];
+    const deployments = await this.dataSource.getRepository(Deployment).findBy({ id: In(ids) });
+    const models = await this.models(
+      this.dataSource.manager,
+      deployments.map((d) => d.modelId),
+    );
     const groups = await this.dataSource
       .getRepository(DeploymentGroup)
-      .find({ where: { deploymentId: id }, order: { groupName: 'ASC' } });
-    return {
-      deployment,
-      model: { id: model.id, name: model.name, version: model.version },
-      groups,
-    };
+      .find({ where: { deploymentId: In(ids) }, order: { groupName: 'ASC' } });
+    const byId = new Map(deployments.map((d) => [d.id, d]));
+    return ids.flatMap((id) => {
+      const deployment = byId.get(id);
+      const model = deployment && models.get(deployment.modelId);
+      if (!deployment || !model) return [];
+      return [
+        {
+          deployment,
+          model: { id: model.id, name: model.name, version: model.version },
+          groups: groups.filter((g) => g.deploymentId === id),
+        },
+      ];
+    });
   }
 
   async detail(id: string): Promise<DeploymentDetail> {
