@@ -1,6 +1,6 @@
 // The devices of bench/rollout.ts: a FleetSimulator (many real agents in one process, one
 // onnxruntime session pool and one model cache) in a process of its own, driven over IPC:
-// start -> started (paced connects), arm -> armed and receipts (when the agents' clients got the
+// start -> started (paced connects; with a telemetry plan, a frame feeder), arm -> armed and receipts (when the agents' clients got the
 // next desired states), stats / progress, profile -> profiled, close -> closed (paced stops).
 // Started by rollout.ts only (needs an IPC channel).
 import { readFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import {
   type FleetRequest,
   type FleetStats,
   type ProcessStats,
+  type TelemetryPlan,
 } from './rollout-ipc.js';
 
 const STOP_TIMEOUT_MS = 60_000;
@@ -36,6 +37,8 @@ const STOPS_IN_FLIGHT = 100;
 const HEALTH_LATENCY_MS = '60000';
 /** A paced start moves on from an agent that did not connect within this (it keeps retrying). */
 const CONNECT_TIMEOUT_MS = 30_000;
+/** How often the frame feeder credits every agent with the frames of the time gone by. */
+const FEED_MS = 100;
 
 const meter = new ProcessMeter();
 const profiler = new CpuProfiler();
@@ -87,7 +90,7 @@ async function start(message: Extract<FleetRequest, { type: 'start' }>): Promise
     SENTINEL_GROUP: message.group,
     SENTINEL_DATA_DIR: message.dataDir,
     SENTINEL_API: 'off',
-    SENTINEL_TELEMETRY_INTERVAL_S: '3600',
+    SENTINEL_TELEMETRY_INTERVAL_S: String(message.telemetry?.intervalS ?? 3600),
     SENTINEL_LOG_LEVEL: 'error',
     SENTINEL_HEALTH_LATENCY_MS: HEALTH_LATENCY_MS,
   });
@@ -101,6 +104,7 @@ async function start(message: Extract<FleetRequest, { type: 'start' }>): Promise
   if (message.connectsInFlight > 0) await startPaced(fleet, message.connectsInFlight);
   else await fleet.start();
   tapDesired(fleet, groupDesiredTopic(message.group));
+  if (message.telemetry) feedFrames(fleet, message.telemetry);
   reply<FleetReply>({
     type: 'started',
     agents: fleet.agents.length,
@@ -163,6 +167,38 @@ function receiptsNow(): FleetReply {
     return times ? { received: list.length, times } : null;
   };
   return { type: 'receipts', receipts: [of(receipts.first), of(receipts.second)] };
+}
+
+/** The parts of an Agent the frame feeder uses (private fields: the simulator has no public hook). */
+interface FramedAgent {
+  window: { record(latencyMs: number, ok: boolean): void };
+  slots: { activeModel(): { sha256: string } | null };
+}
+
+/**
+ * Synthetic frames for every agent, by the model it serves at the moment: 10,000 agents running
+ * real inference at camera rates would need far more than this machine's cores, and what
+ * bench/rollback measures is the hub's path (ingest, rules, rollback) and the agents' swap back,
+ * not inference. The agents publish their windows themselves (their own timer, slot, model and
+ * deployment tags); only the frames recorded into the windows are the feeder's.
+ */
+function feedFrames(simulator: FleetSimulator, plan: TelemetryPlan): void {
+  const agents = simulator.agents.map((agent) => agent as unknown as FramedAgent);
+  const owed = new Float64Array(agents.length);
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    const elapsedS = (now - last) / 1000;
+    last = now;
+    agents.forEach((agent, i) => {
+      const sha256 = agent.slots.activeModel()?.sha256;
+      const profile = sha256 === undefined ? undefined : plan.profiles[sha256];
+      if (!profile) return;
+      owed[i] += profile.fps * elapsedS;
+      for (; owed[i] >= 1; owed[i] -= 1)
+        agent.window.record(profile.latencyMs * (0.9 + 0.2 * Math.random()), true);
+    });
+  }, FEED_MS).unref();
 }
 
 /** Starts the agents with at most `inFlight` of them waiting for their CONNACK. */

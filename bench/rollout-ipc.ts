@@ -91,6 +91,16 @@ export interface FleetStats extends ProcessStats {
   warnings: [string, number][];
 }
 
+/**
+ * What the simulated agents' telemetry windows hold: frames at `fps` per second with latencies
+ * around `latencyMs` (+-10 %), by the sha256 of the model the agent serves at that moment.
+ */
+export interface TelemetryPlan {
+  /** The agents' SENTINEL_TELEMETRY_INTERVAL_S. */
+  intervalS: number;
+  profiles: Record<string, { fps: number; latencyMs: number }>;
+}
+
 /** Starts a CPU profile of the child (file null), or stops it and writes it to `file`. */
 export type ProfileRequest = { type: 'profile'; file: string | null };
 
@@ -109,6 +119,8 @@ export type FleetRequest =
        * them all at once (Agent.start() returns before the MQTT connection is up).
        */
       connectsInFlight: number;
+      /** Telemetry (bench/rollback.ts); without it the agents publish a window an hour. */
+      telemetry?: TelemetryPlan;
     }
   /** From now on, note when each agent receives the next two group desired states (by seq). */
   | { type: 'arm' }
