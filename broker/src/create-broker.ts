@@ -10,6 +10,7 @@ import {
   type Client,
   type PublishPacket,
 } from 'aedes';
+import mqemitter, { type MQEmitter } from 'mqemitter';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import {
   authorize as defaultAuthorize,
@@ -21,9 +22,12 @@ import {
 import { MAX_PAYLOAD_BYTES } from './messages.js';
 import { watchPacketSizes } from './packet-size-guard.js';
 import { connectRedisBackend, redactRedisUrl } from './redis-backend.js';
+import { stackSafe } from './stack-safe-mq.js';
 
 /** Room for the topic, packet id and CONNECT fields around a maximal payload. */
 const PACKET_OVERHEAD_BYTES = 128 * 1024;
+/** Aedes' default `concurrency`: deliveries in flight before its emitter queues. */
+const AEDES_CONCURRENCY = 100;
 
 export type DenyReason = 'acl' | 'reserved_topic' | 'payload_too_large' | 'unauthenticated';
 
@@ -303,10 +307,12 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
           logger.warn.bind(logger),
           options.redisConnectTimeoutMs ?? 10_000,
         );
-  if (redis) {
-    aedesOptions.mq = redis.mq;
-    aedesOptions.persistence = redis.persistence;
-  }
+  // Aedes' own default emitter (concurrency 100, empty levels match [MQTT-4.7.1-3]), made stack-safe.
+  aedesOptions.mq = stackSafe(
+    (redis?.mq as MQEmitter | undefined) ??
+      mqemitter({ concurrency: AEDES_CONCURRENCY, matchEmptyLevels: true }),
+  );
+  if (redis) aedesOptions.persistence = redis.persistence;
 
   let aedes: Aedes;
   try {
