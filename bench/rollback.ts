@@ -24,6 +24,7 @@ import { BrokerService } from '../src/broker/broker.service.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { DEFAULT_RULES } from '../src/rules/domain/health.js';
 import { RulesService } from '../src/rules/rules.service.js';
+import { TELEMETRY_STORE, type TelemetryStore } from '../src/telemetry/telemetry-store.js';
 import { deploy, getDeployment, type DeploymentDetail } from '../test/support/deployments.js';
 import { createGroup } from '../test/support/fleet.js';
 import { startHub, type InProcessHub } from '../test/support/hub.js';
@@ -170,9 +171,13 @@ class TelemetryTap {
   }
 }
 
-/** The rules' passes (start, end) and the group's desired-state publishes, as they happen. */
+/**
+ * The rules' passes (start, end), their queries of the telemetry store, and the group's
+ * desired-state publishes, as they happen.
+ */
 class HubTap {
   readonly passes: { start: number; end: number }[] = [];
+  readonly queries: { start: number; end: number; versions: number }[] = [];
   readonly publishes: { at: number; done: number | null; activate: string | null }[] = [];
 
   constructor(hub: InProcessHub) {
@@ -186,6 +191,16 @@ class HubTap {
       } finally {
         pass.end = wallClockMs();
       }
+    };
+    const store = hub.app.get<TelemetryStore>(TELEMETRY_STORE);
+    const aggregate = store.aggregateByVersion.bind(store);
+    store.aggregateByVersion = async (query) => {
+      const entry = { start: wallClockMs(), end: NaN, versions: 0 };
+      this.queries.push(entry);
+      const result = await aggregate(query);
+      entry.end = wallClockMs();
+      entry.versions = result.length;
+      return result;
     };
     const transport = hub.app.get(BrokerService).mqtt;
     const publish = transport.publish.bind(transport);
@@ -420,10 +435,12 @@ async function main(): Promise<void> {
     );
     console.log('');
     console.log('times from T0, the first v2 window the rules may judge:');
-    for (const pass of passesAfterT0)
+    for (const pass of passesAfterT0) {
+      const queries = tap.queries.filter((q) => q.start >= pass.start && q.end <= pass.end);
       console.log(
-        `${pad(`  rules pass`)}${span(pass.start - t0)} .. ${span(pass.end - t0)} (${span(pass.end - pass.start)})${pass === detecting ? '  <- degraded, rolled back' : ''}`,
+        `${pad(`  rules pass`)}${span(pass.start - t0)} .. ${span(pass.end - t0)} (${span(pass.end - pass.start)}; telemetry query ${queries.map((q) => span(q.end - q.start)).join(', ')})${pass === detecting ? '  <- degraded, rolled back' : ''}`,
       );
+    }
     console.log(`${pad('  rollback event (rules)')}${span(rolledBackAt - t0)}`);
     console.log(
       `${pad('  rollback published')}${span((rollbackPublish?.at ?? NaN) - t0)} (broker done ${span((rollbackPublish?.done ?? NaN) - t0)})`,
@@ -450,7 +467,7 @@ async function main(): Promise<void> {
     console.log(
       `${pad('telemetry during the canary')}${after.received - before.received} received, ${after.written - before.written} written, ${after.dropped - before.dropped} dropped (hub metrics); ${telemetry.windows.length} v2 windows`,
     );
-    console.log(`${pad('telemetry windows received')}${telemetry.describe()}`);
+    console.log(`${pad('telemetry windows since the start')}${telemetry.describe()}`);
     console.log(
       `${pad('canary to all back')}${cpuLine('hub', hubCpu, wall)}; ${cpuLine('simulator', simulator, wall)}; ${cpuLine('observer', watcher, wall)}`,
     );

@@ -171,7 +171,7 @@ function receiptsNow(): FleetReply {
 
 /** The parts of an Agent the frame feeder uses (private fields: the simulator has no public hook). */
 interface FramedAgent {
-  window: { record(latencyMs: number, ok: boolean): void };
+  window: { record(latencyMs: number, ok: boolean): void; take(...args: unknown[]): unknown };
   slots: { activeModel(): { sha256: string } | null };
 }
 
@@ -180,24 +180,36 @@ interface FramedAgent {
  * real inference at camera rates would need far more than this machine's cores, and what
  * bench/rollback measures is the hub's path (ingest, rules, rollback) and the agents' swap back,
  * not inference. The agents publish their windows themselves (their own timer, slot, model and
- * deployment tags); only the frames recorded into the windows are the feeder's.
+ * deployment tags); only the frames recorded into the windows are the feeder's. Each agent is
+ * credited the frames of the time since its last credit every FEED_MS and right before it closes
+ * a window, so that a window holds `fps` x its length even when this loaded process runs timers
+ * late (a credit per tick alone put a stalled tick's frames into the next window).
  */
 function feedFrames(simulator: FleetSimulator, plan: TelemetryPlan): void {
   const agents = simulator.agents.map((agent) => agent as unknown as FramedAgent);
+  const credited = new Float64Array(agents.length).fill(performance.now());
   const owed = new Float64Array(agents.length);
-  let last = performance.now();
-  setInterval(() => {
+  const credit = (i: number) => {
+    const agent = agents[i];
     const now = performance.now();
-    const elapsedS = (now - last) / 1000;
-    last = now;
-    agents.forEach((agent, i) => {
-      const sha256 = agent.slots.activeModel()?.sha256;
-      const profile = sha256 === undefined ? undefined : plan.profiles[sha256];
-      if (!profile) return;
-      owed[i] += profile.fps * elapsedS;
-      for (; owed[i] >= 1; owed[i] -= 1)
-        agent.window.record(profile.latencyMs * (0.9 + 0.2 * Math.random()), true);
-    });
+    const elapsedS = (now - credited[i]) / 1000;
+    credited[i] = now;
+    const sha256 = agent.slots.activeModel()?.sha256;
+    const profile = sha256 === undefined ? undefined : plan.profiles[sha256];
+    if (!profile) return;
+    owed[i] += profile.fps * elapsedS;
+    for (; owed[i] >= 1; owed[i] -= 1)
+      agent.window.record(profile.latencyMs * (0.9 + 0.2 * Math.random()), true);
+  };
+  agents.forEach((agent, i) => {
+    const take = agent.window.take.bind(agent.window);
+    agent.window.take = (...args: unknown[]) => {
+      credit(i);
+      return take(...args);
+    };
+  });
+  setInterval(() => {
+    for (let i = 0; i < agents.length; i++) credit(i);
   }, FEED_MS).unref();
 }
 
