@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { DataSource } from 'typeorm';
 import { InfluxTelemetryStore, RETENTION_POLICY } from '../src/telemetry/influx-telemetry-store.js';
 import { SqlTelemetryStore } from '../src/telemetry/sql-telemetry-store.js';
-import type { TelemetryPoint, TelemetryStore } from '../src/telemetry/telemetry-store.js';
+import {
+  TelemetryRejectedError,
+  type TelemetryPoint,
+  type TelemetryStore,
+} from '../src/telemetry/telemetry-store.js';
 import { skipWithoutInflux, startInflux, type InfluxServer } from './support/influx.js';
 import { startHub, type InProcessHub } from './support/hub.js';
 
@@ -43,7 +47,8 @@ function point(
 const ENGINES: {
   name: string;
   skip: string | false;
-  open(): Promise<{ store: TelemetryStore; close(): Promise<void> }>;
+  /** `url`: the InfluxDB server's, for writes and queries around the store. */
+  open(): Promise<{ store: TelemetryStore; close(): Promise<void>; url?: string }>;
 }[] = [
   {
     name: 'InfluxDB',
@@ -55,7 +60,11 @@ const ENGINES: {
         database: 'sentinel_test',
         retentionDays: 7,
       });
-      return { store, close: () => server.stop() };
+      const close = async () => {
+        await store.close();
+        await server.stop();
+      };
+      return { store, close, url: server.url };
     },
   },
   {
@@ -72,9 +81,10 @@ for (const engine of ENGINES) {
   describe(`telemetry store contract: ${engine.name}`, { skip: engine.skip }, () => {
     let store: TelemetryStore;
     let close: () => Promise<void>;
+    let url: string | undefined;
 
     before(async () => {
-      ({ store, close } = await engine.open());
+      ({ store, close, url } = await engine.open());
       await store.init();
       await store.init(); // idempotent
       await store.write([
@@ -190,6 +200,33 @@ for (const engine of ENGINES) {
       assert.equal(other[0]!.fps, 999);
     });
 
+    it('round-trips tag values with spaces, commas, equals signs, quotes and backslashes', async () => {
+      // Every character line protocol escapes in a tag value, a backslash before a letter and
+      // before an escaped space, and a quote that InfluxQL's string literal must escape.
+      const deployment = String.raw`dep "x", a=b \ c\d 'q'`;
+      const version = String.raw`1.0 "beta", x=y \z`;
+      await store.write([
+        point('cam 1,a=b', version, 10, { fps: 6 }, deployment),
+        point(String.raw`cam\2 "q"`, version, 20, { fps: 10 }, deployment),
+        point('cam 1,a=b', version, 30, { fps: 8 }, deployment),
+      ]);
+      const aggregates = await store.aggregateByVersion({
+        deployment,
+        from: new Date(T0),
+        to: new Date(T0 + 60_000),
+      });
+      // Two devices, told apart by their escaped names: fps mean(mean(6, 8), 10) = 8.5.
+      assert.deepEqual(
+        aggregates.map((a) => ({
+          v: a.model_version,
+          devices: a.devices,
+          samples: a.samples,
+          fps: a.fps,
+        })),
+        [{ v: version, devices: 2, samples: 3, fps: 8.5 }],
+      );
+    });
+
     if (engine.name === 'embedded (SQL table)') {
       it('prunes points older than the retention', async () => {
         const sql = store as SqlTelemetryStore;
@@ -220,6 +257,139 @@ for (const engine of ENGINES) {
         const ours = policies.find((p) => p.name === RETENTION_POLICY);
         assert.ok(ours?.default);
         assert.equal(ours?.duration, '168h0m0s');
+      });
+
+      /** InfluxQL over HTTP, the series of the first result. */
+      async function select(q: string): Promise<{ columns: string[]; values: unknown[][] }[]> {
+        const params = new URLSearchParams({ db: 'sentinel_test', q });
+        const body = (await (await fetch(`${url}/query?${params}`)).json()) as {
+          results: { series?: { columns: string[]; values: unknown[][] }[] }[];
+        };
+        return body.results[0]?.series ?? [];
+      }
+
+      async function rawWrite(lines: string): Promise<number> {
+        const response = await fetch(
+          `${url}/write?db=sentinel_test&rp=${RETENTION_POLICY}&precision=ms`,
+          { method: 'POST', body: lines },
+        );
+        await response.text();
+        return response.status;
+      }
+
+      it('round-trips string field values with quotes, backslashes and line breaks', async () => {
+        const device = String.raw`cam "7" \ x`;
+        const text = 'said "stop", then \\ and a\nnew line\\';
+        await store.write([point(device, '7.0.0', 10, {}, 'dep-strings')]);
+        await store.writeEvents([
+          {
+            time: new Date(T0 + 1),
+            deployment: 'dep-strings',
+            type: 'rolled_back',
+            environment: 'production',
+            text,
+            model_version: '7.0.0',
+            actor: 'rules',
+            groups: 'yard, gate',
+          },
+        ]);
+        const [telemetry] = await select(
+          `SELECT "device_id", "device" FROM "${RETENTION_POLICY}"."telemetry" WHERE "deployment" = 'dep-strings'`,
+        );
+        assert.deepEqual(
+          telemetry?.values.map((row) => row.slice(1)),
+          [[device, device]],
+        );
+        const [events] = await select(
+          `SELECT "text", "groups" FROM "${RETENTION_POLICY}"."deployment_events" WHERE "deployment" = 'dep-strings'`,
+        );
+        assert.deepEqual(
+          events?.values.map((row) => row.slice(1)),
+          [[text, 'yard, gate']],
+        );
+      });
+
+      it('writes tag values line protocol cannot carry as they stand, instead of failing the batch', async () => {
+        // A trailing backslash (no tag value can end with one) and a line break (it would end
+        // the line): written as "9.0" and "9.1 rc" rather than refused with HTTP 400.
+        await store.write([
+          point('cam-9', '9.0\\', 10, {}, 'dep-odd'),
+          point('cam-9', '9.0\\', 20, {}, 'dep-odd'),
+          point('cam-8', '9.1\nrc', 15, {}, 'dep-odd'),
+        ]);
+        const aggregates = await store.aggregateByVersion({
+          deployment: 'dep-odd',
+          from: new Date(T0),
+          to: new Date(T0 + 60_000),
+        });
+        assert.deepEqual(
+          aggregates.map((a) => [a.model_version, a.samples]),
+          [
+            ['9.0', 2],
+            ['9.1 rc', 1],
+          ],
+        );
+      });
+
+      it('refuses a field type conflict for good (HTTP 400): the rejected points are counted, the rest stored', async () => {
+        // fps arrives as a string first in a shard of its own (3 days on: the shards are a day).
+        const later = T0 + 3 * 86_400_000;
+        assert.equal(await rawWrite(`telemetry,deployment=dep-conflict fps="fast" ${later}`), 204);
+        const conflicting = point('cam-c', '1.0.0', 3 * 86_400, {}, 'dep-conflict');
+        const fine = point('cam-c', '1.0.0', 10, {}, 'dep-conflict');
+        await assert.rejects(store.write([conflicting, fine]), (error: unknown) => {
+          assert.ok(error instanceof TelemetryRejectedError, String(error));
+          assert.match(error.message, /HTTP 400/);
+          assert.match(error.message, /field type conflict/);
+          assert.equal(error.rejected, 1, 'one point refused, the other one stored');
+          return true;
+        });
+        const stored = await store.aggregateByVersion({
+          deployment: 'dep-conflict',
+          from: new Date(T0),
+          to: new Date(T0 + 60_000),
+        });
+        assert.equal(stored[0]?.samples, 1);
+        // Only the conflicting point: the whole batch refused.
+        await assert.rejects(
+          store.write([conflicting]),
+          (error: unknown) => error instanceof TelemetryRejectedError && error.rejected === 1,
+        );
+      });
+
+      it('reports a missing database as a transient failure (the operator can create it)', async () => {
+        const elsewhere = new InfluxTelemetryStore({
+          url: url!,
+          database: 'never_created',
+          retentionDays: 7,
+        });
+        try {
+          await assert.rejects(elsewhere.write([point('cam-x', '1.0.0', 10)]), (error: unknown) => {
+            assert.ok(error instanceof Error && !(error instanceof TelemetryRejectedError));
+            assert.match(error.message, /HTTP 404.*database not found/);
+            return true;
+          });
+        } finally {
+          await elsewhere.close();
+        }
+      });
+
+      it('reports an unreachable server as a transient failure', async () => {
+        // Nothing listens on port 1 of the loopback (below 1024, only root could bind it).
+        const nowhere = new InfluxTelemetryStore({
+          url: 'http://127.0.0.1:1',
+          database: 'sentinel_test',
+          retentionDays: 7,
+        });
+        try {
+          await assert.rejects(nowhere.write([point('cam-x', '1.0.0', 10)]), (error: unknown) => {
+            assert.ok(error instanceof Error && !(error instanceof TelemetryRejectedError));
+            assert.match(error.message, /ECONNREFUSED/);
+            return true;
+          });
+        } finally {
+          await nowhere.close();
+        }
       });
     }
   });

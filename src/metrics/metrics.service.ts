@@ -78,7 +78,7 @@ export class MetricsService {
 
   readonly telemetryDropped = new Counter({
     name: 'sentinel_telemetry_dropped_total',
-    help: 'Telemetry messages dropped: invalid, or the oldest when the buffer overflowed',
+    help: 'Telemetry messages dropped: invalid, the oldest when the buffer overflowed (overflow), or refused by the store (rejected)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

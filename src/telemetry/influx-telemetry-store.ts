@@ -1,6 +1,14 @@
-import { FieldType, InfluxDB, escape, type IPoint, type ISchemaOptions } from 'influx';
+import http from 'node:http';
+import https from 'node:https';
+import { FieldType, InfluxDB, type ISchemaOptions } from 'influx';
+import {
+  encodeDeploymentEvents,
+  LINE_PRECISION,
+  TelemetryLineEncoder,
+} from './domain/line-protocol.js';
 import {
   combineDeviceRows,
+  TelemetryRejectedError,
   type AggregateQuery,
   type DeploymentEventPoint,
   type TelemetryPoint,
@@ -18,7 +26,10 @@ export interface InfluxOptions {
 
 export const RETENTION_POLICY = 'sentinel';
 
-/** The `telemetry` measurement's tags and field types (also what bench/ingest's raw loop writes). */
+/**
+ * The `telemetry` measurement's tags and field types: what TelemetryLineEncoder writes (its spec
+ * checks the two agree) and what bench/ingest's raw loop writes through the `influx` client.
+ */
 export const TELEMETRY_SCHEMA: ISchemaOptions = {
   measurement: 'telemetry',
   tags: ['device', 'group', 'environment', 'deployment', 'model_id', 'model_version', 'slot'],
@@ -36,13 +47,26 @@ export const TELEMETRY_SCHEMA: ISchemaOptions = {
   },
 };
 
+/** A write whose connection stays silent this long counts as failed (and is retried). */
+const WRITE_TIMEOUT_MS = 30_000;
+
 /**
  * InfluxDB through the v1 HTTP API (/write with line protocol, /query with InfluxQL), which
  * InfluxDB 1.x serves natively and 2.x / 3.x through their v1 compatibility API.
+ *
+ * Writes skip the `influx` client: the points are encoded by TelemetryLineEncoder (tag sets cached
+ * per device) and posted over connections kept alive between writes (node:http with a keep-alive
+ * agent: half the client CPU of the global fetch per 5000-point batch, and close() can end its
+ * sockets). The client stays for the database, the retention policy and the queries.
  */
 export class InfluxTelemetryStore implements TelemetryStore {
   readonly kind = 'influxdb' as const;
   private readonly client: InfluxDB;
+  private readonly encoder = new TelemetryLineEncoder();
+  private readonly writeUrl: URL;
+  private readonly headers: Record<string, string>;
+  private readonly transport: typeof http | typeof https;
+  private readonly agent: http.Agent;
 
   constructor(private readonly options: InfluxOptions) {
     const url = new URL(options.url);
@@ -53,20 +77,22 @@ export class InfluxTelemetryStore implements TelemetryStore {
       database: options.database,
       username: options.username,
       password: options.password,
-      schema: [
-        TELEMETRY_SCHEMA,
-        {
-          measurement: 'deployment_events',
-          tags: ['deployment', 'type', 'environment'],
-          fields: {
-            text: FieldType.STRING,
-            model_version: FieldType.STRING,
-            actor: FieldType.STRING,
-            groups: FieldType.STRING,
-          },
-        },
-      ],
     });
+    // Like the client: the origin only (a path in INFLUX_URL is ignored), Basic auth when a user
+    // is configured (InfluxDB 2.x / 3.x take a token as the password).
+    const query = new URLSearchParams({
+      db: options.database,
+      rp: RETENTION_POLICY,
+      precision: LINE_PRECISION,
+    });
+    this.writeUrl = new URL(`${url.origin}/write?${query.toString()}`);
+    this.transport = url.protocol === 'https:' ? https : http;
+    this.agent = new this.transport.Agent({ keepAlive: true });
+    this.headers = { 'content-type': 'text/plain; charset=utf-8' };
+    if (options.username !== undefined) {
+      const credentials = `${options.username}:${options.password ?? ''}`;
+      this.headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+    }
   }
 
   async init(): Promise<void> {
@@ -84,37 +110,65 @@ export class InfluxTelemetryStore implements TelemetryStore {
 
   async write(points: readonly TelemetryPoint[]): Promise<void> {
     if (points.length === 0) return;
-    const lines: IPoint[] = points.map((p) => ({
-      measurement: 'telemetry',
-      tags: { ...p.tags },
-      fields: {
-        device_id: p.tags.device,
-        frames: p.frames,
-        fps: p.fps,
-        latency_p50: p.latency_p50,
-        latency_p95: p.latency_p95,
-        latency_max: p.latency_max,
-        memory_mb: p.memory_mb,
-        errors: p.errors,
-        window_s: p.window_s,
-        ...(p.map !== undefined ? { map: p.map } : {}),
-      },
-      timestamp: p.time,
-    }));
-    await this.client.writePoints(lines, { precision: 'ms', retentionPolicy: RETENTION_POLICY });
+    await this.post(this.encoder.encode(points));
   }
 
   async writeEvents(events: readonly DeploymentEventPoint[]): Promise<void> {
     if (events.length === 0) return;
-    await this.client.writePoints(
-      events.map((e) => ({
-        measurement: 'deployment_events',
-        tags: { deployment: e.deployment, type: e.type, environment: e.environment },
-        fields: { text: e.text, model_version: e.model_version, actor: e.actor, groups: e.groups },
-        timestamp: e.time,
-      })),
-      { precision: 'ms', retentionPolicy: RETENTION_POLICY },
-    );
+    await this.post(Buffer.from(encodeDeploymentEvents(events)));
+  }
+
+  /**
+   * POSTs line protocol to /write. HTTP 400 (InfluxDB refuses the data: a field type conflict, a
+   * partial write, a line it cannot parse) is a TelemetryRejectedError; anything else (network,
+   * timeout, 401/403/404 until the operator fixes the configuration, 5xx) is a plain, transient
+   * Error. Both carry the status and InfluxDB's own message.
+   */
+  private async post(body: Buffer): Promise<void> {
+    if (body.length === 0) return;
+    const { status, text } = await this.send(body);
+    if (status >= 200 && status < 300) return;
+    const message = influxErrorMessage(text) || http.STATUS_CODES[status] || '';
+    // 1.x lists every line it could not parse: keep the log line short.
+    const shown = message.length > 500 ? `${message.slice(0, 500)}...` : message;
+    if (status === 400) {
+      throw new TelemetryRejectedError(
+        `InfluxDB refused the write (HTTP 400): ${shown}`,
+        rejectedPoints(message),
+      );
+    }
+    throw new Error(`InfluxDB write failed (HTTP ${status}): ${shown}`);
+  }
+
+  private send(payload: Buffer): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const request = this.transport.request(
+        this.writeUrl,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { ...this.headers, 'content-length': payload.length },
+          timeout: WRITE_TIMEOUT_MS,
+        },
+        (response) => {
+          // Read the body in every case: an unread one keeps the socket from being reused.
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+        },
+      );
+      request.on('timeout', () =>
+        request.destroy(new Error(`InfluxDB write timed out after ${WRITE_TIMEOUT_MS} ms`)),
+      );
+      request.on('error', reject);
+      request.end(payload);
+    });
   }
 
   async aggregateByVersion(query: AggregateQuery): Promise<VersionAggregate[]> {
@@ -122,8 +176,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
       `SELECT mean("fps") AS fps, mean("latency_p95") AS p95, mean("memory_mb") AS mem,
               sum("frames") AS frames, sum("errors") AS errors, mean("map") AS map, count("fps") AS samples
          FROM "${RETENTION_POLICY}"."telemetry"
-        WHERE "deployment" = ${escape.stringLit(query.deployment)}
-          AND time >= ${escape.stringLit(query.from.toISOString())} AND time < ${escape.stringLit(query.to.toISOString())}
+        WHERE "deployment" = ${stringLiteral(query.deployment)}
+          AND time >= ${stringLiteral(query.from.toISOString())} AND time < ${stringLiteral(query.to.toISOString())}
         GROUP BY "model_version", "device"`,
     );
     const rows = results.groups().flatMap((group) =>
@@ -142,6 +196,39 @@ export class InfluxTelemetryStore implements TelemetryStore {
   }
 
   async close(): Promise<void> {
-    // The client keeps no connections open between requests.
+    // The writes' kept-alive sockets; the client opens a connection per query.
+    this.agent.destroy();
   }
+}
+
+/** InfluxDB's error text: `{"error": "..."}` (1.x, 3.x) or `{"message": "..."}` (2.x). */
+function influxErrorMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
+    const message = parsed.error ?? parsed.message;
+    if (typeof message === 'string') return message.trim();
+  } catch {
+    // not JSON: a proxy's page, say
+  }
+  return body.trim();
+}
+
+/**
+ * Points refused by a partial write, from InfluxDB 1.x's message: "partial write: ... dropped=N"
+ * counts the points it refused (a field type conflict), and each line it could not parse is one
+ * "unable to parse" more (it is not in N). Other messages: undefined, the whole batch.
+ */
+function rejectedPoints(message: string): number | undefined {
+  if (!message.startsWith('partial write')) return undefined;
+  const dropped = /dropped=(\d+)/.exec(message);
+  if (!dropped) return undefined;
+  return Number(dropped[1]) + (message.match(/unable to parse/g)?.length ?? 0);
+}
+
+/**
+ * An InfluxQL string literal. The `influx` client's escape.stringLit escapes quotes only, but
+ * InfluxQL also reads backslash escapes (`\\`, `\'`), so a backslash must be doubled too.
+ */
+function stringLiteral(value: string): string {
+  return `'${value.replace(/[\\']/g, '\\$&')}'`;
 }

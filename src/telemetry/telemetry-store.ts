@@ -75,6 +75,26 @@ export interface TelemetryStore {
 
 export const TELEMETRY_STORE = Symbol('TELEMETRY_STORE');
 
+/**
+ * The store refused the points themselves (InfluxDB's HTTP 400: a field type conflict, a partial
+ * write, a line it cannot parse): the same batch would be refused again, so it is dropped rather
+ * than retried. Any other failure (store down, 5xx, wrong credentials or database) is transient.
+ */
+export class TelemetryRejectedError extends Error {
+  override readonly name = 'TelemetryRejectedError';
+
+  /**
+   * @param rejected points of the batch that were refused when the store says so (InfluxDB 1.x's
+   *   "partial write: ... dropped=N"; the rest were stored), else undefined: all of them.
+   */
+  constructor(
+    message: string,
+    readonly rejected?: number,
+  ) {
+    super(message);
+  }
+}
+
 interface DeviceRow {
   model_version: string;
   fps: number;

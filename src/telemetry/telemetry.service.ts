@@ -14,10 +14,19 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { toPoint, type DevicePlacement } from './domain/telemetry-point.js';
 import { WriteBuffer } from './domain/write-buffer.js';
 import { SqlTelemetryStore } from './sql-telemetry-store.js';
-import { TELEMETRY_STORE, type TelemetryPoint, type TelemetryStore } from './telemetry-store.js';
+import {
+  TELEMETRY_STORE,
+  TelemetryRejectedError,
+  type TelemetryPoint,
+  type TelemetryStore,
+} from './telemetry-store.js';
 
 const FLUSH_MS = 500;
 const BATCH_POINTS = 5000;
+/** Batches written at the same time: encoding and InfluxDB's parsing overlap. */
+const WRITE_CONCURRENCY = 3;
+/** At most one warning per minute about points the store refused (they are all counted). */
+const REFUSAL_LOG_MS = 60_000;
 const PLACEMENT_REFRESH_MS = 30_000;
 const PRUNE_MS = 3_600_000;
 
@@ -25,8 +34,8 @@ const PRUNE_MS = 3_600_000;
  * Telemetry ingest: every `devices/+/telemetry` message is validated, tagged with the device's
  * group and environment (from a cache, not a query per message) and queued; a timer writes the
  * queue in batches. The broker's handler only parses and queues, so a slow or absent store never
- * holds the broker up: the queue is bounded, overflow drops the oldest points (counted), and
- * failed writes are retried with backoff.
+ * holds the broker up: the queue is bounded, overflow drops the oldest points (counted), failed
+ * writes are retried with backoff, and points the store refuses for good are dropped (counted).
  */
 @Injectable()
 export class TelemetryService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -37,6 +46,9 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
   private initialised = false;
   private initWarned = false;
   private refreshing?: Promise<void>;
+  private initialising?: Promise<void>;
+  private refusedUnlogged = 0;
+  private refusalLoggedAt = -Infinity;
   private missed = false;
 
   constructor(
@@ -50,11 +62,27 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
     this.buffer = new WriteBuffer<TelemetryPoint>({
       capacity: config.TELEMETRY_BUFFER_POINTS,
       batchSize: BATCH_POINTS,
+      concurrency: WRITE_CONCURRENCY,
       minBackoffMs: 500,
       maxBackoffMs: 30_000,
       write: (batch) => this.writeBatch(batch),
+      refused: (error, n) =>
+        error instanceof TelemetryRejectedError ? (error.rejected ?? n) : null,
       onWritten: (n) => this.metrics.telemetryWritten.inc(n),
       onDropped: (n) => this.metrics.telemetryDropped.inc({ reason: 'overflow' }, n),
+      onRefused: (n, error) => {
+        // Not retried: the same points would be refused again and block the queue.
+        this.metrics.telemetryDropped.inc({ reason: 'rejected' }, n);
+        this.refusedUnlogged += n;
+        // A device that keeps sending what the store refuses would otherwise log every batch.
+        const now = Date.now();
+        if (now - this.refusalLoggedAt < REFUSAL_LOG_MS) return;
+        this.logger.warn(
+          `telemetry store refused ${this.refusedUnlogged} points (dropped, not retried): ${error.message}`,
+        );
+        this.refusedUnlogged = 0;
+        this.refusalLoggedAt = now;
+      },
       onError: (error, attempt) => {
         this.metrics.telemetryWriteFailures.inc();
         if (attempt === 1 || attempt % 10 === 0) {
@@ -136,7 +164,13 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
     await this.store.write(batch);
   }
 
-  private async initStore(): Promise<void> {
+  /** One init at a time: the write lanes may all find the store unprepared at once. */
+  private initStore(): Promise<void> {
+    this.initialising ??= this.tryInit().finally(() => (this.initialising = undefined));
+    return this.initialising;
+  }
+
+  private async tryInit(): Promise<void> {
     try {
       await this.store.init();
       this.initialised = true;
