@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataSource } from 'typeorm';
 import { InfluxTelemetryStore, RETENTION_POLICY } from '../src/telemetry/influx-telemetry-store.js';
+import { CachedTelemetryStore } from '../src/telemetry/cached-telemetry-store.js';
 import { SqlTelemetryStore } from '../src/telemetry/sql-telemetry-store.js';
 import {
   TelemetryRejectedError,
@@ -73,6 +74,19 @@ const ENGINES: {
     async open() {
       const hub: InProcessHub = await startHub();
       return { store: new SqlTelemetryStore(hub.app.get(DataSource), 7), close: () => hub.stop() };
+    },
+  },
+  {
+    // The hub's in-memory cache of recent points (what the rules read first), here covering every
+    // window, over a store that must not be asked.
+    name: 'recent-telemetry cache',
+    skip: false,
+    async open() {
+      const hub: InProcessHub = await startHub();
+      const sql = new SqlTelemetryStore(hub.app.get(DataSource), 7);
+      sql.aggregateByVersion = () => Promise.reject(new Error('the cache should have answered'));
+      const store = new CachedTelemetryStore(sql, { spanMs: Infinity, since: 0 });
+      return { store, close: () => hub.stop() };
     },
   },
 ];

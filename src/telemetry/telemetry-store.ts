@@ -70,6 +70,8 @@ export interface TelemetryStore {
   write(points: readonly TelemetryPoint[]): Promise<void>;
   writeEvents(events: readonly DeploymentEventPoint[]): Promise<void>;
   aggregateByVersion(query: AggregateQuery): Promise<VersionAggregate[]>;
+  /** Deletes points older than the retention: stores without a retention policy of their own. */
+  prune?(now?: Date): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -13,7 +13,6 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { toPoint, type DevicePlacement } from './domain/telemetry-point.js';
 import { WriteBuffer } from './domain/write-buffer.js';
-import { SqlTelemetryStore } from './sql-telemetry-store.js';
 import {
   TELEMETRY_STORE,
   TelemetryRejectedError,
@@ -111,12 +110,12 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
       setInterval(() => void this.refreshPlacements(), PLACEMENT_REFRESH_MS).unref(),
     );
     const store = this.store;
-    if (store instanceof SqlTelemetryStore) {
+    if (store.prune) {
       // The embedded store's retention policy.
       const prune = () =>
-        void store
-          .prune()
-          .catch((error: Error) => this.logger.warn(`telemetry prune failed: ${error.message}`));
+        void store.prune!().catch((error: Error) =>
+          this.logger.warn(`telemetry prune failed: ${error.message}`),
+        );
       prune();
       this.timers.push(setInterval(prune, PRUNE_MS).unref());
     }

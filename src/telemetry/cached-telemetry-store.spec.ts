@@ -1,0 +1,84 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CachedTelemetryStore } from './cached-telemetry-store.js';
+import type { AggregateQuery, TelemetryPoint, TelemetryStore } from './telemetry-store.js';
+
+const T0 = Date.parse('2026-11-29T10:00:00Z');
+
+const point = (seconds: number): TelemetryPoint => ({
+  time: new Date(T0 + seconds * 1000),
+  tags: {
+    device: 'cam-a',
+    group: 'yard',
+    environment: 'production',
+    deployment: 'dep-1',
+    model_id: 'id-1',
+    model_version: '1.0.0',
+    slot: 'blue',
+  },
+  frames: 100,
+  fps: 10,
+  latency_p50: 5,
+  latency_p95: 9,
+  latency_max: 12,
+  memory_mb: 100,
+  errors: 0,
+  window_s: 10,
+});
+
+/** A store that records what reaches it (a pure unit test: no engine behind it). */
+function recordingStore(fail = false) {
+  const queries: AggregateQuery[] = [];
+  const store: TelemetryStore = {
+    kind: 'embedded',
+    init: async () => undefined,
+    write: async () => {
+      if (fail) throw new Error('store down');
+    },
+    writeEvents: async () => undefined,
+    aggregateByVersion: async (query) => {
+      queries.push(query);
+      return [];
+    },
+    close: async () => undefined,
+  };
+  return { store, queries };
+}
+
+const window = (from: number, to: number) => ({
+  deployment: 'dep-1',
+  from: new Date(T0 + from * 1000),
+  to: new Date(T0 + to * 1000),
+});
+
+describe('CachedTelemetryStore', () => {
+  it('answers a window it covers from memory, and asks the store for one it does not', async () => {
+    const { store, queries } = recordingStore();
+    let now = T0 + 30_000;
+    const cached = new CachedTelemetryStore(store, { spanMs: 60_000, since: T0 }, () => now);
+    await cached.write([point(10), point(20)]);
+    const [v1] = await cached.aggregateByVersion(window(0, 30));
+    assert.equal(v1!.samples, 2);
+    assert.equal(queries.length, 0);
+    // Before the cache began (a restarted hub): the store.
+    await cached.aggregateByVersion(window(-60, 30));
+    assert.equal(queries.length, 1);
+    // Older than the span: the store.
+    now = T0 + 200_000;
+    await cached.aggregateByVersion(window(30, 200));
+    assert.equal(queries.length, 2);
+  });
+
+  it('keeps only what the store accepted', async () => {
+    const { store, queries } = recordingStore(true);
+    const cached = new CachedTelemetryStore(
+      store,
+      { spanMs: 60_000, since: T0 },
+      () => T0 + 30_000,
+    );
+    await assert.rejects(cached.write([point(10)]), /store down/);
+    assert.deepEqual(await cached.aggregateByVersion(window(0, 30)), []);
+    assert.equal(queries.length, 0);
+    assert.equal(cached.recent.size, 0);
+  });
+});
