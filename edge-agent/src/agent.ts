@@ -407,11 +407,14 @@ export class Agent {
       }
       const key = `${desired.deployment_id}:${desired.seq}`;
       const target = targetOf(desired, this.config.deviceId);
+      const step = nextStep(target, this.slots.view(), desired.deployment_id, this.state.vetoes);
       if (key !== this.notifiedKey) {
         this.notifiedKey = key;
-        this.report(desired, { phase: 'notified' }, target.inCohort);
+        // 'notified' only ahead of a download: a device with nothing to do or a swap to make
+        // reports where it ends up at once. Two messages from every device for every desired
+        // state were 20,000 state messages through the hub for one rollback of a 10,000-device group.
+        if (step.kind === 'stage') this.report(desired, { phase: 'notified' }, target.inCohort);
       }
-      const step = nextStep(target, this.slots.view(), desired.deployment_id, this.state.vetoes);
       if (step.kind === 'idle') {
         this.reportPhase(desired, target.inCohort);
         return;

@@ -58,7 +58,7 @@ export const TELEMETRY_TAG_KEYS = (
 const LINE_BYTES_GUESS = 320;
 
 /** Default bound of the tag set cache (entries, one per device). */
-export const DEFAULT_TAG_CACHE_DEVICES = 20_000;
+export const DEFAULT_TAG_CACHE_DEVICES = 100_000;
 
 const TAG_SPECIAL = /[,= \\\r\n]/;
 const TAG_ESCAPES = /[,= ]/g;
