@@ -2,17 +2,18 @@
 // devices are the edge agent's FleetSimulator in a process of their own (bench/rollout-fleet.ts)
 // with a frame feeder: every agent's telemetry window gets synthetic frames by the model it serves
 // (v1 fast, v2 at half the FPS and twice the latency), and the agents publish their windows
-// themselves. The hub runs in this process with a real influxd (or the embedded store), the rules on
-// their product defaults. The figure: from the first telemetry window of the new version that the
-// rules may judge (the policy ignores the first warmup_s of a step) until the whole cohort reported
-// serving the old model again, seen by an MQTT observer in its own process. Goal: at most one rules
-// interval + 1 s. Prints figures; asserts nothing; all on 127.0.0.1.
+// themselves. The hub runs in this process with a real influxd (or the embedded store), on the
+// product's defaults (rules, rollout loop). The figure: from the first telemetry window of the new
+// version that the rules may judge (the policy ignores the first warmup_s of a step) until the
+// whole cohort reported serving the old model again, seen by an MQTT observer in its own process.
+// Goal: at most one rules interval + 1 s. Prints figures; asserts nothing; all on 127.0.0.1.
 //   npm run bench:rollback [-- N] [--rules-interval=S] [--telemetry-interval=S] [--cohort=PCT]
-//                          [--store=influx|embedded]
+//                          [--store=influx|embedded] [--profile=FILE]
 // N: devices (default 10000). --rules-interval: the hub's RULES_INTERVAL_S (default 10, the
 // product's). --telemetry-interval: the agents' SENTINEL_TELEMETRY_INTERVAL_S (default 10, the
 // agent's). --cohort: the canary's first step in percent (default 10). --store=embedded: the
-// telemetry table of the hub's own database (PGlite) instead of InfluxDB.
+// telemetry table of the hub's own database (PGlite) instead of InfluxDB. --profile=FILE: a CPU
+// profile of the hub from the cohort serving v2 until it is back (FILE.cpuprofile, and a summary).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -30,8 +31,10 @@ import { createGroup } from '../test/support/fleet.js';
 import { startHub, type InProcessHub } from '../test/support/hub.js';
 import { skipWithoutInflux, startInflux, type InfluxServer } from '../test/support/influx.js';
 import { fastModel, goldenMismatchModel } from '../test/support/onnx-models.js';
+import { summariseProfile } from './ingest-profile.js';
 import {
   ChildLink,
+  CpuProfiler,
   ProcessMeter,
   wallClockMs,
   type FleetReply,
@@ -60,6 +63,7 @@ const rulesIntervalS = Number(flag('rules-interval') ?? 10);
 const telemetryIntervalS = Number(flag('telemetry-interval') ?? 10);
 const cohortPercent = Number(flag('cohort') ?? 10);
 const store = flag('store') ?? 'influx';
+const profileFile = flag('profile');
 
 if (
   !Number.isInteger(deviceCount) ||
@@ -70,11 +74,12 @@ if (
   !(cohortPercent > 0 && cohortPercent < 100) ||
   !['influx', 'embedded'].includes(store) ||
   args.some(
-    (a) => a.startsWith('--') && !/^--(rules-interval|telemetry-interval|cohort|store)=/.test(a),
+    (a) =>
+      a.startsWith('--') && !/^--(rules-interval|telemetry-interval|cohort|store|profile)=/.test(a),
   )
 ) {
   console.error(
-    'usage: node dist/bench/rollback.js [DEVICES] [--rules-interval=S] [--telemetry-interval=S] [--cohort=PCT] [--store=influx|embedded]',
+    'usage: node dist/bench/rollback.js [DEVICES] [--rules-interval=S] [--telemetry-interval=S] [--cohort=PCT] [--store=influx|embedded] [--profile=FILE]',
   );
   process.exit(2);
 }
@@ -91,8 +96,6 @@ const V2 = '2.0.0';
 /** Synthetic frames: v2 is the degraded one, half the FPS (the rules' limit: -20 %). */
 const PROFILE_V1 = { fps: 20, latencyMs: 25 };
 const PROFILE_V2 = { fps: 10, latencyMs: 60 };
-/** Warm-up deployments go faster with a short rollout loop; the rules do not use it. */
-const ROLLOUT_INTERVAL_MS = 100;
 const GOAL_MS = rulesIntervalS * 1000 + 1000;
 const STORM_TIMEOUT_MS = 40_000 + deviceCount * 50;
 const STEP_TIMEOUT_MS = 60_000 + deviceCount * 10;
@@ -281,7 +284,6 @@ async function main(): Promise<void> {
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'error',
     HOST: '127.0.0.1',
-    ROLLOUT_INTERVAL_MS: String(ROLLOUT_INTERVAL_MS),
     RULES_INTERVAL_S: String(rulesIntervalS),
     ...(cleanup.influx ? { INFLUX_URL: cleanup.influx.url, INFLUX_DB: 'bench_rollback' } : {}),
   });
@@ -379,8 +381,11 @@ async function main(): Promise<void> {
       throw new Error(
         `the canary is ${statusNow} before the whole cohort served v2 (${active.reached} of ${active.expected} did); raise warmup_s`,
       );
+    const profiler = profileFile ? new CpuProfiler() : null;
+    await profiler?.start();
     await observer.arm({ kind: 'rollback', sha256: v1.sha256 });
     const back = await observer.wait('back', ROLLBACK_TIMEOUT_MS);
+    if (profiler) await profiler.stop(profileFile!);
     const ended = wallClockMs();
     const detail: DeploymentDetail = await getDeployment(hub, canary.id);
     rss.stop();
@@ -482,6 +487,10 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
+    if (profileFile) {
+      console.log(`hub CPU profile, cohort on v2 until all back: ${profileFile}`);
+      for (const line of summariseProfile(profileFile)) console.log(`  ${line}`);
+    }
     if (!complete) process.exitCode = 1;
   } finally {
     await fleet?.close({ type: 'close' }, 'closed', 60_000).catch(() => undefined);
