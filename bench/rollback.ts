@@ -8,11 +8,13 @@
 // whole cohort reported serving the old model again, seen by an MQTT observer in its own process.
 // Goal: at most one rules interval + 1 s. Prints figures; asserts nothing; all on 127.0.0.1.
 //   npm run bench:rollback [-- N] [--rules-interval=S] [--telemetry-interval=S] [--cohort=PCT]
-//                          [--store=influx|embedded] [--profile=FILE]
+//                          [--store=influx|embedded] [--postgres[=URL]] [--profile=FILE]
 // N: devices (default 10000). --rules-interval: the hub's RULES_INTERVAL_S (default 10, the
 // product's). --telemetry-interval: the agents' SENTINEL_TELEMETRY_INTERVAL_S (default 10, the
 // agent's). --cohort: the canary's first step in percent (default 10). --store=embedded: the
-// telemetry table of the hub's own database (PGlite) instead of InfluxDB. --profile=FILE: a CPU
+// telemetry table of the hub's own database instead of InfluxDB. --postgres: the hub on a scratch
+// database of that PostgreSQL server (default DATABASE_URL, else postgres://postgres@127.0.0.1/postgres;
+// created and dropped) instead of the embedded PGlite. --profile=FILE: a CPU
 // profile of the hub from the cohort serving v2 until it is back (FILE.cpuprofile, and a summary).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,6 +51,8 @@ import {
   openFileLimits,
   pushVersion,
   RssSampler,
+  scratchDatabase,
+  type Scratch,
   waitForStatus,
   type FleetLink,
   type Observer,
@@ -64,6 +68,13 @@ const telemetryIntervalS = Number(flag('telemetry-interval') ?? 10);
 const cohortPercent = Number(flag('cohort') ?? 10);
 const store = flag('store') ?? 'influx';
 const profileFile = flag('profile');
+const postgresFlag = args.find((a) => a === '--postgres' || a.startsWith('--postgres='));
+const POSTGRES_SERVER =
+  postgresFlag === undefined
+    ? undefined
+    : postgresFlag.slice('--postgres='.length) ||
+      process.env.DATABASE_URL ||
+      'postgres://postgres@127.0.0.1:5432/postgres';
 
 if (
   !Number.isInteger(deviceCount) ||
@@ -75,11 +86,13 @@ if (
   !['influx', 'embedded'].includes(store) ||
   args.some(
     (a) =>
-      a.startsWith('--') && !/^--(rules-interval|telemetry-interval|cohort|store|profile)=/.test(a),
+      a.startsWith('--') &&
+      !/^--(rules-interval|telemetry-interval|cohort|store|profile|postgres)=/.test(a) &&
+      a !== '--postgres',
   )
 ) {
   console.error(
-    'usage: node dist/bench/rollback.js [DEVICES] [--rules-interval=S] [--telemetry-interval=S] [--cohort=PCT] [--store=influx|embedded] [--profile=FILE]',
+    'usage: node dist/bench/rollback.js [DEVICES] [--rules-interval=S] [--telemetry-interval=S] [--cohort=PCT] [--store=influx|embedded] [--postgres[=URL]] [--profile=FILE]',
   );
   process.exit(2);
 }
@@ -233,16 +246,27 @@ async function counter(hub: InProcessHub, name: 'received' | 'written' | 'droppe
 
 // --- main ---------------------------------------------------------------------------------------
 
-const cleanup: { dirs: string[]; children: { kill(): void }[]; influx: InfluxServer | null } = {
-  dirs: [],
-  children: [],
-  influx: null,
-};
+const cleanup: {
+  dirs: string[];
+  children: { kill(): void }[];
+  influx: InfluxServer | null;
+  database: Scratch | null;
+} = { dirs: [], children: [], influx: null, database: null };
+
+async function release(): Promise<void> {
+  const { influx, database } = cleanup;
+  cleanup.influx = null;
+  cleanup.database = null;
+  await influx?.stop().catch(() => undefined);
+  await database
+    ?.drop()
+    .catch((error: Error) => console.error(`could not drop ${database.name}: ${error.message}`));
+}
 
 function giveUp(code: number, why: string): void {
   console.error(why);
   for (const child of cleanup.children) child.kill();
-  void (cleanup.influx?.stop() ?? Promise.resolve()).finally(() => process.exit(code));
+  void release().finally(() => process.exit(code));
 }
 
 function describe(label: string, result: MilestoneResult, origin: number): string {
@@ -279,6 +303,7 @@ async function main(): Promise<void> {
     console.log(`WARNING: run \`ulimit -n ${deviceCount + 1_000}\` first (the hub's connections)`);
 
   if (store === 'influx') cleanup.influx = await startInflux();
+  if (POSTGRES_SERVER) cleanup.database = await scratchDatabase(POSTGRES_SERVER);
   const hub = await startHub({
     DATA_DIR: hubDir,
     ADMIN_TOKEN: adminToken,
@@ -286,12 +311,14 @@ async function main(): Promise<void> {
     HOST: '127.0.0.1',
     RULES_INTERVAL_S: String(rulesIntervalS),
     ...(cleanup.influx ? { INFLUX_URL: cleanup.influx.url, INFLUX_DB: 'bench_rollback' } : {}),
+    ...(cleanup.database ? { DATABASE_URL: cleanup.database.url } : {}),
   });
   let fleet: FleetLink | null = null;
   let observer: Observer | null = null;
   try {
     await createGroup(hub, GROUP, ENVIRONMENT);
-    const devices = await createDevices(hub, deviceCount, GROUP, 1);
+    // One at a time on PGlite (pglite-socket runs the pool on one session; electric-sql/pglite#1046).
+    const devices = await createDevices(hub, deviceCount, GROUP, cleanup.database ? 8 : 1);
     const v1 = await pushVersion(hub, 'rollback-bench', V1, fastModel());
     const v2 = await pushVersion(hub, 'rollback-bench', V2, goldenMismatchModel());
     const cohort = devices
@@ -424,6 +451,9 @@ async function main(): Promise<void> {
       `${pad('telemetry')}${store === 'influx' ? 'InfluxDB 1.x (influxd, v1 API)' : 'embedded (SQL table, PGlite)'}; a window per agent every ${telemetryIntervalS} s; synthetic frames: v1 ${PROFILE_V1.fps} fps ~${PROFILE_V1.latencyMs} ms, v2 ${PROFILE_V2.fps} fps ~${PROFILE_V2.latencyMs} ms`,
     );
     console.log(
+      `${pad('database')}${cleanup.database ? `PostgreSQL ${cleanup.database.version} (scratch database, dropped at the end)` : "PGlite (embedded, in the hub's process)"}`,
+    );
+    console.log(
       `${pad('rules')}every ${rulesIntervalS} s (RULES_INTERVAL_S), default policy: warmup_s ${DEFAULT_RULES.warmup_s}, window_s ${DEFAULT_RULES.window_s}, fps drop > ${DEFAULT_RULES.fps_drop_pct} %, min ${DEFAULT_RULES.min_devices} device / ${DEFAULT_RULES.min_samples} windows`,
     );
     console.log('');
@@ -496,8 +526,7 @@ async function main(): Promise<void> {
     await fleet?.close({ type: 'close' }, 'closed', 60_000).catch(() => undefined);
     await observer?.close().catch(() => undefined);
     await hub.stop();
-    await cleanup.influx?.stop();
-    cleanup.influx = null;
+    await release();
   }
 }
 

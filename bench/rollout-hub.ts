@@ -1,8 +1,10 @@
 // The hub's side of bench/rollout.ts and bench/rollback.ts, which run the hub in their own process:
 // the MQTT observer (a child process or inline), the set-up (devices, model versions), waits on a
 // deployment's status, open-file limits and a peak-RSS sampler.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../src/auth/auth.decorators.js';
 import { FleetService } from '../src/fleet/fleet.service.js';
@@ -233,4 +235,42 @@ export class RssSampler {
     clearInterval(this.timer);
     this.sample();
   }
+}
+
+/** A database of its own on a PostgreSQL server, for one bench run. */
+export interface Scratch {
+  url: string;
+  name: string;
+  version: string;
+  drop(): Promise<void>;
+}
+
+export async function scratchDatabase(server: string): Promise<Scratch> {
+  const name = `sentinel_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  let version: string;
+  try {
+    version = ((await admin.query('SHOW server_version')).rows[0] as { server_version: string })
+      .server_version;
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    version,
+    async drop() {
+      const client = new pg.Client({ connectionString: server });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
 }

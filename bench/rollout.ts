@@ -18,7 +18,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { groupDesiredTopic } from '@sentinel/broker';
 import { BrokerService } from '../src/broker/broker.service.js';
 import { FleetEvents } from '../src/fleet/fleet-events.js';
@@ -51,7 +50,9 @@ import {
   openFileLimits,
   pushVersion,
   RssSampler,
+  scratchDatabase,
   waitForStatus,
+  type Scratch,
   type FleetLink,
   type Observer,
 } from './rollout-hub.js';
@@ -421,43 +422,6 @@ function describeStats(label: string, s: PhaseFigures['stats'], wallMs: number):
 }
 
 // --- main ---------------------------------------------------------------------------------------
-
-interface Scratch {
-  url: string;
-  name: string;
-  version: string;
-  drop(): Promise<void>;
-}
-
-async function scratchDatabase(server: string): Promise<Scratch> {
-  const name = `sentinel_bench_rollout_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  let version: string;
-  try {
-    version = ((await admin.query('SHOW server_version')).rows[0] as { server_version: string })
-      .server_version;
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    name,
-    version,
-    async drop() {
-      const client = new pg.Client({ connectionString: server });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
-}
 
 const cleanup: {
   dirs: string[];
