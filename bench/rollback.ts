@@ -127,7 +127,7 @@ const span = (ms: number | null | undefined) =>
     : Math.abs(ms) < 1_000
       ? `${ms.toFixed(0)} ms`
       : `${(ms / 1000).toFixed(2)} s`;
-const pad = (label: string, width = 40) => label.padEnd(width);
+const pad = (label: string, width = 42) => label.padEnd(width);
 
 // --- taps inside the hub ------------------------------------------------------------------------
 
@@ -410,8 +410,10 @@ async function main(): Promise<void> {
       );
     const profiler = profileFile ? new CpuProfiler() : null;
     await profiler?.start();
+    await fleet.request({ type: 'arm' }, 'armed', 30_000);
     await observer.arm({ kind: 'rollback', sha256: v1.sha256 });
     const back = await observer.wait('back', ROLLBACK_TIMEOUT_MS);
+    const { receipts } = await fleet.request({ type: 'receipts' }, 'receipts', 30_000);
     if (profiler) await profiler.stop(profileFile!);
     const ended = wallClockMs();
     const detail: DeploymentDetail = await getDeployment(hub, canary.id);
@@ -479,6 +481,14 @@ async function main(): Promise<void> {
     console.log(`${pad('  rollback event (rules)')}${span(rolledBackAt - t0)}`);
     console.log(
       `${pad('  rollback published')}${span((rollbackPublish?.at ?? NaN) - t0)} (broker done ${span((rollbackPublish?.done ?? NaN) - t0)})`,
+    );
+    const delivered = receipts?.[0];
+    console.log(
+      `${pad('  rollback at all agents (MQTT clients)')}${
+        delivered
+          ? `${span(delivered.times.last - t0)}   (first ${span(delivered.times.first - t0)}, p50 ${span(delivered.times.p50 - t0)}; ${delivered.received} agents)`
+          : 'n/a'
+      }`,
     );
     console.log(
       `${describe('  cohort all back on v1 (observer)', back, t0)}   goal <= ${span(GOAL_MS)}: ${
