@@ -16,6 +16,7 @@ import {
 } from '../telemetry/telemetry-store.js';
 import {
   evaluateHealth,
+  firstJudgementDelay,
   rulesPolicy,
   type HealthReport,
   type VersionFigures,
@@ -47,6 +48,8 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  /** One-off first judgements of steps, by `deployment id:step start`. */
+  private readonly firstJudgements = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -68,6 +71,7 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    for (const timer of this.firstJudgements.values()) clearTimeout(timer);
     await this.running;
   }
 
@@ -79,6 +83,7 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
       if (this.stopped) return;
       if (deployment.rules?.enabled === false) continue;
       try {
+        this.scheduleFirstJudgement(deployment, now);
         await this.evaluateOne(deployment, now);
       } catch (error) {
         // A store that is down gives no figures: nothing is decided (never a rollback on missing data).
@@ -87,6 +92,40 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
         );
       }
     }
+  }
+
+  /**
+   * A step is judged once just after its warm-up when the next regular pass would come later, so a
+   * degradation does not wait up to a whole interval (bench/rollback: 0-10 s of its 6-12 s).
+   */
+  private scheduleFirstJudgement(deployment: Deployment, now: Date): void {
+    const key = `${deployment.id}:${deployment.stepStartedAt.getTime()}`;
+    if (this.firstJudgements.has(key)) return;
+    const delay = firstJudgementDelay(
+      deployment.stepStartedAt,
+      rulesPolicy(deployment.rules),
+      now,
+      this.config.RULES_INTERVAL_S * 1000,
+    );
+    if (delay === null) return;
+    const timer = setTimeout(() => {
+      this.firstJudgements.delete(key);
+      if (this.stopped) return;
+      void this.judgeNow(deployment.id, deployment.stepStartedAt).catch((error: Error) =>
+        this.logger.warn(`deployment ${deployment.id}: no evaluation (${error.message})`),
+      );
+    }, delay);
+    timer.unref();
+    this.firstJudgements.set(key, timer);
+  }
+
+  /** Evaluates the deployment now if it is still in progress on the same step. */
+  private async judgeNow(id: string, stepStartedAt: Date): Promise<void> {
+    const deployment = await this.dataSource
+      .getRepository(Deployment)
+      .findOne({ where: { id, status: 'in_progress' } });
+    if (!deployment || deployment.stepStartedAt.getTime() !== stepStartedAt.getTime()) return;
+    await this.evaluateOne(deployment, new Date());
   }
 
   async evaluateOne(deployment: Deployment, now: Date): Promise<StoredHealth> {

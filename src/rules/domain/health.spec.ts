@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_RULES, evaluateHealth, rulesPolicy, type VersionFigures } from './health.js';
+import {
+  DEFAULT_RULES,
+  evaluateHealth,
+  firstJudgementDelay,
+  rulesPolicy,
+  type VersionFigures,
+} from './health.js';
 
 function figures(version: string, fields: Partial<VersionFigures> = {}): VersionFigures {
   return {
@@ -168,5 +174,21 @@ describe('rulesPolicy', () => {
     assert.throws(() => rulesPolicy({ fps_drop: 10 }), /rules.fps_drop is not a rule/);
     assert.throws(() => rulesPolicy({ fps_drop_pct: -1 }), /a number >= 0/);
     assert.throws(() => rulesPolicy({ enabled: 'no' }), /true or false/);
+  });
+});
+
+describe('firstJudgementDelay', () => {
+  const step = new Date('2026-11-29T10:00:00Z');
+  const at = (s: number) => new Date(step.getTime() + s * 1000);
+  it('judges a step 1 s after its warm-up when the next regular pass would come later', () => {
+    // warm-up 10 s + grace 1 s = 11 s after the step; at 3 s that is 8 s away, within a 10 s interval.
+    assert.equal(firstJudgementDelay(step, { warmup_s: 10 }, at(3), 10_000), 8_000);
+    assert.equal(firstJudgementDelay(step, { warmup_s: 10 }, at(10.5), 10_000), 500);
+  });
+  it('leaves it to the regular passes when one comes first, or the moment is past', () => {
+    // At 0.5 s, 10.5 s away: the regular pass at 10.5 s (interval 10 s) is no later.
+    assert.equal(firstJudgementDelay(step, { warmup_s: 10 }, at(0.5), 10_000), null);
+    assert.equal(firstJudgementDelay(step, { warmup_s: 10 }, at(11), 10_000), null);
+    assert.equal(firstJudgementDelay(step, { warmup_s: 10 }, at(20), 10_000), null);
   });
 });

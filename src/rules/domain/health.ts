@@ -271,3 +271,22 @@ export function evaluateHealth(input: HealthInput): HealthReport {
   }
   return { verdict: 'healthy', checks, reasons: [] };
 }
+
+/** After a step's warm-up, how long the windows of its first seconds are given to arrive. */
+export const FIRST_JUDGEMENT_GRACE_MS = 1_000;
+
+/**
+ * When to judge a step first, as a delay from `now`: just after its warm-up ends (plus a grace for
+ * the first windows to arrive) if that comes before the next regular pass, else null (the regular
+ * passes cover it). Without it, a degradation waited up to a whole RULES_INTERVAL_S for its pass.
+ */
+export function firstJudgementDelay(
+  stepStartedAt: Date,
+  policy: Pick<RulesPolicy, 'warmup_s'>,
+  now: Date,
+  intervalMs: number,
+): number | null {
+  const at = stepStartedAt.getTime() + policy.warmup_s * 1000 + FIRST_JUDGEMENT_GRACE_MS;
+  const delay = at - now.getTime();
+  return delay > 0 && delay < intervalMs ? delay : null;
+}
