@@ -188,8 +188,8 @@ class TelemetryTap {
 }
 
 /**
- * The rules' passes (start, end), their queries of the telemetry store, and the group's
- * desired-state publishes, as they happen.
+ * The rules' evaluations of a deployment (start, end: regular passes and a step's first judgement
+ * alike), their queries of the telemetry store, and the group's desired-state publishes.
  */
 class HubTap {
   readonly passes: { start: number; end: number }[] = [];
@@ -198,12 +198,12 @@ class HubTap {
 
   constructor(hub: InProcessHub) {
     const rules = hub.app.get(RulesService);
-    const evaluateAll = rules.evaluateAll.bind(rules);
-    rules.evaluateAll = async (now?: Date) => {
+    const evaluateOne = rules.evaluateOne.bind(rules);
+    rules.evaluateOne = async (...args: Parameters<RulesService['evaluateOne']>) => {
       const pass = { start: wallClockMs(), end: NaN };
       this.passes.push(pass);
       try {
-        await evaluateAll(now);
+        return await evaluateOne(...args);
       } finally {
         pass.end = wallClockMs();
       }
@@ -475,7 +475,7 @@ async function main(): Promise<void> {
     for (const pass of passesAfterT0) {
       const queries = tap.queries.filter((q) => q.start >= pass.start && q.end <= pass.end);
       console.log(
-        `${pad(`  rules pass`)}${span(pass.start - t0)} .. ${span(pass.end - t0)} (${span(pass.end - pass.start)}; telemetry query ${queries.map((q) => span(q.end - q.start)).join(', ')})${pass === detecting ? '  <- degraded, rolled back' : ''}`,
+        `${pad(`  rules evaluation`)}${span(pass.start - t0)} .. ${span(pass.end - t0)} (${span(pass.end - pass.start)}; telemetry query ${queries.map((q) => span(q.end - q.start)).join(', ')})${pass === detecting ? '  <- degraded, rolled back' : ''}`,
       );
     }
     console.log(`${pad('  rollback event (rules)')}${span(rolledBackAt - t0)}`);
@@ -501,7 +501,7 @@ async function main(): Promise<void> {
     );
     if (detecting)
       console.log(
-        `${pad('  of which')}waiting for a pass ${span(detecting.start - t0)}, the pass ${span(rolledBackAt - detecting.start)}, rollback to all back ${span((back.times?.last ?? NaN) - rolledBackAt)}`,
+        `${pad('  of which')}waiting for an evaluation ${span(detecting.start - t0)}, the evaluation ${span(rolledBackAt - detecting.start)}, rollback to all back ${span((back.times?.last ?? NaN) - rolledBackAt)}`,
       );
     console.log(`${pad('  from the step start')}${span((back.times?.last ?? NaN) - stepStarted)}`);
     console.log(

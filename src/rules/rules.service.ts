@@ -16,6 +16,7 @@ import {
 } from '../telemetry/telemetry-store.js';
 import {
   evaluateHealth,
+  FIRST_JUDGEMENT_GRACE_MS,
   firstJudgementDelay,
   rulesPolicy,
   type HealthReport,
@@ -48,7 +49,7 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
-  /** One-off first judgements of steps, by `deployment id:step start`. */
+  /** Early judgements of steps (the latest timer), by `deployment id:step start`. */
   private readonly firstJudgements = new Map<string, NodeJS.Timeout>();
 
   constructor(
@@ -79,6 +80,10 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
     const deployments = await this.dataSource
       .getRepository(Deployment)
       .find({ where: { status: 'in_progress' } });
+    // Steps judged or being judged early; forget those of deployments no longer in progress.
+    const inProgress = new Set(deployments.map((d) => `${d.id}:${d.stepStartedAt.getTime()}`));
+    for (const key of this.firstJudgements.keys())
+      if (!inProgress.has(key)) this.firstJudgements.delete(key);
     for (const deployment of deployments) {
       if (this.stopped) return;
       if (deployment.rules?.enabled === false) continue;
@@ -95,37 +100,49 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /**
-   * A step is judged once just after its warm-up when the next regular pass would come later, so a
-   * degradation does not wait up to a whole interval (bench/rollback: 0-10 s of its 6-12 s).
+   * A step is judged just after its warm-up when the next regular pass would come later, and again
+   * every second while that says "inconclusive" (its first windows are still arriving) until the
+   * regular pass is due, so a degradation does not wait up to a whole interval (bench/rollback:
+   * 0-10 s of its 6-12 s).
    */
   private scheduleFirstJudgement(deployment: Deployment, now: Date): void {
     const key = `${deployment.id}:${deployment.stepStartedAt.getTime()}`;
     if (this.firstJudgements.has(key)) return;
+    const intervalMs = this.config.RULES_INTERVAL_S * 1000;
     const delay = firstJudgementDelay(
       deployment.stepStartedAt,
       rulesPolicy(deployment.rules),
       now,
-      this.config.RULES_INTERVAL_S * 1000,
+      intervalMs,
     );
     if (delay === null) return;
-    const timer = setTimeout(() => {
-      this.firstJudgements.delete(key);
-      if (this.stopped) return;
-      void this.judgeNow(deployment.id, deployment.stepStartedAt).catch((error: Error) =>
-        this.logger.warn(`deployment ${deployment.id}: no evaluation (${error.message})`),
-      );
-    }, delay);
-    timer.unref();
-    this.firstJudgements.set(key, timer);
+    const until = now.getTime() + intervalMs;
+    const attempt = (wait: number) => {
+      const timer = setTimeout(() => {
+        if (this.stopped) return;
+        void this.judgeNow(deployment.id, deployment.stepStartedAt)
+          .then((health) => {
+            const again = Date.now() + FIRST_JUDGEMENT_GRACE_MS;
+            if (health?.verdict === 'inconclusive' && again < until)
+              attempt(FIRST_JUDGEMENT_GRACE_MS);
+          })
+          .catch((error: Error) =>
+            this.logger.warn(`deployment ${deployment.id}: no evaluation (${error.message})`),
+          );
+      }, wait);
+      timer.unref();
+      this.firstJudgements.set(key, timer);
+    };
+    attempt(delay);
   }
 
   /** Evaluates the deployment now if it is still in progress on the same step. */
-  private async judgeNow(id: string, stepStartedAt: Date): Promise<void> {
+  private async judgeNow(id: string, stepStartedAt: Date): Promise<StoredHealth | null> {
     const deployment = await this.dataSource
       .getRepository(Deployment)
       .findOne({ where: { id, status: 'in_progress' } });
-    if (!deployment || deployment.stepStartedAt.getTime() !== stepStartedAt.getTime()) return;
-    await this.evaluateOne(deployment, new Date());
+    if (!deployment || deployment.stepStartedAt.getTime() !== stepStartedAt.getTime()) return null;
+    return this.evaluateOne(deployment, new Date());
   }
 
   async evaluateOne(deployment: Deployment, now: Date): Promise<StoredHealth> {
