@@ -5,45 +5,10 @@ import { DataSource } from 'typeorm';
 import { InfluxTelemetryStore, RETENTION_POLICY } from '../src/telemetry/influx-telemetry-store.js';
 import { CachedTelemetryStore } from '../src/telemetry/cached-telemetry-store.js';
 import { SqlTelemetryStore } from '../src/telemetry/sql-telemetry-store.js';
-import {
-  TelemetryRejectedError,
-  type TelemetryPoint,
-  type TelemetryStore,
-} from '../src/telemetry/telemetry-store.js';
+import { TelemetryRejectedError, type TelemetryStore } from '../src/telemetry/telemetry-store.js';
 import { skipWithoutInflux, startInflux, type InfluxServer } from './support/influx.js';
 import { startHub, type InProcessHub } from './support/hub.js';
-
-const T0 = Date.parse('2026-11-29T10:00:00Z');
-
-function point(
-  device: string,
-  version: string,
-  seconds: number,
-  fields: Partial<TelemetryPoint> = {},
-  deployment = 'dep-1',
-): TelemetryPoint {
-  return {
-    time: new Date(T0 + seconds * 1000),
-    tags: {
-      device,
-      group: 'yard',
-      environment: 'production',
-      deployment,
-      model_id: `id-${version}`,
-      model_version: version,
-      slot: 'blue',
-    },
-    frames: 100,
-    fps: 10,
-    latency_p50: 5,
-    latency_p95: 9,
-    latency_max: 12,
-    memory_mb: 100,
-    errors: 0,
-    window_s: 10,
-    ...fields,
-  };
-}
+import { T0, telemetryPoint as point } from './support/telemetry-points.js';
 
 const ENGINES: {
   name: string;

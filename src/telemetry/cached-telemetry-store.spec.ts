@@ -1,30 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CachedTelemetryStore } from './cached-telemetry-store.js';
-import type { AggregateQuery, TelemetryPoint, TelemetryStore } from './telemetry-store.js';
+import { T0, telemetryPoint } from '../../test/support/telemetry-points.js';
+import type { AggregateQuery, TelemetryStore } from './telemetry-store.js';
 
-const T0 = Date.parse('2026-11-29T10:00:00Z');
-
-const point = (seconds: number): TelemetryPoint => ({
-  time: new Date(T0 + seconds * 1000),
-  tags: {
-    device: 'cam-a',
-    group: 'yard',
-    environment: 'production',
-    deployment: 'dep-1',
-    model_id: 'id-1',
-    model_version: '1.0.0',
-    slot: 'blue',
-  },
-  frames: 100,
-  fps: 10,
-  latency_p50: 5,
-  latency_p95: 9,
-  latency_max: 12,
-  memory_mb: 100,
-  errors: 0,
-  window_s: 10,
-});
+const point = (seconds: number) => telemetryPoint('cam-a', '1.0.0', seconds);
 
 /** A store that records what reaches it (a pure unit test: no engine behind it). */
 function recordingStore(fail = false) {

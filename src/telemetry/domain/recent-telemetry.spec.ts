@@ -1,39 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TelemetryPoint } from '../telemetry-store.js';
+import { T0, telemetryPoint as point } from '../../../test/support/telemetry-points.js';
 import { RecentTelemetry } from './recent-telemetry.js';
-
-const T0 = Date.parse('2026-11-29T10:00:00Z');
-
-function point(
-  device: string,
-  version: string,
-  seconds: number,
-  fields: Partial<TelemetryPoint> = {},
-  deployment = 'dep-1',
-): TelemetryPoint {
-  return {
-    time: new Date(T0 + seconds * 1000),
-    tags: {
-      device,
-      group: 'yard',
-      environment: 'production',
-      deployment,
-      model_id: `id-${version}`,
-      model_version: version,
-      slot: 'blue',
-    },
-    frames: 100,
-    fps: 10,
-    latency_p50: 5,
-    latency_p95: 9,
-    latency_max: 12,
-    memory_mb: 100,
-    errors: 0,
-    window_s: 10,
-    ...fields,
-  };
-}
 
 const window = (from: number, to: number, deployment = 'dep-1') => ({
   deployment,
