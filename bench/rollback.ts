@@ -17,7 +17,7 @@
 // created and dropped) instead of the embedded PGlite. --profile=FILE: a CPU
 // profile of the hub from the cohort serving v2 until it is back (FILE.cpuprofile, and a summary).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,7 @@ import {
   openFileLimits,
   pushVersion,
   RssSampler,
+  runBench,
   scratchDatabase,
   type Scratch,
   waitForStatus,
@@ -261,12 +262,6 @@ async function release(): Promise<void> {
   await database
     ?.drop()
     .catch((error: Error) => console.error(`could not drop ${database.name}: ${error.message}`));
-}
-
-function giveUp(code: number, why: string): void {
-  console.error(why);
-  for (const child of cleanup.children) child.kill();
-  void release().finally(() => process.exit(code));
 }
 
 function describe(label: string, result: MilestoneResult, origin: number): string {
@@ -540,21 +535,4 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('exit', () => {
-  for (const child of cleanup.children) child.kill();
-  for (const dir of cleanup.dirs) rmSync(dir, { recursive: true, force: true });
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.on(signal, () => giveUp(130, `bench:rollback stopped by ${signal}`));
-setTimeout(
-  () => giveUp(1, `bench:rollback gave up after ${(TOTAL_TIMEOUT_MS / 60_000).toFixed(0)} min`),
-  TOTAL_TIMEOUT_MS,
-).unref();
-
-try {
-  await main();
-} catch (error) {
-  console.error(`bench:rollback failed: ${(error as Error).stack ?? String(error)}`);
-  process.exitCode = 1;
-}
-process.exit();
+await runBench('bench:rollback', { ...cleanup, release: release }, TOTAL_TIMEOUT_MS, main);

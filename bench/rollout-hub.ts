@@ -2,7 +2,7 @@
 // the MQTT observer (a child process or inline), the set-up (devices, model versions), waits on a
 // deployment's status, open-file limits and a peak-RSS sampler.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
@@ -273,4 +273,47 @@ export async function scratchDatabase(server: string): Promise<Scratch> {
       }
     },
   };
+}
+
+/** What a bench leaves behind to clean up however it ends. */
+export interface BenchCleanup {
+  dirs: string[];
+  children: { kill(): void }[];
+  /** Engines and databases of the bench's own (awaited on a signal or timeout, then the exit). */
+  release(): Promise<void>;
+}
+
+/**
+ * Runs a bench's main to its end, whatever happens: children killed and folders removed at exit,
+ * SIGINT/SIGTERM and `timeoutMs` release the engines and exit, a failure prints its stack, and the
+ * process exits even if something (a hub that did not stop) would keep it alive.
+ */
+export async function runBench(
+  name: string,
+  cleanup: BenchCleanup,
+  timeoutMs: number,
+  main: () => Promise<void>,
+): Promise<never> {
+  const giveUp = (code: number, why: string) => {
+    console.error(why);
+    for (const child of cleanup.children) child.kill();
+    void cleanup.release().finally(() => process.exit(code));
+  };
+  process.on('exit', () => {
+    for (const child of cleanup.children) child.kill();
+    for (const dir of cleanup.dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, () => giveUp(130, `${name} stopped by ${signal}`));
+  setTimeout(
+    () => giveUp(1, `${name} gave up after ${(timeoutMs / 60_000).toFixed(0)} min`),
+    timeoutMs,
+  ).unref();
+  try {
+    await main();
+  } catch (error) {
+    console.error(`${name} failed: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = 1;
+  }
+  process.exit();
 }

@@ -14,7 +14,7 @@
 // profiles of the hub, the simulator and the observer per phase (storm, warmup, deployment,
 // rollback) into DIR, e.g. hub-rollback.cpuprofile (profiling slows the processes down).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,7 @@ import {
   openFileLimits,
   pushVersion,
   RssSampler,
+  runBench,
   scratchDatabase,
   waitForStatus,
   type Scratch,
@@ -443,13 +444,6 @@ async function dropDatabase(): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Ends the bench from anywhere (timeout, signal): children killed, database dropped, folders gone. */
-function giveUp(code: number, why: string): void {
-  console.error(why);
-  for (const child of cleanup.children) child.kill();
-  void dropDatabase().finally(() => process.exit(code));
-}
-
 async function main(): Promise<void> {
   const limits = openFileLimits();
   const fileLimit = Math.min(limits.hard, 65_536);
@@ -759,22 +753,4 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('exit', () => {
-  for (const child of cleanup.children) child.kill();
-  for (const dir of cleanup.dirs) rmSync(dir, { recursive: true, force: true });
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.on(signal, () => giveUp(130, `bench:rollout stopped by ${signal}`));
-setTimeout(
-  () => giveUp(1, `bench:rollout gave up after ${(TOTAL_TIMEOUT_MS / 60_000).toFixed(0)} min`),
-  TOTAL_TIMEOUT_MS,
-).unref();
-
-try {
-  await main();
-} catch (error) {
-  console.error(`bench:rollout failed: ${(error as Error).stack ?? String(error)}`);
-  process.exitCode = 1;
-}
-// Anything left open (a hub that did not stop) must not keep the bench alive.
-process.exit();
+await runBench('bench:rollout', { ...cleanup, release: dropDatabase }, TOTAL_TIMEOUT_MS, main);
