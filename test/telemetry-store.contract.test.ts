@@ -209,9 +209,19 @@ for (const engine of ENGINES) {
     if (engine.name === 'embedded (SQL table)') {
       it('prunes points older than the retention', async () => {
         const sql = store as SqlTelemetryStore;
-        // Retention 7 days: a point 8 days before "now" goes, the seeded ones (T0) stay.
-        await sql.write([point('cam-old', '1.0.0', -8 * 86_400, {}, 'dep-old')]);
+        // Retention 7 days, the clock stated: "now" is T0. A point 8 days before it goes; one 6 days
+        // before it and the seeded ones (T0 and after) stay.
+        await sql.write([
+          point('cam-old', '1.0.0', -8 * 86_400, {}, 'dep-old'),
+          point('cam-old', '1.0.0', -6 * 86_400, {}, 'dep-old'),
+        ]);
         assert.equal(await sql.prune(new Date(T0)), 1);
+        const kept = await sql.aggregateByVersion({
+          deployment: 'dep-old',
+          from: new Date(T0 - 7 * 86_400_000),
+          to: new Date(T0),
+        });
+        assert.equal(kept[0]?.samples, 1);
         const left = await sql.aggregateByVersion({
           deployment: 'dep-1',
           from: new Date(T0),
@@ -236,6 +246,16 @@ for (const engine of ENGINES) {
         const ours = policies.find((p) => p.name === RETENTION_POLICY);
         assert.ok(ours?.default);
         assert.equal(ours?.duration, '168h0m0s');
+      });
+
+      it('refuses points older than its retention policy, by the server clock', async () => {
+        // The clock here is influxd's own: a point 8 days before now is beyond the 7-day policy.
+        const old = point('cam-old', '1.0.0', 0, {}, 'dep-old');
+        old.time = new Date(Date.now() - 8 * 86_400_000);
+        await assert.rejects(
+          store.write([old]),
+          (error: unknown) => error instanceof TelemetryRejectedError && error.rejected === 1,
+        );
       });
 
       /** InfluxQL over HTTP, the series of the first result. */

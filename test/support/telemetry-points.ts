@@ -1,7 +1,15 @@
 import type { TelemetryPoint } from '../../src/telemetry/telemetry-store.js';
 
-/** The time the telemetry fixtures count from. */
-export const T0 = Date.parse('2026-11-29T10:00:00Z');
+const HOUR_MS = 3_600_000;
+
+/**
+ * The time the telemetry fixtures count from: the start of the hour before the current one, so
+ * that every fixture point (T0 up to a few minutes after it) is recent, inside any retention
+ * period a store under test has, and never in the future, whatever day the suite runs on. A
+ * fixed date here made the suite fail once it fell out of the stores' 7-day retention (issue 18).
+ * Whole hours keep the windows aligned the way a fixed date did.
+ */
+export const T0 = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - HOUR_MS;
 
 /** A telemetry point of `device` on `version`, `seconds` after T0, with plain defaults. */
 export function telemetryPoint(
