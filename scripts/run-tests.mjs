@@ -3,6 +3,7 @@
 // Unit specs sit beside the code (*.spec.ts), integration and end-to-end tests under test/ (*.test.ts);
 // `npm run build` compiles both to dist/. Pass file filters as arguments to run a subset:
 //   node scripts/run-tests.mjs registry artifacts
+// The tests run in UTC; TEST_TZ=<zone> runs them in another time zone (CI's shifted-clock pass).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -36,6 +37,6 @@ if (files.length === 0) {
 const result = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=1', '--test-timeout=600000', ...files],
-  { stdio: 'inherit', env: { ...process.env, TZ: 'UTC', NODE_ENV: 'test' } },
+  { stdio: 'inherit', env: { ...process.env, TZ: process.env.TEST_TZ ?? 'UTC', NODE_ENV: 'test' } },
 );
 process.exit(result.status ?? 1);

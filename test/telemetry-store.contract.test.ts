@@ -249,9 +249,13 @@ for (const engine of ENGINES) {
       });
 
       it('refuses points older than its retention policy, by the server clock', async () => {
-        // The clock here is influxd's own: a point 8 days before now is beyond the 7-day policy.
+        // The clock is influxd's own (its Date header), not this process's: a point 8 days before
+        // the server's now is beyond the 7-day policy.
+        const ping = await fetch(`${url}/ping`);
+        const serverNow = Date.parse(ping.headers.get('date') ?? '');
+        assert.ok(Number.isFinite(serverNow), 'influxd answers with a Date header');
         const old = point('cam-old', '1.0.0', 0, {}, 'dep-old');
-        old.time = new Date(Date.now() - 8 * 86_400_000);
+        old.time = new Date(serverNow - 8 * 86_400_000);
         await assert.rejects(
           store.write([old]),
           (error: unknown) => error instanceof TelemetryRejectedError && error.rejected === 1,
