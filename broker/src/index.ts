@@ -1,6 +1,7 @@
 // The MQTT contract shared by the hub and the edge agent, and the broker factory.
 export * from './topics.js';
 export * from './messages.js';
+export * from './latency-histogram.js';
 export * from './cohort.js';
 export * from './acl.js';
 export * from './create-broker.js';

@@ -103,6 +103,16 @@ const valid: Record<MessageKind, unknown[]> = {
   telemetry: [
     telemetry,
     { ...telemetry, model_id: null, model_version: null, slot: null, deployment_id: null },
+    {
+      ...telemetry,
+      latency_hist: [
+        [62, 40],
+        [63, 230],
+        [64, 25],
+        [79, 5],
+      ],
+    },
+    { ...telemetry, frames: 0, latency_hist: [] },
   ],
   command: [
     command,
@@ -149,6 +159,16 @@ const invalid: Array<[MessageKind, unknown, RegExp]> = [
   ['telemetry', { ...telemetry, window_s: 0 }, /\/window_s/],
   ['telemetry', { ...telemetry, latency_ms: { p50: 1, p95: 2 } }, /\/latency_ms\/max/],
   ['telemetry', { ...telemetry, map: 52 }, /\/map/],
+  ['telemetry', { ...telemetry, latency_hist: [[149, 1]] }, /\/latency_hist\/0\/0/],
+  ['telemetry', { ...telemetry, latency_hist: [[3, -1]] }, /\/latency_hist\/0\/1/],
+  ['telemetry', { ...telemetry, latency_hist: [[3, 0.5]] }, /\/latency_hist\/0\/1/],
+  ['telemetry', { ...telemetry, latency_hist: [[3]] }, /\/latency_hist\/0/],
+  ['telemetry', { ...telemetry, latency_hist: { b: [3], c: [1] } }, /\/latency_hist/],
+  [
+    'telemetry',
+    { ...telemetry, latency_hist: Array.from({ length: 150 }, (_, i) => [i % 149, 1]) },
+    /\/latency_hist/,
+  ],
   ['command', { ...command, command: 'format-disk' }, /\/command/],
   ['command', { ...command, id: '' }, /\/id/],
 ];

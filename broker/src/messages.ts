@@ -13,6 +13,7 @@ import {
 } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { ValueError } from '@sinclair/typebox/errors';
+import { LatencyHistogramSchema } from './latency-histogram.js';
 import { ID_PATTERN } from './topics.js';
 
 /** Largest payload the broker accepts and the parsers read, in bytes. */
@@ -199,6 +200,7 @@ export const TelemetrySchema = Type.Object(
       { p50: NonNegative, p95: NonNegative, max: NonNegative },
       { additionalProperties: false },
     ),
+    latency_hist: Type.Optional(LatencyHistogramSchema),
     memory_mb: NonNegative,
     errors: Type.Integer({ minimum: 0, description: 'Inference errors in the window' }),
     model_id: nullable(ShortText(100)),

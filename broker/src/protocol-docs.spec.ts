@@ -7,6 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { cohortBucket, inCohort } from './cohort.js';
 import { createBroker, type SentinelBroker } from './create-broker.js';
 import {
+  LATENCY_HIST_RELATIVE_ERROR,
+  histogramCount,
+  histogramPercentile,
+  latencyBucket,
+  latencyBucketBounds,
+} from './latency-histogram.js';
+import {
   MESSAGE_KINDS,
   encodeMessage,
   messageJsonSchemaFiles,
@@ -73,6 +80,25 @@ describe('docs/protocol', () => {
         `no example for ${kind}`,
       );
     }
+  });
+
+  it("the telemetry example's latency_hist agrees with its frames and latency_ms", () => {
+    const example = taggedBlocks('example').find((b) => b.name === 'telemetry');
+    const parsed = parseMessage('telemetry', example!.code);
+    assert.ok(parsed.ok);
+    const { frames, latency_ms: ms, latency_hist: hist } = parsed.value;
+    assert.ok(hist, 'the example shows latency_hist');
+    assert.equal(histogramCount(hist), frames);
+    for (const [p, exact] of [
+      [50, ms.p50],
+      [95, ms.p95],
+    ] as const) {
+      const estimate = histogramPercentile(hist, p)!;
+      assert.ok(Math.abs(estimate - exact) <= exact * LATENCY_HIST_RELATIVE_ERROR, `p${p}`);
+      const { lower, upper } = latencyBucketBounds(latencyBucket(exact));
+      assert.ok(estimate > lower && estimate <= upper, `p${p} in the bucket of ${exact}`);
+    }
+    assert.equal(Math.max(...hist.map(([b]) => b)), latencyBucket(ms.max));
   });
 
   it('states the cohort worked example the code computes', () => {

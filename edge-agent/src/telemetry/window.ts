@@ -1,4 +1,11 @@
-import type { ModelRef, Slot, Telemetry } from '@sentinel/broker';
+import {
+  LATENCY_BUCKET_COUNT,
+  histogramFromCounts,
+  latencyBucket,
+  type ModelRef,
+  type Slot,
+  type Telemetry,
+} from '@sentinel/broker';
 
 /** Latencies kept per window for the percentiles; beyond this a uniform reservoir sample. */
 const MAX_SAMPLES = 20_000;
@@ -11,6 +18,10 @@ export interface WindowContext {
   memoryMb: number;
 }
 
+function emptyBuckets(): number[] {
+  return new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+}
+
 /** Nearest-rank percentile of sorted values (0 for none). */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -20,7 +31,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 /**
  * One telemetry window: every inference's latency and outcome, and the quality scores reported
- * during it. `take` turns it into a Telemetry message and starts the next window.
+ * during it. `take` turns it into a Telemetry message and starts the next window. Besides the
+ * window's own percentiles, the message carries the histogram of every successful inference's
+ * latency (`latency_hist`, the shared buckets of @sentinel/broker), which the hub can merge across
+ * devices; it counts every inference, not only the reservoir sample.
  */
 export class TelemetryWindow {
   private started: number;
@@ -29,6 +43,7 @@ export class TelemetryWindow {
   private seen = 0;
   private max = 0;
   private samples: number[] = [];
+  private buckets = emptyBuckets();
   private quality: number[] = [];
 
   constructor(
@@ -45,6 +60,8 @@ export class TelemetryWindow {
     }
     this.frames += 1;
     this.max = Math.max(this.max, latencyMs);
+    // A monotonic clock never gives a negative or NaN latency; if one came, it stays out.
+    if (latencyMs >= 0) this.buckets[latencyBucket(latencyMs)] += 1;
     this.seen += 1;
     if (this.samples.length < MAX_SAMPLES) this.samples.push(latencyMs);
     else {
@@ -74,6 +91,7 @@ export class TelemetryWindow {
         p95: round(percentile(sorted, 95)),
         max: round(this.max),
       },
+      latency_hist: histogramFromCounts(this.buckets),
       memory_mb: round(context.memoryMb),
       errors: this.errors,
       model_id: context.model?.id ?? null,
@@ -87,6 +105,7 @@ export class TelemetryWindow {
     this.started = now;
     this.frames = this.errors = this.seen = this.max = 0;
     this.samples = [];
+    this.buckets = emptyBuckets();
     this.quality = [];
     return message;
   }
