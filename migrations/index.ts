@@ -2,6 +2,7 @@ import { Initial1795917779327 } from './1795917779327-initial.js';
 import { Fleet1795923670173 } from './1795923670173-fleet.js';
 import { Deployments1795935086417 } from './1795935086417-deployments.js';
 import { TelemetryAndHealth1795936523520 } from './1795936523520-telemetry-and-health.js';
+import { RulesHistory1796606813687 } from './1796606813687-rules-history.js';
 
 /** In order of application. Committed migrations are never rewritten; add a new one instead. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   Fleet1795923670173,
   Deployments1795935086417,
   TelemetryAndHealth1795936523520,
+  RulesHistory1796606813687,
 ];

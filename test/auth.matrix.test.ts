@@ -41,6 +41,7 @@ const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public' | 'dev
   'GET /api/v1/deployments': 'viewer',
   'GET /api/v1/deployments/{id}': 'viewer',
   'GET /api/v1/deployments/{id}/health': 'viewer',
+  'GET /api/v1/deployments/{id}/health/history': 'viewer',
   'POST /api/v1/deployments/{id}/rollback': 'operator',
   'POST /api/v1/deployments/{id}/pause': 'operator',
   'POST /api/v1/deployments/{id}/resume': 'operator',

@@ -150,7 +150,11 @@ describe('sentinel deployment commands through the real bin', { timeout: 120_000
       '--interval',
       '0.1',
     ]);
-    assert.equal(result.stderr, '');
+    // Said on stderr, and no error: the rules have nothing to judge an empty new group by.
+    assert.equal(
+      result.stderr,
+      'warning: group bin-empty ran no model before: no baseline to judge against nor to roll back to; the rules do not hold this deployment\n',
+    );
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^deployment [0-9a-f-]{36} staging\n/);
     assert.match(result.stdout, /\n\S+ \S+Z {2}succeeded \| [^\n]+\n$/);
@@ -242,7 +246,7 @@ describe('sentinel deployment commands through the real bin', { timeout: 120_000
       }
       frames.push(output.slice(from));
       assert.ok(frames.length >= 2);
-      assert.match(frames[0], /\n {2}status {7}in_progress\n/);
+      assert.match(frames[0], /\n {2}status {7}in_progress \(rolling out\)\n/);
       assert.match(frames[0], /\nhealth: (not evaluated yet|inconclusive, evaluated )/);
       assert.match(frames[0], /\nupdated \S+ \S+Z, every 0\.1 s; Ctrl-C stops watching/);
       const last = frames.at(-1)!;

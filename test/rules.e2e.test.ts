@@ -153,7 +153,7 @@ for (const engine of ENGINES) {
       assert.equal(event.actor, 'rules');
       assert.match(
         String(event.figures.why),
-        /^degraded: fps .* fps vs .* fps \(-\d+(\.\d+)? %, limit -20 %\)/,
+        /^degraded: fps .* fps vs .* fps \(-\d+(\.\d+)? %, limit -10 % and 0\.5 fps; p [^;]+ < 0\.01; \d+ vs \d+ windows on 1 vs 1 devices\)/,
       );
       const checks = event.figures.checks as { metric: string; status: string }[];
       assert.equal(checks.find((c) => c.metric === 'fps')?.status, 'degraded');
@@ -183,6 +183,7 @@ for (const engine of ENGINES) {
         deployment_type: 'canary',
         target: 'yard',
         canary: { steps: [25, 100], step_interval_s: 2, salt: SALT },
+        observe_s: 3,
         rules,
       });
       const done = await waitForDeployment(
@@ -194,7 +195,7 @@ for (const engine of ENGINES) {
       assert.equal(done.status, 'succeeded', JSON.stringify(done.events));
       assert.deepEqual(
         done.events.map((e) => e.type),
-        ['created', 'step', 'succeeded'],
+        ['created', 'step', 'observing', 'succeeded'],
       );
       await waitServing('3.0.0');
     });

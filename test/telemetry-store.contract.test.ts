@@ -9,6 +9,13 @@ import { TelemetryRejectedError, type TelemetryStore } from '../src/telemetry/te
 import { skipWithoutInflux, startInflux, type InfluxServer } from './support/influx.js';
 import { startHub, type InProcessHub } from './support/hub.js';
 import { T0, telemetryPoint as point } from './support/telemetry-points.js';
+import { byVersion } from '../src/telemetry/domain/aggregate.js';
+import type { AggregateQuery } from '../src/telemetry/telemetry-store.js';
+
+/** The store's device rows folded per version, as the rules read them. */
+async function aggregate(store: TelemetryStore, query: AggregateQuery) {
+  return byVersion(await store.aggregateByDevice(query));
+}
 
 const ENGINES: {
   name: string;
@@ -49,7 +56,7 @@ const ENGINES: {
     async open() {
       const hub: InProcessHub = await startHub();
       const sql = new SqlTelemetryStore(hub.app.get(DataSource), 7);
-      sql.aggregateByVersion = () => Promise.reject(new Error('the cache should have answered'));
+      sql.aggregateByDevice = () => Promise.reject(new Error('the cache should have answered'));
       const store = new CachedTelemetryStore(sql, { spanMs: Infinity, since: 0 });
       return { store, close: () => hub.stop() };
     },
@@ -120,8 +127,36 @@ for (const engine of ENGINES) {
       await close();
     });
 
+    it('gives one row per device and version, with the spread of its windows', async () => {
+      const rows = await store.aggregateByDevice({
+        deployment: 'dep-1',
+        from: new Date(T0),
+        to: new Date(T0 + 60_000),
+      });
+      const camA = rows.find((r) => r.device === 'cam-a')!;
+      assert.equal(camA.samples, 2);
+      assert.equal(camA.fps, 15);
+      assert.equal(round(camA.fps_sd), 7.071); // sd of 10 and 20
+      assert.equal(round(camA.latency_p95_sd), 2.828); // of 8 and 12
+      assert.equal(rows.find((r) => r.device === 'cam-b')!.fps_sd, 0); // one window
+      assert.deepEqual(rows.map((r) => `${r.device}@${r.model_version}`).sort(), [
+        'cam-a@1.0.0',
+        'cam-b@1.0.0',
+        'cam-c@2.0.0',
+      ]);
+    });
+
+    it('answers whole groups over every deployment (the window before a step)', async () => {
+      const window = { from: new Date(T0), to: new Date(T0 + 60_000) };
+      const rows = await store.aggregateByDevice({ groups: ['yard'], ...window });
+      // cam-a's point of dep-2 counts too: the group's devices, whatever they followed.
+      assert.equal(rows.find((r) => r.device === 'cam-a')!.samples, 3);
+      assert.deepEqual(await store.aggregateByDevice({ groups: ['gate'], ...window }), []);
+      assert.deepEqual(await store.aggregateByDevice({ groups: [], ...window }), []);
+    });
+
     it('aggregates per version over devices: means of device means, sums of counts', async () => {
-      const aggregates = await store.aggregateByVersion({
+      const aggregates = await aggregate(store, {
         deployment: 'dep-1',
         from: new Date(T0),
         to: new Date(T0 + 60_000),
@@ -164,13 +199,13 @@ for (const engine of ENGINES) {
     });
 
     it('excludes the end of the window and other deployments', async () => {
-      const none = await store.aggregateByVersion({
+      const none = await aggregate(store, {
         deployment: 'dep-1',
         from: new Date(T0),
         to: new Date(T0 + 10_000),
       });
       assert.deepEqual(none, []);
-      const other = await store.aggregateByVersion({
+      const other = await aggregate(store, {
         deployment: 'dep-2',
         from: new Date(T0),
         to: new Date(T0 + 60_000),
@@ -189,7 +224,7 @@ for (const engine of ENGINES) {
         point(String.raw`cam\2 "q"`, version, 20, { fps: 10 }, deployment),
         point('cam 1,a=b', version, 30, { fps: 8 }, deployment),
       ]);
-      const aggregates = await store.aggregateByVersion({
+      const aggregates = await aggregate(store, {
         deployment,
         from: new Date(T0),
         to: new Date(T0 + 60_000),
@@ -216,13 +251,13 @@ for (const engine of ENGINES) {
           point('cam-old', '1.0.0', -6 * 86_400, {}, 'dep-old'),
         ]);
         assert.equal(await sql.prune(new Date(T0)), 1);
-        const kept = await sql.aggregateByVersion({
+        const kept = await aggregate(sql, {
           deployment: 'dep-old',
           from: new Date(T0 - 7 * 86_400_000),
           to: new Date(T0),
         });
         assert.equal(kept[0]?.samples, 1);
-        const left = await sql.aggregateByVersion({
+        const left = await aggregate(sql, {
           deployment: 'dep-1',
           from: new Date(T0),
           to: new Date(T0 + 60_000),
@@ -320,7 +355,7 @@ for (const engine of ENGINES) {
           point('cam-9', '9.0\\', 20, {}, 'dep-odd'),
           point('cam-8', '9.1\nrc', 15, {}, 'dep-odd'),
         ]);
-        const aggregates = await store.aggregateByVersion({
+        const aggregates = await aggregate(store, {
           deployment: 'dep-odd',
           from: new Date(T0),
           to: new Date(T0 + 60_000),
@@ -347,7 +382,7 @@ for (const engine of ENGINES) {
           assert.equal(error.rejected, 1, 'one point refused, the other one stored');
           return true;
         });
-        const stored = await store.aggregateByVersion({
+        const stored = await aggregate(store, {
           deployment: 'dep-conflict',
           from: new Date(T0),
           to: new Date(T0 + 60_000),

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_RULES, evaluateHealth } from '../rules/domain/health.js';
+import { DeviceAccumulator, versionOf } from '../telemetry/domain/aggregate.js';
 import {
   HEALTH_METRICS,
   clean,
@@ -247,7 +248,16 @@ function degradedHealth(): DeploymentHealth {
         baseline: 30,
         change: -50,
         threshold: 20,
-        detail: 'fps 15 fps vs 30 fps (-50 %, limit -20 %)',
+        floor: 0.5,
+        p_value: 0.00002,
+        alpha: 0.01,
+        samples: {
+          unit: 'devices',
+          cohort: { devices: 3, windows: 120 },
+          baseline: { devices: 9, windows: 360 },
+        },
+        detail:
+          'fps 15 fps vs 30 fps (-50 %, limit -20 % and 0.5 fps; p < 0.0001 < 0.01; 3 vs 9 devices)',
       },
       {
         metric: 'latency_p95',
@@ -304,8 +314,13 @@ function degradedHealth(): DeploymentHealth {
         detail: '0/3 devices failed to stage (0 %, limit 20 %)',
       },
     ],
-    reasons: ['fps 15 fps vs 30 fps (-50 %, limit -20 %)'],
+    reasons: [
+      'fps 15 fps vs 30 fps (-50 %, limit -20 % and 0.5 fps; p < 0.0001 < 0.01; 3 vs 9 devices)',
+    ],
     action: 'rolled_back',
+    stage: 'rolling_out',
+    step_index: 1,
+    baseline_kind: 'outside',
     window: {
       from: '2026-01-31T12:03:30.123Z',
       to: '2026-01-31T12:04:30.123Z',
@@ -326,16 +341,17 @@ describe('deployment health output', () => {
       [
         'health: degraded, evaluated 2026-01-31 12:04:30Z, action rolled_back',
         '  new       1.4.0: 3 devices, 120 samples',
-        '  baseline  1.3.0: 9 devices, 360 samples',
-        '  METRIC            NEW       BASELINE  CHANGE   LIMIT     STATUS',
-        '  fps               15 fps    30 fps    -50 %    -20 %     degraded',
-        '  latency_p95       42.12 ms  40 ms     +5.31 %  +30 %     ok',
-        '  memory            210 MB    200 MB    +5 %     +50 %     ok',
-        '  error_rate        0.2 %     0.1 %     -        max 5 %   ok',
-        '  map               -         61        -        -5 pts    no_data',
-        '  map_floor         58        -         -        min 50    ok',
-        '  staging_failures  0 %       -         -        max 20 %  ok',
-        '  reason: fps 15 fps vs 30 fps (-50 %, limit -20 %)',
+        '  baseline  1.3.0: 9 devices, 360 samples (devices outside the cohort, same window)',
+        '  judged    rolling out, step 1',
+        '  METRIC            NEW       BASELINE  CHANGE   LIMIT            P                 SAMPLES         STATUS',
+        '  fps               15 fps    30 fps    -50 %    -20 % & 0.5 fps  <0.0001 (< 0.01)  3 vs 9 devices  degraded',
+        '  latency_p95       42.12 ms  40 ms     +5.31 %  +30 %            -                 -               ok',
+        '  memory            210 MB    200 MB    +5 %     +50 %            -                 -               ok',
+        '  error_rate        0.2 %     0.1 %     -        max 5 %          -                 -               ok',
+        '  map               -         61        -        -5 pts           -                 -               no_data',
+        '  map_floor         58        -         -        min 50           -                 -               ok',
+        '  staging_failures  0 %       -         -        max 20 %         -                 -               ok',
+        '  reason: fps 15 fps vs 30 fps (-50 %, limit -20 % and 0.5 fps; p < 0.0001 < 0.01; 3 vs 9 devices)',
         '',
       ].join('\n'),
     );
@@ -391,8 +407,8 @@ describe('deployment health output', () => {
         'health: inconclusive, evaluated 2026-01-31 12:04:30Z',
         '  new       2.0.0: no telemetry in the window',
         '  baseline  none (the groups ran no model before)',
-        '  METRIC    NEW    BASELINE  CHANGE  LIMIT  STATUS',
-        '  gpu_temp  71.46  -         +2 %    80     no_data',
+        '  METRIC    NEW    BASELINE  CHANGE  LIMIT  P  SAMPLES  STATUS',
+        '  gpu_temp  71.46  -         +2 %    80     -  -        no_data',
         '  reason: new version: 0 devices and 0 samples in the window; need 1 and 3',
         '',
       ].join('\n'),
@@ -437,20 +453,28 @@ describe('deployment health output', () => {
   });
 
   it("labels every metric the hub's rules report", () => {
-    const figures = (version: string, fps: number) => ({
-      model_version: version,
-      devices: 3,
-      samples: 10,
-      fps,
-      latency_p95: 10,
-      memory_mb: 100,
-      frames: 100,
-      errors: 1,
-      map: 0.6,
-    });
+    const figures = (version: string, fps: number) =>
+      versionOf(
+        version,
+        ['a', 'b', 'c'].map((device) => {
+          const acc = new DeviceAccumulator(device, version);
+          for (const jitter of [0.98, 1, 1.02, 1, 0.99]) {
+            acc.add({
+              fps: fps * jitter,
+              latency_p95: 10,
+              memory_mb: 100,
+              frames: 20,
+              errors: 0.2,
+              map: 0.6,
+            });
+          }
+          return acc.row();
+        }),
+      )!;
     const report = evaluateHealth({
       cohort: figures('2.0.0', 10),
       baseline: figures('1.0.0', 30),
+      baselineKind: 'before',
       staging: { failed: 1, total: 3 },
       mapFloor: 0.5,
       policy: DEFAULT_RULES,
@@ -461,7 +485,10 @@ describe('deployment health output', () => {
     const text = formatHealth({
       health: { deployment_id: 'd', evaluated_at: null, action: 'none', ...report },
     });
-    assert.match(text, /\n {2}fps +10 fps +30 fps +-66\.67 % +-20 % +degraded\n/);
-    assert.match(text, /\n {2}staging_failures +33\.33 % +- +- +max 20 % +degraded\n/);
+    assert.match(
+      text,
+      /\n {2}fps +9\.98 fps +29\.94 fps +-66\.67 % +-10 % & 0\.5 fps +<0\.0001 \(< 0\.01\) +15 vs 15 windows +degraded\n/,
+    );
+    assert.match(text, /\n {2}staging_failures +33\.33 % +- +- +max 20 % +- +- +degraded\n/);
   });
 });

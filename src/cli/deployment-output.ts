@@ -4,6 +4,7 @@ import {
   type DeploymentDetail,
   type DeploymentEvent,
   type DeploymentHealth,
+  type HealthHistoryPage,
   type DeploymentPage,
   type HealthCheck,
   type HealthFigures,
@@ -136,21 +137,49 @@ const METRICS: Record<
 export const HEALTH_METRICS: readonly string[] = Object.keys(METRICS);
 const OTHER_METRIC = { unit: '', scale: 1, change: ' %', limit: (t: number) => figure(t) };
 
+/** `< 0.0001`, `0.0123 < 0.01`-style p-value against the level, or `-` where none was tested. */
+function pValue(check: HealthCheck): string {
+  if (typeof check.p_value !== 'number') return '-';
+  const p = check.p_value < 0.0001 ? '<0.0001' : String(Math.round(check.p_value * 10000) / 10000);
+  return typeof check.alpha === 'number'
+    ? `${p} (${check.p_value < check.alpha ? '<' : '>='} ${check.alpha})`
+    : p;
+}
+
+/** `12 vs 12 windows`, `3 vs 9 devices`. */
+function samplesCell(check: HealthCheck): string {
+  const s = check.samples;
+  if (!s) return '-';
+  const side = (x: { devices: number; windows: number }) =>
+    s.unit === 'devices' ? x.devices : x.windows;
+  return `${side(s.cohort)} vs ${side(s.baseline)} ${s.unit}`;
+}
+
 function checkRow(check: HealthCheck): string[] {
   const shape = METRICS[check.metric] ?? OTHER_METRIC;
   const value = (v: unknown) => {
     const text = figure(v, shape.scale);
     return text === '-' ? text : `${text}${shape.unit}`;
   };
-  const limit = typeof check.threshold === 'number' ? shape.limit(check.threshold) : '-';
+  let limit = typeof check.threshold === 'number' ? shape.limit(check.threshold) : '-';
+  if (typeof check.floor === 'number') limit += ` & ${figure(check.floor)}${shape.unit}`;
   return [
     check.metric,
     value(check.cohort),
     value(check.baseline),
     signed(check.change, shape.change),
     limit,
+    pValue(check),
+    samplesCell(check),
     check.status,
   ].map((cell) => clean(String(cell)));
+}
+
+/** Where the baseline came from, as a suffix of its line. */
+function baselineKindText(health: DeploymentHealth): string {
+  if (health.baseline_kind === 'outside') return ' (devices outside the cohort, same window)';
+  if (health.baseline_kind === 'before') return ' (the same devices before the step)';
+  return '';
 }
 
 /** `1.4.0: 3 devices, 120 samples`, or why there are no figures. */
@@ -185,14 +214,20 @@ export function formatHealth(
     pairs.push([
       'baseline',
       baselines.length > 0
-        ? versionLine(baselines.join(', '), health.baseline)
+        ? versionLine(baselines.join(', '), health.baseline) + baselineKindText(health)
         : 'none (the groups ran no model before)',
+    ]);
+  }
+  if (health.stage !== undefined) {
+    pairs.push([
+      'judged',
+      `${health.stage === 'observing' ? 'observing' : 'rolling out'}, step ${health.step_index ?? 0}`,
     ]);
   }
   text += pairs.map(([key, value]) => `  ${key.padEnd(8)}  ${clean(value)}\n`).join('');
   if (health.checks.length > 0) {
     const table = formatTable(
-      ['METRIC', 'NEW', 'BASELINE', 'CHANGE', 'LIMIT', 'STATUS'],
+      ['METRIC', 'NEW', 'BASELINE', 'CHANGE', 'LIMIT', 'P', 'SAMPLES', 'STATUS'],
       health.checks.map(checkRow),
     );
     text += table
@@ -202,6 +237,25 @@ export function formatHealth(
       .join('');
   }
   text += health.reasons.map((reason) => `  reason: ${clean(String(reason))}\n`).join('');
+  return text;
+}
+
+/** `deployment health --history`: one line per evaluation, newest first. */
+export function formatHealthHistory(page: HealthHistoryPage): string {
+  if (page.items.length === 0) return 'no evaluations yet\n';
+  const rows = page.items.map((h) =>
+    [
+      h.evaluated_at ? formatTimeSeconds(h.evaluated_at) : '-',
+      `${h.stage === 'observing' ? 'observing' : 'rolling out'} ${h.step_index ?? 0}`,
+      String(h.verdict ?? '-'),
+      String(h.action ?? 'none'),
+      h.reasons.length > 0 ? h.reasons.join('; ') : '-',
+    ].map(clean),
+  );
+  let text = formatTable(['EVALUATED', 'STAGE STEP', 'VERDICT', 'ACTION', 'REASONS'], rows);
+  if (page.total > page.items.length) {
+    text += `${page.items.length} of ${page.total} evaluations (--limit for more)\n`;
+  }
   return text;
 }
 
@@ -225,7 +279,7 @@ export function formatDeploymentDetail(detail: DeploymentDetail | DeploymentStat
   const [phasesA, phasesB] = phaseLines(detail);
   const pairs: [string, string][] = [
     ['model', `${modelLabel(detail)} (${detail.model.id})`],
-    ['status', detail.status],
+    ['status', detail.phase ? `${detail.status} (${phaseText(detail)})` : detail.status],
     ['reason', detail.status_reason ?? '-'],
     ['type', detail.deployment_type],
     ['environment', detail.environment],
@@ -273,7 +327,7 @@ export function formatDeploymentDetail(detail: DeploymentDetail | DeploymentStat
  * devices and the phases that have any. Printed again only when it changes.
  */
 export function formatProgressLine(detail: DeploymentDetail): string {
-  const parts = [detail.status];
+  const parts = [detail.phase === 'observing' ? `${detail.status} (observing)` : detail.status];
   if (detail.canary) parts.push(`canary ${canaryStep(detail)}`);
   parts.push(devicesLine(detail));
   const phases = DEPLOYMENT_PHASES.filter((phase) => phaseCount(detail, phase) > 0).map(
@@ -282,6 +336,15 @@ export function formatProgressLine(detail: DeploymentDetail): string {
   parts.push(phases.length > 0 ? phases.join(', ') : 'no participating devices');
   if (detail.status_reason) parts.push(detail.status_reason);
   return clean(parts.join(' | '));
+}
+
+/** `observing, 240 s left`, `rolling out`, `staging`, `paused`. */
+function phaseText(detail: DeploymentDetail): string {
+  if (detail.phase === 'observing' && detail.observing_since && detail.observe_s !== undefined) {
+    const left = detail.observe_s - (Date.now() - Date.parse(detail.observing_since)) / 1000;
+    return left > 0 ? `observing, ${Math.ceil(left)} s left` : 'observing, verdict due';
+  }
+  return String(detail.phase).replace('_', ' ');
 }
 
 /** A deployment event as one log line. */

@@ -152,7 +152,11 @@ describe(
         '--interval',
         '0.1',
       ]);
-      assert.equal(result.stderr, '');
+      // The hub warns that the rules cannot judge a group that ran nothing before.
+      assert.equal(
+        result.stderr,
+        'warning: group empty ran no model before: no baseline to judge against nor to roll back to; the rules do not hold this deployment\n',
+      );
       assert.equal(result.code, 0);
       const lines = result.stdout.trimEnd().split('\n');
       const [, id, status] = DEPLOYMENT_LINE.exec(lines[0]) ?? [];
@@ -208,7 +212,7 @@ describe(
       assert.equal(plain.code, 0, plain.stderr);
       assert.match(plain.stdout, new RegExp(`^deployment ${canary}\n`));
       assert.match(plain.stdout, /\n {2}model {8}det@2\.0\.0 \(/);
-      assert.match(plain.stdout, /\n {2}status {7}in_progress\n/);
+      assert.match(plain.stdout, /\n {2}status {7}in_progress \(rolling out\)\n/);
       assert.match(
         plain.stdout,
         /\n {2}canary {7}step 1\/2 at 50 % \(steps 50, 100; 3600 s each\)\n/,
@@ -262,17 +266,18 @@ describe(
           [
             '\nhealth: inconclusive, evaluated \\S+ \\S+Z',
             ' {2}new {7}2\\.0\\.0: no telemetry in the window',
-            ' {2}baseline {2}1\\.0\\.0: no telemetry in the window',
-            ' {2}METRIC +NEW +BASELINE +CHANGE +LIMIT +STATUS',
-            ' {2}fps +- +- +- +-20 % +no_data',
-            ' {2}latency_p95 +- +- +- +\\+30 % +no_data',
+            ' {2}baseline {2}1\\.0\\.0: no telemetry in the window \\(the same devices before the step\\)',
+            ' {2}judged {4}rolling out, step 0',
+            ' {2}METRIC +NEW +BASELINE +CHANGE +LIMIT +P +SAMPLES +STATUS',
+            ' {2}fps +- +- +- +-10 % & 0\\.5 fps +- +- +no_data',
+            ' {2}latency_p95 +- +- +- +\\+20 % & 0\\.1 ms +- +- +no_data',
             '',
           ].join('\n'),
         ),
       );
       assert.match(
         plain.stdout,
-        /\n {2}reason: new version: 0 devices and 0 samples in the window; need \d+ and \d+\n/,
+        /\n {2}reason: new version: 0 devices, 0 windows in the window; need 1 device\(s\) and 5 windows\n/,
       );
 
       const asJson = await sentinel(['deployment', 'status', canary, '--json']);

@@ -117,8 +117,10 @@ export interface CreateDeploymentBody {
   environment: string;
   deployment_type: DeploymentType;
   target: string;
-  canary?: { steps?: number[]; step_interval_s?: number };
+  canary?: { steps?: number[]; step_interval_s?: number; salt?: string };
   rules?: Record<string, unknown>;
+  observe_s?: number;
+  observe_inconclusive?: 'succeed' | 'pause';
   auto_rollback?: boolean;
   staging_timeout_s?: number;
   device_timeout_s?: number;
@@ -136,7 +138,14 @@ export interface Deployment {
   target: string;
   groups: { name: string; previous_model_id: string | null }[];
   status: string;
+  /** staging, rolling_out, observing, paused; null once finished (older hubs: absent). */
+  phase?: string | null;
   status_reason: string | null;
+  observe_s?: number;
+  observe_inconclusive?: string;
+  observing_since?: string | null;
+  /** Only in the answer to a create. */
+  warnings?: string[];
   canary: {
     steps: number[];
     step_interval_s: number;
@@ -202,6 +211,16 @@ export interface HealthCheck {
   change: number | null;
   /** The limit: a percent change, mAP points, a maximum share in %, or the mAP floor (0..1). */
   threshold: number;
+  /** The absolute floor a change must also pass (fps, ms, MB). */
+  floor?: number;
+  /** Welch's one-sided p-value, and the significance level it is compared with. */
+  p_value?: number | null;
+  alpha?: number;
+  samples?: {
+    unit: 'devices' | 'windows' | (string & {});
+    cohort: { devices: number; windows: number };
+    baseline: { devices: number; windows: number };
+  };
   detail: string;
 }
 
@@ -222,11 +241,24 @@ export interface DeploymentHealth {
   checks: HealthCheck[];
   reasons: string[];
   action: 'none' | 'rolled_back' | 'paused' | (string & {});
+  /** The evaluation's id in the history. */
+  id?: string;
+  stage?: string;
+  step_index?: number;
+  /** outside: devices outside the canary cohort, same window; before: the same devices before the step. */
+  baseline_kind?: string;
   window?: Record<string, string>;
   new_version?: string;
   baseline_versions?: string[];
   cohort?: HealthFigures | null;
   baseline?: HealthFigures | null;
+}
+
+export interface HealthHistoryPage {
+  items: DeploymentHealth[];
+  total: number;
+  limit: number;
+  offset: number;
 }
 
 export interface DeploymentPage {
@@ -372,6 +404,15 @@ export class HubClient {
     return this.request<DeploymentHealth>(
       'GET',
       `${DEPLOYMENTS_PATH}/${encodeURIComponent(id)}/health`,
+    );
+  }
+
+  /** Every evaluation of the deployment's health, newest first. */
+  async getDeploymentHealthHistory(id: string, limit = 50, offset = 0): Promise<HealthHistoryPage> {
+    return this.request<HealthHistoryPage>(
+      'GET',
+      `${DEPLOYMENTS_PATH}/${encodeURIComponent(id)}/health/history`,
+      { query: { limit: String(limit), offset: String(offset) } },
     );
   }
 

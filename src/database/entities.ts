@@ -3,6 +3,7 @@ import { AuditEvent } from '../audit/audit-event.entity.js';
 import { DeviceGroup } from '../fleet/device-group.entity.js';
 import { Device } from '../fleet/device.entity.js';
 import { ModelVersion } from '../registry/model-version.entity.js';
+import { HealthEvaluation, StepBaseline } from '../rules/health.entity.js';
 import { TelemetryPointRow } from '../telemetry/telemetry-point.entity.js';
 import {
   Deployment,
@@ -23,4 +24,6 @@ export const ENTITIES = [
   DeploymentDevice,
   DeploymentEvent,
   TelemetryPointRow,
+  HealthEvaluation,
+  StepBaseline,
 ];

@@ -11,7 +11,12 @@ import {
 } from 'typeorm';
 import { ModelVersion } from '../registry/model-version.entity.js';
 import { DeviceGroup } from '../fleet/device-group.entity.js';
-import type { DeploymentStatus, DeploymentType, RolloutPolicy } from './domain/rollout.js';
+import type {
+  DeploymentStatus,
+  DeploymentType,
+  HealthVerdict,
+  RolloutPolicy,
+} from './domain/rollout.js';
 
 @Entity({ name: 'deployments' })
 @Index(['status'])
@@ -66,9 +71,19 @@ export class Deployment {
   @Column({ name: 'auto_rollback', type: 'boolean', default: true })
   autoRollback: boolean;
 
-  /** The rules module's latest evaluation (verdict and figures), null before the first. */
-  @Column({ type: 'jsonb', nullable: true })
-  health: Record<string, unknown> | null;
+  /**
+   * The rules module's latest verdict on the current step (what promotes a step or ends an
+   * observation), reported through DeploymentJudging; its figures are the rules module's own.
+   */
+  @Column({ type: 'text', nullable: true })
+  verdict: HealthVerdict | null;
+
+  @Column({ name: 'verdict_at', type: 'timestamptz', nullable: true })
+  verdictAt: Date | null;
+
+  /** When the observation phase began (every device on the new version), null outside it. */
+  @Column({ name: 'observing_since', type: 'timestamptz', nullable: true })
+  observingSince: Date | null;
 
   @Column({ name: 'superseded_by', type: 'uuid', nullable: true })
   supersededBy: string | null;

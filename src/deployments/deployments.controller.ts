@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } fr
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
+import { DeploymentQueries } from './deployment-queries.js';
 import { DeploymentsService } from './deployments.service.js';
 import {
   ActionReasonDto,
@@ -17,7 +18,10 @@ const uuid = new ParseUUIDPipe({ version: undefined });
 @ApiTags('deployments')
 @Controller('api/v1/deployments')
 export class DeploymentsController {
-  constructor(private readonly deployments: DeploymentsService) {}
+  constructor(
+    private readonly deployments: DeploymentsService,
+    private readonly queries: DeploymentQueries,
+  ) {}
 
   @Post()
   @RequireRole('operator')
@@ -44,7 +48,7 @@ export class DeploymentsController {
   @ApiOkResponse({ type: DeploymentListDto })
   @ApiErrors(400)
   async list(@Query() query: ListDeploymentsQueryDto): Promise<DeploymentListDto> {
-    const page = await this.deployments.list(query);
+    const page = await this.queries.list(query);
     return { ...page, items: page.items.map((item) => DeploymentDto.from(item)) };
   }
 
@@ -56,7 +60,7 @@ export class DeploymentsController {
   @ApiOkResponse({ type: DeploymentDetailDto })
   @ApiErrors(400, 404)
   async get(@Param('id', uuid) id: string): Promise<DeploymentDetailDto> {
-    return DeploymentDetailDto.fromDetail(await this.deployments.detail(id));
+    return DeploymentDetailDto.fromDetail(await this.queries.detail(id));
   }
 
   @Post(':id/rollback')

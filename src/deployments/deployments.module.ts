@@ -4,13 +4,25 @@ import { FleetModule } from '../fleet/fleet.module.js';
 import { RegistryModule } from '../registry/registry.module.js';
 import { TelemetryModule } from '../telemetry/telemetry.module.js';
 import { DeploymentsController } from './deployments.controller.js';
+import { DeploymentJudging } from './deployment-judging.js';
+import { DeploymentQueries } from './deployment-queries.js';
+import { DeploymentTransitions } from './deployment-transitions.js';
+import { DeploymentsRepository } from './deployments.repository.js';
 import { DeploymentsService } from './deployments.service.js';
+import { RolloutDriver } from './rollout-driver.js';
 
 /** Rollouts: blue/green and canary deployments, driven from the database (design section 6). */
 @Module({
   imports: [RegistryModule, FleetModule, BrokerModule, TelemetryModule],
   controllers: [DeploymentsController],
-  providers: [DeploymentsService],
-  exports: [DeploymentsService],
+  providers: [
+    DeploymentsRepository,
+    DeploymentTransitions,
+    DeploymentQueries,
+    DeploymentsService,
+    RolloutDriver,
+    DeploymentJudging,
+  ],
+  exports: [DeploymentsService, DeploymentQueries, DeploymentJudging],
 })
 export class DeploymentsModule {}

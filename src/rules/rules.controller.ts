@@ -1,9 +1,10 @@
-import { Controller, Get, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { notFound } from '../common/domain-error.js';
-import { DeploymentHealthDto } from './rules.dto.js';
+import { PageQueryDto } from '../common/page-query.dto.js';
+import { DeploymentHealthDto, HealthHistoryDto } from './rules.dto.js';
 import { RulesService } from './rules.service.js';
 
 @ApiTags('deployments')
@@ -17,7 +18,9 @@ export class RulesController {
     summary:
       "A deployment's latest health evaluation: verdict, per-metric figures of the new version against the baseline",
     description:
-      'Written by the rules module every RULES_INTERVAL_S while the deployment is in progress. `verdict` is null before the first evaluation.',
+      'Written by the rules module every RULES_INTERVAL_S while the deployment is in progress (also while it observes). ' +
+      'Once it has finished: the last evaluation before it did (the one that promoted, succeeded or rolled it back). ' +
+      '`verdict` is null before the first evaluation.',
   })
   @ApiOkResponse({ type: DeploymentHealthDto })
   @ApiErrors(400, 404)
@@ -35,5 +38,28 @@ export class RulesController {
           evaluated_at: null,
           action: 'none',
         };
+  }
+
+  @Get(':id/health/history')
+  @RequireRole('viewer')
+  @ApiOperation({
+    summary: 'Every health evaluation of a deployment, newest first, each with its whole report',
+  })
+  @ApiOkResponse({ type: HealthHistoryDto })
+  @ApiErrors(400, 404)
+  async history(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Query() query: PageQueryDto,
+  ): Promise<HealthHistoryDto> {
+    if (!(await this.rules.exists(id))) throw notFound('deployment', id);
+    const limit = query.limit ?? 50;
+    const offset = query.offset ?? 0;
+    const page = await this.rules.history(id, limit, offset);
+    return {
+      items: page.items.map((h) => ({ deployment_id: id, ...h })),
+      total: page.total,
+      limit,
+      offset,
+    };
   }
 }

@@ -5,13 +5,44 @@ export class HealthCheckDto {
     enum: ['fps', 'latency_p95', 'memory', 'error_rate', 'map', 'map_floor', 'staging_failures'],
   })
   metric: string;
-  @ApiProperty({ enum: ['ok', 'degraded', 'no_data'] }) status: string;
+  @ApiProperty({
+    enum: ['ok', 'degraded', 'inconclusive', 'no_data'],
+    description:
+      'degraded: past the limit (and the floor) and significant; inconclusive: past them but not significant (more data needed).',
+  })
+  status: string;
   @ApiProperty({ nullable: true, type: Number }) cohort: number | null;
   @ApiProperty({ nullable: true, type: Number }) baseline: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Change in percent (mAP: points)' })
   change: number | null;
-  @ApiProperty() threshold: number;
-  @ApiProperty({ example: 'fps 15 fps vs 30 fps (-50 %, limit -20 %)' }) detail: string;
+  @ApiProperty({
+    description:
+      'The limit: percent change, mAP points, a maximum share in %, or the mAP floor (0..1).',
+  })
+  threshold: number;
+  @ApiPropertyOptional({
+    description: 'The absolute change the metric must also pass (fps, ms, MB).',
+  })
+  floor?: number;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: Number,
+    description: "Welch's one-sided t-test p-value of the new version being worse.",
+  })
+  p_value?: number | null;
+  @ApiPropertyOptional({ description: 'The significance level (rules.alpha).' }) alpha?: number;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'unit (devices: device means, for a baseline of other devices; windows: telemetry windows, for the same devices before the step) and the devices and windows on each side.',
+  })
+  samples?: object;
+  @ApiProperty({
+    example:
+      'fps 15 fps vs 30 fps (-50 %, limit -10 % and 0.5 fps; p < 0.0001 < 0.01; 12 vs 12 windows on 2 vs 2 devices)',
+  })
+  detail: string;
 }
 
 export class DeploymentHealthDto {
@@ -22,6 +53,15 @@ export class DeploymentHealthDto {
   @ApiProperty({ type: [HealthCheckDto] }) checks: HealthCheckDto[];
   @ApiProperty({ type: [String] }) reasons: string[];
   @ApiProperty({ enum: ['none', 'rolled_back', 'paused'] }) action: string;
+  @ApiPropertyOptional({ description: 'The evaluation in the history.' }) id?: string;
+  @ApiPropertyOptional({ enum: ['rolling_out', 'observing'] }) stage?: string;
+  @ApiPropertyOptional() step_index?: number;
+  @ApiPropertyOptional({
+    enum: ['outside', 'before'],
+    description:
+      'outside: the previous version on the devices outside the canary cohort, same window; before: the same devices in the window before the step or cutover (taken once).',
+  })
+  baseline_kind?: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
   window?: Record<string, string>;
   @ApiPropertyOptional() new_version?: string;
@@ -36,4 +76,12 @@ export class DeploymentHealthDto {
   cohort?: object | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
   baseline?: object | null;
+}
+
+export class HealthHistoryDto {
+  @ApiProperty({ type: [DeploymentHealthDto], description: 'Evaluations, newest first.' })
+  items: DeploymentHealthDto[];
+  @ApiProperty() total: number;
+  @ApiProperty() limit: number;
+  @ApiProperty() offset: number;
 }

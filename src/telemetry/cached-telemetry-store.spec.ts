@@ -16,7 +16,7 @@ function recordingStore(fail = false) {
       if (fail) throw new Error('store down');
     },
     writeEvents: async () => undefined,
-    aggregateByVersion: async (query) => {
+    aggregateByDevice: async (query) => {
       queries.push(query);
       return [];
     },
@@ -37,15 +37,15 @@ describe('CachedTelemetryStore', () => {
     let now = T0 + 30_000;
     const cached = new CachedTelemetryStore(store, { spanMs: 60_000, since: T0 }, () => now);
     await cached.write([point(10), point(20)]);
-    const [v1] = await cached.aggregateByVersion(window(0, 30));
+    const [v1] = await cached.aggregateByDevice(window(0, 30));
     assert.equal(v1!.samples, 2);
     assert.equal(queries.length, 0);
     // Before the cache began (a restarted hub): the store.
-    await cached.aggregateByVersion(window(-60, 30));
+    await cached.aggregateByDevice(window(-60, 30));
     assert.equal(queries.length, 1);
     // Older than the span: the store.
     now = T0 + 200_000;
-    await cached.aggregateByVersion(window(30, 200));
+    await cached.aggregateByDevice(window(30, 200));
     assert.equal(queries.length, 2);
   });
 
@@ -57,7 +57,7 @@ describe('CachedTelemetryStore', () => {
       () => T0 + 30_000,
     );
     await assert.rejects(cached.write([point(10)]), /store down/);
-    assert.deepEqual(await cached.aggregateByVersion(window(0, 30)), []);
+    assert.deepEqual(await cached.aggregateByDevice(window(0, 30)), []);
     assert.equal(queries.length, 0);
     assert.equal(cached.recent.size, 0);
   });

@@ -4,7 +4,7 @@ import type {
   DeploymentEventPoint,
   TelemetryPoint,
   TelemetryStore,
-  VersionAggregate,
+  DeviceAggregate,
 } from './telemetry-store.js';
 
 /**
@@ -45,8 +45,8 @@ export class CachedTelemetryStore implements TelemetryStore {
     return this.store.writeEvents(events);
   }
 
-  async aggregateByVersion(query: AggregateQuery): Promise<VersionAggregate[]> {
-    return this.recent.aggregate(query, this.now()) ?? this.store.aggregateByVersion(query);
+  async aggregateByDevice(query: AggregateQuery): Promise<DeviceAggregate[]> {
+    return this.recent.aggregate(query, this.now()) ?? this.store.aggregateByDevice(query);
   }
 
   close(): Promise<void> {

@@ -7,13 +7,12 @@ import {
   TelemetryLineEncoder,
 } from './domain/line-protocol.js';
 import {
-  combineDeviceRows,
   TelemetryRejectedError,
   type AggregateQuery,
   type DeploymentEventPoint,
+  type DeviceAggregate,
   type TelemetryPoint,
   type TelemetryStore,
-  type VersionAggregate,
 } from './telemetry-store.js';
 
 export interface InfluxOptions {
@@ -171,28 +170,37 @@ export class InfluxTelemetryStore implements TelemetryStore {
     });
   }
 
-  async aggregateByVersion(query: AggregateQuery): Promise<VersionAggregate[]> {
+  async aggregateByDevice(query: AggregateQuery): Promise<DeviceAggregate[]> {
+    if (query.groups?.length === 0) return [];
+    const scope =
+      query.deployment !== undefined
+        ? `"deployment" = ${stringLiteral(query.deployment)}`
+        : `(${query.groups.map((g) => `"group" = ${stringLiteral(g)}`).join(' OR ')})`;
     const results = await this.client.query<Record<string, number | null>>(
-      `SELECT mean("fps") AS fps, mean("latency_p95") AS p95, mean("memory_mb") AS mem,
+      `SELECT mean("fps") AS fps, stddev("fps") AS fps_sd, mean("latency_p95") AS p95,
+              stddev("latency_p95") AS p95_sd, mean("memory_mb") AS mem, stddev("memory_mb") AS mem_sd,
               sum("frames") AS frames, sum("errors") AS errors, mean("map") AS map, count("fps") AS samples
          FROM "${RETENTION_POLICY}"."telemetry"
-        WHERE "deployment" = ${stringLiteral(query.deployment)}
+        WHERE ${scope}
           AND time >= ${stringLiteral(query.from.toISOString())} AND time < ${stringLiteral(query.to.toISOString())}
         GROUP BY "model_version", "device"`,
     );
-    const rows = results.groups().flatMap((group) =>
+    return results.groups().flatMap((group) =>
       group.rows.map((row) => ({
+        device: group.tags.device ?? '',
         model_version: group.tags.model_version ?? '',
+        samples: Number(row.samples ?? 0),
         fps: Number(row.fps ?? 0),
-        p95: Number(row.p95 ?? 0),
-        mem: Number(row.mem ?? 0),
+        fps_sd: Number(row.fps_sd ?? 0),
+        latency_p95: Number(row.p95 ?? 0),
+        latency_p95_sd: Number(row.p95_sd ?? 0),
+        memory_mb: Number(row.mem ?? 0),
+        memory_mb_sd: Number(row.mem_sd ?? 0),
         frames: Number(row.frames ?? 0),
         errors: Number(row.errors ?? 0),
         map: row.map === null || row.map === undefined ? null : Number(row.map),
-        samples: Number(row.samples ?? 0),
       })),
     );
-    return combineDeviceRows(rows);
   }
 
   async close(): Promise<void> {

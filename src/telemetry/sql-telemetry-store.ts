@@ -1,11 +1,10 @@
 import type { DataSource } from 'typeorm';
-import {
-  combineDeviceRows,
-  type AggregateQuery,
-  type DeploymentEventPoint,
-  type TelemetryPoint,
-  type TelemetryStore,
-  type VersionAggregate,
+import type {
+  AggregateQuery,
+  DeploymentEventPoint,
+  DeviceAggregate,
+  TelemetryPoint,
+  TelemetryStore,
 } from './telemetry-store.js';
 
 /**
@@ -57,27 +56,37 @@ export class SqlTelemetryStore implements TelemetryStore {
     // deployment_events rows are the record; nothing to copy.
   }
 
-  async aggregateByVersion(query: AggregateQuery): Promise<VersionAggregate[]> {
+  async aggregateByDevice(query: AggregateQuery): Promise<DeviceAggregate[]> {
+    if (query.groups?.length === 0) return [];
+    const [scope, value] =
+      query.deployment !== undefined
+        ? ['deployment = $1', query.deployment]
+        : ['group_name = ANY($1)', query.groups];
     const rows: Record<string, string | number | null>[] = await this.dataSource.query(
-      `SELECT model_version, avg(fps) AS fps, avg(latency_p95) AS p95, avg(memory_mb) AS mem,
-              sum(frames) AS frames, sum(errors) AS errors, avg(map) AS map, count(*) AS samples
+      `SELECT device, model_version, count(*) AS samples,
+              avg(fps) AS fps, stddev_samp(fps) AS fps_sd,
+              avg(latency_p95) AS p95, stddev_samp(latency_p95) AS p95_sd,
+              avg(memory_mb) AS mem, stddev_samp(memory_mb) AS mem_sd,
+              sum(frames) AS frames, sum(errors) AS errors, avg(map) AS map
          FROM telemetry_points
-        WHERE deployment = $1 AND time >= $2 AND time < $3
+        WHERE ${scope} AND time >= $2 AND time < $3
         GROUP BY model_version, device`,
-      [query.deployment, query.from.toISOString(), query.to.toISOString()],
+      [value, query.from.toISOString(), query.to.toISOString()],
     );
-    return combineDeviceRows(
-      rows.map((r) => ({
-        model_version: String(r.model_version),
-        fps: Number(r.fps),
-        p95: Number(r.p95),
-        mem: Number(r.mem),
-        frames: Number(r.frames),
-        errors: Number(r.errors),
-        map: r.map === null ? null : Number(r.map),
-        samples: Number(r.samples),
-      })),
-    );
+    return rows.map((r) => ({
+      device: String(r.device),
+      model_version: String(r.model_version),
+      samples: Number(r.samples),
+      fps: Number(r.fps),
+      fps_sd: Number(r.fps_sd ?? 0),
+      latency_p95: Number(r.p95),
+      latency_p95_sd: Number(r.p95_sd ?? 0),
+      memory_mb: Number(r.mem),
+      memory_mb_sd: Number(r.mem_sd ?? 0),
+      frames: Number(r.frames),
+      errors: Number(r.errors),
+      map: r.map === null ? null : Number(r.map),
+    }));
   }
 
   /** Deletes points older than the retention (the embedded store's retention policy). */

@@ -38,8 +38,46 @@ export interface DeploymentEventPoint {
 }
 
 /**
+ * One device's telemetry windows of one model version over a query's time range: means over its
+ * windows, and their sample standard deviation (0 for a single window).
+ */
+export interface DeviceAggregate {
+  device: string;
+  model_version: string;
+  /** Telemetry windows counted. */
+  samples: number;
+  fps: number;
+  fps_sd: number;
+  /** Mean of the windows' p95 latency, ms. */
+  latency_p95: number;
+  latency_p95_sd: number;
+  memory_mb: number;
+  memory_mb_sd: number;
+  frames: number;
+  errors: number;
+  /** Mean mAP of the windows that reported one, else null. */
+  map: number | null;
+}
+
+/** n, mean and sample standard deviation of a set of values. */
+export interface SampleStats {
+  n: number;
+  mean: number;
+  sd: number;
+}
+
+/** A metric's spread two ways: over every telemetry window, and over the devices' means. */
+export interface Spread {
+  windows: SampleStats;
+  devices: SampleStats;
+}
+
+export const SPREAD_METRICS = ['fps', 'latency_p95', 'memory_mb'] as const;
+export type SpreadMetric = (typeof SPREAD_METRICS)[number];
+
+/**
  * Figures of one model version over a window: per device first (means), then across devices, so
- * a chatty device weighs as much as a quiet one.
+ * a chatty device weighs as much as a quiet one; `spread` adds what a significance test needs.
  */
 export interface VersionAggregate {
   model_version: string;
@@ -55,13 +93,16 @@ export interface VersionAggregate {
   errors: number;
   /** Mean of the devices' mean mAP, or null when no device reported one. */
   map: number | null;
+  spread: Record<SpreadMetric, Spread>;
 }
 
-export interface AggregateQuery {
-  deployment: string;
-  from: Date;
-  to: Date;
-}
+/**
+ * A time range of one deployment's telemetry (what its devices reported while they followed it),
+ * or of whole groups whatever deployment their devices followed (the window before a step).
+ */
+export type AggregateQuery = { from: Date; to: Date } & (
+  { deployment: string; groups?: undefined } | { groups: string[]; deployment?: undefined }
+);
 
 export interface TelemetryStore {
   readonly kind: 'influxdb' | 'embedded';
@@ -69,7 +110,8 @@ export interface TelemetryStore {
   init(): Promise<void>;
   write(points: readonly TelemetryPoint[]): Promise<void>;
   writeEvents(events: readonly DeploymentEventPoint[]): Promise<void>;
-  aggregateByVersion(query: AggregateQuery): Promise<VersionAggregate[]>;
+  /** One row per (device, model version) with telemetry in the range; see telemetry/domain/aggregate. */
+  aggregateByDevice(query: AggregateQuery): Promise<DeviceAggregate[]>;
   /** Deletes points older than the retention: stores without a retention policy of their own. */
   prune?(now?: Date): Promise<number>;
   close(): Promise<void>;
@@ -96,45 +138,3 @@ export class TelemetryRejectedError extends Error {
     super(message);
   }
 }
-
-interface DeviceRow {
-  model_version: string;
-  fps: number;
-  p95: number;
-  mem: number;
-  frames: number;
-  errors: number;
-  map: number | null;
-  samples: number;
-}
-
-/** Folds per-(version, device) rows into per-version aggregates. Pure; shared by both engines. */
-export function combineDeviceRows(rows: readonly DeviceRow[]): VersionAggregate[] {
-  const byVersion = new Map<string, DeviceRow[]>();
-  for (const row of rows) {
-    const list = byVersion.get(row.model_version) ?? [];
-    list.push(row);
-    byVersion.set(row.model_version, list);
-  }
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  return [...byVersion.entries()]
-    .map(([model_version, devices]) => {
-      const maps = devices
-        .map((d) => d.map)
-        .filter((m): m is number => m !== null && Number.isFinite(m));
-      return {
-        model_version,
-        devices: devices.length,
-        samples: devices.reduce((a, d) => a + d.samples, 0),
-        fps: mean(devices.map((d) => d.fps)),
-        latency_p95: mean(devices.map((d) => d.p95)),
-        memory_mb: mean(devices.map((d) => d.mem)),
-        frames: devices.reduce((a, d) => a + d.frames, 0),
-        errors: devices.reduce((a, d) => a + d.errors, 0),
-        map: maps.length > 0 ? mean(maps) : null,
-      };
-    })
-    .sort((a, b) => a.model_version.localeCompare(b.model_version));
-}
-
-export type { DeviceRow };

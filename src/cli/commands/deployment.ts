@@ -11,6 +11,8 @@ import {
   formatDeploymentDetail,
   formatDeploymentLine,
   formatDeploymentList,
+  formatHealth,
+  formatHealthHistory,
 } from '../deployment-output.js';
 import { fetchDeploymentStatus } from '../deployment-status.js';
 import {
@@ -23,6 +25,7 @@ import {
   type ListDeploymentsQuery,
 } from '../hub-client.js';
 import { chooseView, followDeployment, requireSucceeded } from '../watch.js';
+import { ACTION_HELP, DEPLOY_HELP, HEALTH_HELP, STATUS_HELP } from './deployment-help.js';
 import { checkMetadata, parseCount } from './model.js';
 
 /** Raw option values as commander hands them to `model deploy`. */
@@ -38,6 +41,9 @@ export interface DeployCliOptions {
   maxFailureShare?: string;
   maxRetries?: string;
   rules?: string;
+  observe?: string;
+  observeInconclusive?: string;
+  salt?: string;
   /** false with --no-auto-rollback. */
   autoRollback: boolean;
   supersede?: boolean;
@@ -155,12 +161,23 @@ export function prepareDeploy(modelId: string, options: DeployCliOptions): Creat
   };
   if (body.deployment_type !== 'canary') {
     if (options.steps !== undefined) throw new UsageError('--steps needs --deployment-type canary');
+    if (options.salt !== undefined) throw new UsageError('--salt needs --deployment-type canary');
     if (options.stepInterval !== undefined) {
       throw new UsageError('--step-interval needs --deployment-type canary');
     }
   }
-  if (options.steps !== undefined || options.stepInterval !== undefined) {
+  if (
+    options.steps !== undefined ||
+    options.stepInterval !== undefined ||
+    options.salt !== undefined
+  ) {
     body.canary = {};
+    if (options.salt !== undefined) {
+      if (options.salt.trim() === '' || options.salt.length > 200) {
+        throw new UsageError('--salt must be 1 to 200 characters');
+      }
+      body.canary.salt = options.salt;
+    }
     if (options.steps !== undefined) body.canary.steps = parseSteps(options.steps);
     if (options.stepInterval !== undefined) {
       body.canary.step_interval_s = parseSeconds('--step-interval', options.stepInterval, 0);
@@ -192,6 +209,15 @@ export function prepareDeploy(modelId: string, options: DeployCliOptions): Creat
     }
     body.rules = JSON.parse(options.rules) as Record<string, unknown>;
   }
+  if (options.observe !== undefined) body.observe_s = parseSeconds('--observe', options.observe, 0);
+  if (options.observeInconclusive !== undefined) {
+    if (options.observeInconclusive !== 'succeed' && options.observeInconclusive !== 'pause') {
+      throw new UsageError(
+        `--observe-inconclusive "${options.observeInconclusive}" must be succeed or pause`,
+      );
+    }
+    body.observe_inconclusive = options.observeInconclusive;
+  }
   if (options.autoRollback === false) body.auto_rollback = false;
   if (options.supersede === true) body.supersede = true;
   return body;
@@ -216,41 +242,6 @@ export function prepareDeploymentListQuery(
     offset: options.offset === undefined ? undefined : parseCount('--offset', options.offset, 0),
   };
 }
-
-const WATCH_HELP = `
-Watching: the view is redrawn in place on a terminal; when stdout is not a terminal, one line is
-appended per change (progress, a new event, or a new health verdict). It stops when the deployment
-ends: exit 0 if it succeeded, 1 if it failed, was rolled back or superseded (with its reason on
-stderr). With --json, nothing is printed until the end, then the final deployment as JSON (with its
-health). Ctrl-C stops watching only.`;
-
-const STATUS_HELP = `
-Health: the rules' latest evaluation (GET /api/v1/deployments/:id/health): the verdict (healthy,
-degraded, inconclusive; "not evaluated yet" before the first one), the new version against the
-baseline versions, one row per check (new vs baseline, change, limit, status) and the reasons; with
---json the "health" field. A hub without the endpoint, or a failed health request, shows
-"health: unavailable (<reason>)" (--json: "health": null and "health_unavailable") and is no error.
-${WATCH_HELP}`;
-
-const DEPLOY_HELP = `
-Strategies:
-  blue-green  every device loads the model into its standby slot ("staged"), then all swap at once
-              (cutover) when the online devices have staged, or at --staging-timeout if at least
-              --min-staged-share of them did
-  canary      a growing cohort of devices (--steps, percentages) runs the model; each step lasts
-              --step-interval seconds while the others stay on the previous model as a baseline
-
-Prints "deployment <id> <status>" (with --json the created deployment). One deployment may be active
-per group: another one is refused (HTTP 409) unless --supersede.
-
-Example:
-  sentinel model deploy 3f0c... --environment production --deployment-type canary \\
-    --target yard-cams --steps 5,25,100 --step-interval 600 --wait
-${WATCH_HELP}`;
-
-const ACTION_HELP = `
-Prints "deployment <id> <status>" (with --json the deployment). A deployment is rolled back once;
-an action its status does not allow is refused (HTTP 409, exit 1).`;
 
 const ACTIONS: Record<DeploymentAction, string> = {
   rollback:
@@ -313,7 +304,13 @@ export function registerModelDeploymentCommands(model: Command, io: CliIo): void
     .option('--min-staged-share <f>', 'blue-green: staged share (0-1) for a cutover (default 0.8)')
     .option('--max-failure-share <f>', 'failed share (0-1) above which it fails (default 0.2)')
     .option('--max-retries <n>', 'retries of a device whose download failed (default 3)')
-    .option('--rules <json>', 'rule overrides for the health rules, as a JSON object')
+    .option('--salt <text>', 'canary: cohort salt; a fixed one keeps the same canary devices')
+    .option(
+      '--observe <s>',
+      'seconds judged once every device runs it, before success (hub default 300; 0: off)',
+    )
+    .option('--observe-inconclusive <what>', 'an observation without a verdict: succeed or pause')
+    .option('--rules <json>', 'health rule overrides as a JSON object (keys below)')
     .option('--no-auto-rollback', 'do not let the health rules roll back on degradation')
     .option('--supersede', 'end the active deployment of the same groups instead of a 409')
     .option('--wait', 'follow the deployment until it ends (as deployment status --watch)')
@@ -324,6 +321,7 @@ export function registerModelDeploymentCommands(model: Command, io: CliIo): void
       const intervalMs = parseInterval(options.interval);
       const hub = client(globals);
       const created = await hub.createDeployment(body);
+      for (const warning of created.warnings ?? []) io.stderr.write(`warning: ${warning}\n`);
       if (!options.wait) {
         printResult(io, globals, created, formatDeploymentLine);
         return;
@@ -377,6 +375,32 @@ export function registerDeploymentCommands(program: Command, io: CliIo): void {
         }
         const view = chooseView(io.stdout, { json: globals.json, intervalMs });
         requireSucceeded(await followDeployment(hub, deploymentId, view, { intervalMs }));
+      },
+    );
+
+  defineWithHelp(
+    deployment,
+    'health <deployment_id>',
+    "show a deployment's health: the latest verdict in full, or every evaluation (--history)",
+    HEALTH_HELP,
+  )
+    .option('--history', 'every evaluation, newest first, one line each')
+    .option('--limit <n>', `evaluations with --history (max ${MAX_PAGE}, default 50)`)
+    .action(
+      async (id: string, options: { history?: boolean; limit?: string }, command: Command) => {
+        const globals = resolveGlobalOptions(command, io.env);
+        const deploymentId = checkUuid('deployment id', id);
+        const limit = options.limit === undefined ? 50 : parseCount('--limit', options.limit, 1);
+        if (limit > MAX_PAGE)
+          throw new UsageError(`--limit "${options.limit}" must be at most ${MAX_PAGE}`);
+        const hub = client(globals);
+        if (!options.history) {
+          const health = await hub.getDeploymentHealth(deploymentId);
+          printResult(io, globals, health, (h) => formatHealth({ health: h }));
+          return;
+        }
+        const page = await hub.getDeploymentHealthHistory(deploymentId, limit);
+        printResult(io, globals, page, formatHealthHistory);
       },
     );
 

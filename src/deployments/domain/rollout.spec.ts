@@ -25,7 +25,15 @@ const policy: RolloutPolicy = {
 };
 
 function blueGreen(status: DeploymentView['status'] = 'staging'): DeploymentView {
-  return { type: 'blue-green', status, stepIndex: 0, cohortSalt: 's', stepStartedAt: T0, policy };
+  return {
+    type: 'blue-green',
+    status,
+    stepIndex: 0,
+    cohortSalt: 's',
+    stepStartedAt: T0,
+    observingSince: null,
+    policy,
+  };
 }
 
 function device(
@@ -147,6 +155,37 @@ describe('blue/green after the cutover', () => {
     );
   });
 
+  it('observes for observeS once every device is active, then succeeds on a healthy verdict', () => {
+    const observed = { ...blueGreen('in_progress'), policy: { ...policy, observeS: 300 } };
+    const active = [device('a', 'active'), device('b', 'active')];
+    // Every device active: the observation starts (the rules judge meanwhile).
+    assert.equal(evaluate(observed, active, at(20), 'inconclusive').decision.kind, 'observe');
+    const observing = { ...observed, observingSince: at(20) };
+    const waiting = evaluate(observing, active, at(200), 'healthy').decision;
+    assert.deepEqual(waiting, { kind: 'wait', why: 'observing: health healthy, 120 s left' });
+    assert.equal(evaluate(observing, active, at(320), 'healthy').decision.kind, 'succeed');
+    // Degraded: the rules module rolls back (or pauses); the driver only waits.
+    assert.equal(evaluate(observing, active, at(320), 'degraded').decision.kind, 'wait');
+    // Without rules (verdict null) or with observeS 0, nothing to observe.
+    assert.equal(evaluate(observed, active, at(20), null).decision.kind, 'succeed');
+    const off = { ...observed, policy: { ...policy, observeS: 0 } };
+    assert.equal(evaluate(off, active, at(20), 'inconclusive').decision.kind, 'succeed');
+  });
+
+  it('an observation that ends inconclusive succeeds with a warning, or pauses if the policy says so', () => {
+    const active = [device('a', 'active')];
+    const view = {
+      ...blueGreen('in_progress'),
+      observingSince: at(0),
+      policy: { ...policy, observeS: 60 },
+    };
+    const ended = evaluate(view, active, at(61), 'inconclusive').decision;
+    assert.equal(ended.kind, 'succeed');
+    assert.match((ended as { warning?: string }).warning ?? '', /ended without a healthy verdict/);
+    const strict = { ...view, policy: { ...view.policy, observeInconclusive: 'pause' as const } };
+    assert.equal(evaluate(strict, active, at(61), 'inconclusive').decision.kind, 'pause');
+  });
+
   it('fails when more than maxFailureShare of the online devices failed for good', () => {
     // 1 of 4 = 25 % > 20 %.
     const view = blueGreen('in_progress');
@@ -170,6 +209,7 @@ describe('canary', () => {
     stepIndex,
     cohortSalt: 'salt-1',
     stepStartedAt: T0,
+    observingSince: null,
     policy: { ...policy, canarySteps: [50, 100] },
   });
 
@@ -211,6 +251,15 @@ describe('canary', () => {
     assert.equal(evaluate(view, devices, at(100), 'inconclusive').decision.kind, 'wait');
     assert.equal(evaluate(view, devices, at(100), 'degraded').decision.kind, 'wait');
     assert.equal(evaluate(view, devices, at(100), 'healthy').decision.kind, 'advance');
+  });
+
+  it('observes its last step (100 %) like a blue/green cutover', () => {
+    const all = ['a', 'b'].map((id) => device(id, 'active'));
+    const last = { ...canary(1), policy: { ...canary(1).policy, observeS: 120 } };
+    assert.equal(evaluate(last, all, at(5), 'inconclusive').decision.kind, 'observe');
+    const observing = { ...last, observingSince: at(5) };
+    assert.equal(evaluate(observing, all, at(100), 'healthy').decision.kind, 'wait');
+    assert.equal(evaluate(observing, all, at(126), 'healthy').decision.kind, 'succeed');
   });
 
   it('does nothing while paused', () => {

@@ -53,6 +53,14 @@ export interface RolloutPolicy {
   retryBackoffS: number;
   canarySteps: number[];
   stepIntervalS: number;
+  /**
+   * After the cutover (blue/green) or once the last canary step is active everywhere, how long the
+   * deployment stays in progress to be judged before it succeeds; 0: no observation. Absent in
+   * deployments made before it existed: 0.
+   */
+  observeS?: number;
+  /** What an observation that ends inconclusive does: succeed with a warning (default), or pause. */
+  observeInconclusive?: 'succeed' | 'pause';
 }
 
 export interface DeploymentView {
@@ -62,8 +70,13 @@ export interface DeploymentView {
   cohortSalt: string;
   /** When the current status (staging, in_progress) or canary step began. */
   stepStartedAt: Date;
+  /** When the observation phase began, null outside it. */
+  observingSince: Date | null;
   policy: RolloutPolicy;
 }
+
+/** Where an active deployment is, for people: what `status` alone does not say. */
+export type DeploymentStage = 'staging' | 'rolling_out' | 'observing' | 'paused' | null;
 
 export interface DeviceView {
   id: string;
@@ -92,7 +105,11 @@ export type Decision =
   /** Blue/green phase 2: flip the group(s) to `activate: "new"`. */
   | { kind: 'cutover'; why: string }
   | { kind: 'advance'; stepIndex: number; why: string }
-  | { kind: 'succeed'; why: string }
+  /** Every device is on the new version: start observing it (the rules judge it meanwhile). */
+  | { kind: 'observe'; why: string }
+  /** `warning`: it succeeds without a healthy verdict (the observation ended inconclusive). */
+  | { kind: 'succeed'; why: string; warning?: string }
+  | { kind: 'pause'; why: string }
   | { kind: 'fail'; reason: string; why: string };
 
 export interface Evaluation {
@@ -268,6 +285,8 @@ export function evaluate(
     });
   }
   const done = active >= settledOnline;
+  // No device takes part (an empty group or cohort): nothing to judge.
+  if (participating.length === 0) health = null;
   if (view.type === 'blue-green') {
     if (online.length === 0 && participating.length > 0) {
       return result({
@@ -276,13 +295,11 @@ export function evaluate(
       });
     }
     return done
-      ? result({ kind: 'succeed', why: figures })
+      ? result(finish(view, now, health, figures))
       : result({ kind: 'wait', why: `cutover: ${figures}` });
   }
   const percent = cohortPercent(view);
   const last = view.stepIndex >= policy.canarySteps.length - 1;
-  // An empty cohort has nothing to judge: the interval alone moves it on.
-  if (participating.length === 0) health = null;
   if (!done) return result({ kind: 'wait', why: `canary ${percent} %: ${figures}` });
   if (health === 'degraded') {
     return result({
@@ -290,7 +307,7 @@ export function evaluate(
       why: `canary ${percent} %: health degraded (the rules module decides)`,
     });
   }
-  if (last) return result({ kind: 'succeed', why: `canary 100 %: ${figures}` });
+  if (last) return result(finish(view, now, health, `canary 100 %: ${figures}`));
   const elapsed = seconds(view.stepStartedAt, now);
   if (elapsed < policy.stepIntervalS) {
     return result({
@@ -306,6 +323,61 @@ export function evaluate(
     stepIndex: view.stepIndex + 1,
     why: `canary ${percent} % ${health === 'healthy' ? 'healthy' : 'done'} after ${Math.round(elapsed)} s: ${figures}`,
   });
+}
+
+/**
+ * The new version serves every (online, not failed) device: observe it for `observeS` while the
+ * rules judge it, then succeed on a healthy verdict. A degraded one waits for the rules (they roll
+ * back, or pause when auto_rollback is off); an inconclusive one does what the policy says. No
+ * observation when it is 0 or the rules are off (no verdict to wait for).
+ */
+function finish(
+  view: DeploymentView,
+  now: Date,
+  health: HealthVerdict | null,
+  figures: string,
+): Decision {
+  const observeS = view.policy.observeS ?? 0;
+  if (health === null || observeS === 0) return { kind: 'succeed', why: figures };
+  if (view.observingSince === null) {
+    return { kind: 'observe', why: `${figures}; observing for ${observeS} s` };
+  }
+  const left = observeS - seconds(view.observingSince, now);
+  if (left > 0) {
+    return { kind: 'wait', why: `observing: health ${health}, ${Math.ceil(left)} s left` };
+  }
+  if (health === 'healthy') {
+    return { kind: 'succeed', why: `healthy after observing for ${observeS} s: ${figures}` };
+  }
+  if (health === 'degraded') {
+    return { kind: 'wait', why: 'observation over, health degraded (the rules module decides)' };
+  }
+  if (view.policy.observeInconclusive === 'pause') {
+    return {
+      kind: 'pause',
+      why: `observation of ${observeS} s ended inconclusive; observe_inconclusive is pause`,
+    };
+  }
+  return {
+    kind: 'succeed',
+    why: `observed for ${observeS} s: ${figures}`,
+    warning: `observation of ${observeS} s ended without a healthy verdict (inconclusive)`,
+  };
+}
+
+/** Where an active deployment is: staging, rolling out (cutover, canary steps), observing. */
+export function stageOf(view: Pick<DeploymentView, 'status' | 'observingSince'>): DeploymentStage {
+  switch (view.status) {
+    case 'staging':
+    case 'pending':
+      return 'staging';
+    case 'in_progress':
+      return view.observingSince ? 'observing' : 'rolling_out';
+    case 'paused':
+      return 'paused';
+    default:
+      return null;
+  }
 }
 
 /** Statuses a manual action may start from. */

@@ -20,8 +20,13 @@ import {
 import { DEPLOYMENT_PHASES, ID_PATTERN } from '@sentinel/broker';
 import { PageQueryDto } from '../../common/page-query.dto.js';
 import { IsFleetId } from '../../fleet/dto/fleet-validators.js';
-import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from '../domain/rollout.js';
-import type { DeploymentDetail, DeploymentSummary } from '../deployments.service.js';
+import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, stageOf } from '../domain/rollout.js';
+import { describeRules } from '../domain/rules-policy.js';
+import type { DeploymentDetail, DeploymentSummary } from '../deployment-views.js';
+
+const RULES_TEXT = describeRules()
+  .map((r) => `\`${r.key}\` (default ${r.default}): ${r.description}`)
+  .join(' ');
 
 export class CanaryOptionsDto {
   @ApiPropertyOptional({
@@ -86,11 +91,36 @@ export class CreateDeploymentDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'Rule overrides for the rules module (thresholds, minimum devices and samples).',
+    description: `Rule overrides for the rules module; unknown keys are refused. ${RULES_TEXT}`,
+    example: { fps_drop_pct: 15, window_s: 120 },
   })
   @IsOptional()
   @IsObject()
   rules?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    default: 300,
+    description:
+      'Seconds the deployment stays in progress (phase observing) once every device runs the new version (blue/green ' +
+      'after its cutover, canary at its last step), judged by the rules against the same devices before; degraded rolls ' +
+      'back, healthy succeeds. 0: no observation (it succeeds as soon as every device is on it).',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3600)
+  observe_s?: number;
+
+  @ApiPropertyOptional({
+    enum: ['succeed', 'pause'],
+    default: 'succeed',
+    description:
+      'What an observation that ends without a verdict (inconclusive: too little telemetry) does: succeed with a ' +
+      'warning event, or pause for a person to decide.',
+  })
+  @IsOptional()
+  @IsIn(['succeed', 'pause'])
+  observe_inconclusive?: 'succeed' | 'pause';
 
   @ApiPropertyOptional({
     default: true,
@@ -261,7 +291,27 @@ export class DeploymentDto {
   @ApiProperty() target: string;
   @ApiProperty({ type: [DeploymentGroupDto] }) groups: DeploymentGroupDto[];
   @ApiProperty({ enum: DEPLOYMENT_STATUSES }) status: string;
+  @ApiProperty({
+    enum: ['staging', 'rolling_out', 'observing', 'paused'],
+    nullable: true,
+    type: String,
+    description:
+      'Where an active deployment is: staging (blue/green before its cutover), rolling_out (cutover, canary steps), ' +
+      'observing (every device on the new version, judged for observe_s), paused; null once finished.',
+  })
+  phase: string | null;
   @ApiProperty({ nullable: true }) status_reason: string | null;
+  @ApiProperty() observe_s: number;
+  @ApiProperty({ enum: ['succeed', 'pause'] }) observe_inconclusive: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  observing_since: string | null;
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Only in the answer to POST: what the rules will not judge as one might expect (a group smaller than ' +
+      'rules.min_devices, a canary step that leaves no device outside its cohort or has none in it).',
+  })
+  warnings?: string[];
   @ApiProperty({ type: CanaryStateDto, nullable: true }) canary: CanaryStateDto | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) rules: Record<string, unknown>;
   @ApiProperty() auto_rollback: boolean;
@@ -286,7 +336,12 @@ export class DeploymentDto {
       target: d.deployment.target,
       groups: d.groups.map((g) => ({ name: g.groupName, previous_model_id: g.previousModelId })),
       status: d.deployment.status,
+      phase: stageOf(d.deployment),
       status_reason: d.deployment.statusReason,
+      observe_s: p.observeS ?? 0,
+      observe_inconclusive: p.observeInconclusive ?? 'succeed',
+      observing_since: d.deployment.observingSince?.toISOString() ?? null,
+      ...(d.warnings ? { warnings: d.warnings } : {}),
       canary:
         d.deployment.type === 'canary'
           ? {

@@ -1,184 +1,280 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { DeviceAccumulator, versionOf } from '../../telemetry/domain/aggregate.js';
 import {
+  chooseBaseline,
   DEFAULT_RULES,
   evaluateHealth,
   firstJudgementDelay,
   rulesPolicy,
+  type HealthInput,
   type VersionFigures,
 } from './health.js';
+import { CAMERA_FLEET, devices, prng, windowsOf } from './synthetic-fleet.js';
 
-function figures(version: string, fields: Partial<VersionFigures> = {}): VersionFigures {
-  return {
-    model_version: version,
-    devices: 4,
-    samples: 20,
-    fps: 30,
-    latency_p95: 10,
-    memory_mb: 100,
-    frames: 6000,
-    errors: 0,
-    map: null,
-    ...fields,
-  };
+/**
+ * A version's figures from explicit windows: `perDevice[i]` lists device i's window values of
+ * fps (the other metrics follow from `fields`).
+ */
+function figures(
+  version: string,
+  perDevice: number[][],
+  fields: { p95?: (fps: number) => number; memory?: number; errors?: number; map?: number } = {},
+): VersionFigures {
+  const rows = perDevice.map((windows, i) => {
+    const acc = new DeviceAccumulator(`cam-${i}`, version);
+    for (const fps of windows) {
+      acc.add({
+        fps,
+        latency_p95: fields.p95 ? fields.p95(fps) : 1000 / fps,
+        memory_mb: fields.memory ?? 100,
+        frames: Math.round(fps * 10),
+        errors: fields.errors ?? 0,
+        map: fields.map,
+      });
+    }
+    return acc.row();
+  });
+  return versionOf(version, rows)!;
+}
+
+/** n devices of w windows each around `fps`, with a small fixed jitter (deterministic). */
+function steady(version: string, n: number, w: number, fps: number, extra = {}): VersionFigures {
+  const jitter = [0.98, 1.01, 1.0, 0.99, 1.02, 1.0, 0.99, 1.01];
+  return figures(
+    version,
+    Array.from({ length: n }, (_, d) =>
+      Array.from({ length: w }, (_, i) => fps * jitter[(i + d) % jitter.length]!),
+    ),
+    extra,
+  );
 }
 
 const check = (report: ReturnType<typeof evaluateHealth>, metric: string) =>
   report.checks.find((c) => c.metric === metric)!;
 
-describe('evaluateHealth', () => {
-  const base = { staging: null, mapFloor: null, policy: DEFAULT_RULES };
+const base: Omit<HealthInput, 'cohort' | 'baseline'> = {
+  baselineKind: 'before',
+  staging: null,
+  mapFloor: null,
+  policy: DEFAULT_RULES,
+};
 
-  it('healthy when every metric is within its threshold', () => {
-    // fps 27 vs 30 = -10 % (limit -20 %); p95 12 vs 10 = +20 % (limit +30 %).
+describe('evaluateHealth: scenarios', () => {
+  it('healthy when no metric moves past its limit', () => {
     const report = evaluateHealth({
       ...base,
-      cohort: figures('2', { fps: 27, latency_p95: 12 }),
-      baseline: figures('1'),
+      cohort: steady('2', 3, 6, 29),
+      baseline: steady('1', 3, 6, 30),
     });
-    assert.equal(report.verdict, 'healthy');
-    assert.equal(check(report, 'fps').change, -10);
-    assert.equal(check(report, 'latency_p95').change, 20);
+    assert.equal(report.verdict, 'healthy', report.reasons.join('; '));
+    assert.equal(check(report, 'fps').status, 'ok');
   });
 
-  it('degraded on an FPS drop over 20 %: 15 vs 30 fps is -50 %', () => {
+  it('degraded when a drop is past the limit and significant, and says all of its condition', () => {
     const report = evaluateHealth({
       ...base,
-      cohort: figures('2', { fps: 15 }),
-      baseline: figures('1'),
+      cohort: steady('2', 2, 6, 15),
+      baseline: steady('1', 2, 6, 30),
     });
     assert.equal(report.verdict, 'degraded');
-    assert.equal(check(report, 'fps').status, 'degraded');
-    assert.match(report.reasons[0]!, /^fps 15 fps vs 30 fps \(-50 %, limit -20 %\)$/);
+    const fps = check(report, 'fps');
+    assert.equal(fps.status, 'degraded');
+    assert.equal(fps.change, -50);
+    assert.equal(fps.floor, DEFAULT_RULES.fps_min_delta);
+    assert.ok(fps.p_value! < 0.0001);
+    assert.deepEqual(fps.samples, {
+      unit: 'windows',
+      cohort: { devices: 2, windows: 12 },
+      baseline: { devices: 2, windows: 12 },
+    });
+    assert.match(
+      fps.detail,
+      /^fps 15(\.\d+)? fps vs 30(\.\d+)? fps \(-50 %, limit -10 % and 0\.5 fps; p < 0\.0001 < 0\.01; 12 vs 12 windows on 2 vs 2 devices\)$/,
+    );
+    assert.deepEqual(report.reasons, [fps.detail, check(report, 'latency_p95').detail]);
   });
 
-  it('degraded on p95 latency +30 % or more, memory +50 % or more, error rate over 5 %', () => {
-    // p95 13.1 vs 10 = +31 %.
-    assert.equal(
-      evaluateHealth({
-        ...base,
-        cohort: figures('2', { latency_p95: 13.1 }),
-        baseline: figures('1'),
-      }).verdict,
-      'degraded',
-    );
-    // memory 151 vs 100 = +51 %.
-    assert.equal(
-      evaluateHealth({ ...base, cohort: figures('2', { memory_mb: 151 }), baseline: figures('1') })
-        .verdict,
-      'degraded',
-    );
-    // 60 errors / (1000 + 60) = 5.66 % > 5 %: absolute, needs no baseline.
+  it('past the limit but not significant is inconclusive, not healthy', () => {
+    // Two devices, wildly noisy: the means differ by 25 % but the windows overlap.
+    const report = evaluateHealth({
+      ...base,
+      cohort: figures('2', [
+        [10, 40, 12, 38, 11],
+        [39, 13, 37, 9, 30],
+      ]),
+      baseline: figures('1', [
+        [14, 42, 45, 16, 44],
+        [41, 15, 43, 47, 12],
+      ]),
+    });
+    const fps = check(report, 'fps');
+    assert.equal(fps.status, 'inconclusive');
+    assert.ok(fps.p_value! >= 0.01);
+    assert.equal(report.verdict, 'inconclusive');
+    assert.match(report.reasons.join('\n'), /past the limit but not significant/);
+  });
+
+  it('the p95 floor is shown and applies: +117 % on 0.36 ms is a degradation past 0.1 ms', () => {
+    const report = evaluateHealth({
+      ...base,
+      cohort: steady('2', 1, 6, 30, { p95: () => 0.78 }),
+      baseline: steady('1', 1, 6, 30, { p95: () => 0.36 }),
+    });
+    const p95 = check(report, 'latency_p95');
+    assert.equal(p95.status, 'degraded');
+    assert.match(p95.detail, /limit \+20 % and 0\.1 ms/);
+    const tiny = evaluateHealth({
+      ...base,
+      policy: rulesPolicy({ p95_min_delta_ms: 1 }),
+      cohort: steady('2', 1, 6, 30, { p95: () => 0.78 }),
+      baseline: steady('1', 1, 6, 30, { p95: () => 0.36 }),
+    });
+    assert.equal(check(tiny, 'latency_p95').status, 'ok');
+  });
+
+  it('error rate, mAP and staging failures as before: absolute limits', () => {
+    // 60 errors over 10 windows of 30 fps x 10 s: 60 / 3060 = 1.96 % is fine; 200 is 6.25 %.
     const errors = evaluateHealth({
       ...base,
-      cohort: figures('2', { frames: 1000, errors: 60 }),
+      cohort: steady('2', 1, 10, 30, { errors: 20 }),
       baseline: null,
     });
     assert.equal(errors.verdict, 'degraded');
-    assert.equal(check(errors, 'error_rate').cohort, 5.66);
-  });
-
-  it('degraded on a mAP drop over 5 points or below the version floor', () => {
-    // 0.74 vs 0.80: -6 points.
-    const drop = evaluateHealth({
-      ...base,
-      cohort: figures('2', { map: 0.74 }),
-      baseline: figures('1', { map: 0.8 }),
-    });
-    assert.equal(drop.verdict, 'degraded');
-    assert.equal(check(drop, 'map').change, -6);
-    // 0.78 vs 0.80 (-2 points) is fine, but under a floor of 0.79.
-    const floor = evaluateHealth({
+    assert.equal(check(errors, 'error_rate').status, 'degraded');
+    const map = evaluateHealth({
       ...base,
       mapFloor: 0.79,
-      cohort: figures('2', { map: 0.78 }),
-      baseline: figures('1', { map: 0.8 }),
+      cohort: steady('2', 2, 6, 30, { map: 0.74 }),
+      baseline: steady('1', 2, 6, 30, { map: 0.8 }),
     });
     assert.deepEqual(
-      floor.checks.filter((c) => c.status === 'degraded').map((c) => c.metric),
-      ['map_floor'],
+      map.checks.filter((c) => c.status === 'degraded').map((c) => c.metric),
+      ['map', 'map_floor'],
     );
-  });
-
-  it('a p95 rise must also exceed p95_min_delta_ms (1 ms): 0.3 vs 0.1 ms is +200 % but only 0.2 ms', () => {
-    const tiny = evaluateHealth({
-      ...base,
-      cohort: figures('2', { latency_p95: 0.3 }),
-      baseline: figures('1', { latency_p95: 0.1 }),
-    });
-    assert.equal(check(tiny, 'latency_p95').status, 'ok');
-    assert.equal(check(tiny, 'latency_p95').change, 200);
-    const real = evaluateHealth({
-      ...base,
-      cohort: figures('2', { latency_p95: 2.6 }),
-      baseline: figures('1', { latency_p95: 1.2 }),
-    });
-    assert.equal(check(real, 'latency_p95').status, 'degraded');
-  });
-
-  it('degraded when more than 20 % of the devices failed to stage: 2 of 8 = 25 %', () => {
-    const report = evaluateHealth({
+    const staging = evaluateHealth({
       ...base,
       staging: { failed: 2, total: 8 },
-      cohort: figures('2'),
-      baseline: figures('1'),
+      cohort: steady('2', 2, 6, 30),
+      baseline: steady('1', 2, 6, 30),
     });
-    assert.equal(report.verdict, 'degraded');
+    assert.equal(staging.verdict, 'degraded');
   });
 
-  it('inconclusive, never degraded, on missing data', () => {
-    const few = evaluateHealth({
-      ...base,
-      cohort: figures('2', { samples: 2, fps: 1 }),
-      baseline: figures('1'),
-    });
-    assert.equal(few.verdict, 'inconclusive');
-    assert.match(
-      few.reasons[0]!,
-      /new version: 4 devices and 2 samples in the window; need 1 and 3/,
-    );
-    const noBaseline = evaluateHealth({
-      ...base,
-      cohort: figures('2', { fps: 1 }),
-      baseline: null,
-    });
-    assert.equal(noBaseline.verdict, 'inconclusive');
-    const nothing = evaluateHealth({ ...base, cohort: null, baseline: null });
-    assert.equal(nothing.verdict, 'inconclusive');
-    // No frames on either side (no inference running): no FPS verdict.
-    const idle = evaluateHealth({
-      ...base,
-      cohort: figures('2', { fps: 0, frames: 0 }),
-      baseline: figures('1', { fps: 0, frames: 0 }),
-    });
-    assert.equal(check(idle, 'fps').status, 'no_data');
-    assert.equal(idle.verdict, 'healthy');
-  });
-
-  it('min_devices and min_samples come from the overrides', () => {
-    const policy = rulesPolicy({ min_devices: 5 });
+  it('with 1 device and 3 windows it says inconclusive and why', () => {
     const report = evaluateHealth({
       ...base,
-      policy,
-      cohort: figures('2', { fps: 1 }),
-      baseline: figures('1'),
+      cohort: steady('2', 1, 3, 10),
+      baseline: steady('1', 1, 6, 30),
     });
     assert.equal(report.verdict, 'inconclusive');
+    assert.deepEqual(report.reasons, [
+      'new version: 1 device, 3 windows in the window; need 1 device(s) and 5 windows',
+    ]);
+    assert.equal(check(report, 'fps').status, 'no_data');
+    const nothing = evaluateHealth({ ...base, cohort: null, baseline: null });
+    assert.equal(nothing.verdict, 'inconclusive');
+    assert.equal(nothing.reasons.length, 2);
+  });
+
+  it('an outside baseline compares devices, and needs no window-level significance', () => {
+    const report = evaluateHealth({
+      ...base,
+      baselineKind: 'outside',
+      cohort: steady('2', 3, 6, 20),
+      baseline: steady('1', 6, 6, 30),
+    });
+    assert.equal(check(report, 'fps').samples?.unit, 'devices');
+    assert.match(check(report, 'fps').detail, /; 3 vs 6 devices\)$/);
+    assert.equal(report.verdict, 'degraded');
+  });
+});
+
+describe('chooseBaseline', () => {
+  const policy = DEFAULT_RULES;
+  const before = steady('1', 2, 6, 30);
+  it('a canary compares with the devices outside its cohort when there are enough', () => {
+    const pick = chooseBaseline({
+      type: 'canary',
+      cohort: steady('2', 2, 6, 30),
+      outside: steady('1', 3, 6, 30),
+      before,
+      policy,
+    });
+    assert.equal(pick.kind, 'outside');
+  });
+  it('otherwise with the same devices before the step: a full cohort, a single canary device, blue/green', () => {
+    for (const [type, cohort, outside] of [
+      ['canary', steady('2', 2, 6, 30), null],
+      ['canary', steady('2', 1, 6, 30), steady('1', 9, 6, 30)],
+      ['canary', steady('2', 2, 6, 30), steady('1', 1, 6, 30)],
+      ['blue-green', steady('2', 2, 6, 30), steady('1', 5, 6, 30)],
+    ] as const) {
+      const pick = chooseBaseline({ type, cohort, outside, before, policy });
+      assert.equal(pick.kind, 'before', `${type} ${cohort.devices}/${outside?.devices}`);
+      assert.equal(pick.baseline, before);
+    }
+  });
+});
+
+describe('evaluateHealth: property over seeded synthetic fleets', () => {
+  const SEEDS = 1000;
+  const rate = (run: (seed: number) => string) => {
+    let degraded = 0;
+    for (let seed = 1; seed <= SEEDS; seed++) if (run(seed) === 'degraded') degraded++;
+    return degraded / SEEDS;
+  };
+  const shape = CAMERA_FLEET;
+
+  // Blue/green or a full cohort: the same 5 devices, 6 windows before and 6 after.
+  const beforeAfter = (seed: number, fpsFactor: number) => {
+    const random = prng(seed);
+    const fleet = devices(random, 5, shape);
+    return evaluateHealth({
+      ...base,
+      baseline: windowsOf(random, fleet, '1', 6, shape),
+      cohort: windowsOf(random, fleet, '2', 6, shape, { fpsFactor }),
+    }).verdict;
+  };
+  // A canary: 5 cohort devices against 15 others, same window.
+  const outside = (seed: number, fpsFactor: number) => {
+    const random = prng(seed);
+    return evaluateHealth({
+      ...base,
+      baselineKind: 'outside',
+      baseline: windowsOf(random, devices(random, 15, shape, 'out'), '1', 6, shape),
+      cohort: windowsOf(random, devices(random, 5, shape, 'in'), '2', 6, shape, { fpsFactor }),
+    }).verdict;
+  };
+
+  it('noise alone (the same distribution) is degraded in at most 1 % of 1,000 seeds', () => {
+    const a = rate((seed) => beforeAfter(seed, 1));
+    const b = rate((seed) => outside(seed, 1));
+    assert.ok(a <= 0.01, `before/after: ${a}`);
+    assert.ok(b <= 0.01, `outside: ${b}`);
+  });
+
+  it('a 20 % FPS drop on 5 devices is degraded in at least 99 % of 1,000 seeds', () => {
+    const a = rate((seed) => beforeAfter(seed, 0.8));
+    const b = rate((seed) => outside(seed, 0.8));
+    assert.ok(a >= 0.99, `before/after: ${a}`);
+    assert.ok(b >= 0.99, `outside: ${b}`);
   });
 });
 
 describe('rulesPolicy', () => {
   it('applies overrides and refuses unknown or malformed ones', () => {
-    assert.equal(rulesPolicy({ fps_drop_pct: 10 }).fps_drop_pct, 10);
-    assert.equal(rulesPolicy(undefined).p95_rise_pct, 30);
+    assert.equal(rulesPolicy({ fps_drop_pct: 15 }).fps_drop_pct, 15);
+    assert.equal(rulesPolicy(undefined).p95_rise_pct, 20);
     assert.throws(() => rulesPolicy({ fps_drop: 10 }), /rules.fps_drop is not a rule/);
     assert.throws(() => rulesPolicy({ fps_drop_pct: -1 }), /a number >= 0/);
     assert.throws(() => rulesPolicy({ enabled: 'no' }), /true or false/);
+    assert.throws(() => rulesPolicy({ alpha: 0.7 }), /above 0 and below 0.5/);
   });
 });
 
 describe('firstJudgementDelay', () => {
-  const step = new Date('2026-11-29T10:00:00Z');
+  const step = new Date(Math.floor(Date.now() / 60_000) * 60_000);
   const at = (s: number) => new Date(step.getTime() + s * 1000);
   it('judges a step 1 s after its warm-up when the next regular pass would come later', () => {
     // warm-up 10 s + grace 1 s = 11 s after the step; at 3 s that is 8 s away, within a 10 s interval.

@@ -1,80 +1,33 @@
 /**
- * Deployment health, as a pure function (design section 8): the new version's figures (cohort)
- * against the previous version's (baseline) over a window. Degradation needs enough data on the
- * side(s) a check reads; missing data is never a degradation, only "inconclusive".
+ * Deployment health, as a pure function: the new version's figures against a baseline's. A check
+ * is degraded only when the change is past its limit (relative, and an absolute floor) AND
+ * significant (Welch's one-sided t-test, p < alpha); past the limit but not significant is
+ * inconclusive (more data needed), never healthy. Missing data is never a degradation.
  */
+import type { RulesPolicy } from '../../deployments/domain/rules-policy.js';
+import type {
+  SampleStats,
+  SpreadMetric,
+  VersionAggregate,
+} from '../../telemetry/telemetry-store.js';
+import { welchWorse } from './significance.js';
 
-export interface VersionFigures {
-  model_version: string;
-  devices: number;
-  samples: number;
-  fps: number;
-  latency_p95: number;
-  memory_mb: number;
-  frames: number;
-  errors: number;
-  map: number | null;
-}
+export {
+  DEFAULT_RULES,
+  rulesPolicy,
+  type RulesPolicy,
+} from '../../deployments/domain/rules-policy.js';
 
-export interface RulesPolicy {
-  enabled: boolean;
-  window_s: number;
-  /** Telemetry from the first seconds of a step is not judged: fresh sessions warm up, swaps jitter. */
-  warmup_s: number;
-  fps_drop_pct: number;
-  p95_rise_pct: number;
-  /** A p95 rise also has to exceed this many ms: sub-millisecond models jitter by whole percents. */
-  p95_min_delta_ms: number;
-  memory_rise_pct: number;
-  error_rate_max_pct: number;
-  map_drop_points: number;
-  staging_failure_max_pct: number;
-  min_devices: number;
-  min_samples: number;
-  /** A canary that stays inconclusive this long is paused. */
-  inconclusive_timeout_s: number;
-}
+export type VersionFigures = VersionAggregate;
 
-export const DEFAULT_RULES: RulesPolicy = {
-  enabled: true,
-  window_s: 60,
-  warmup_s: 10,
-  fps_drop_pct: 20,
-  p95_rise_pct: 30,
-  p95_min_delta_ms: 1,
-  memory_rise_pct: 50,
-  error_rate_max_pct: 5,
-  map_drop_points: 5,
-  staging_failure_max_pct: 20,
-  min_devices: 1,
-  min_samples: 3,
-  inconclusive_timeout_s: 600,
-};
+/**
+ * Where the baseline comes from. `outside`: the previous version on the devices outside the canary
+ * cohort, in the same window; the samples are devices (their means), since devices differ.
+ * `before`: the same devices before the step or cutover; the samples are telemetry windows.
+ */
+export type BaselineKind = 'outside' | 'before';
 
-/** The deployment's `rules` over the defaults; throws a one-line Error for a bad override. */
-export function rulesPolicy(overrides: Record<string, unknown> | null | undefined): RulesPolicy {
-  const policy: RulesPolicy = { ...DEFAULT_RULES };
-  for (const [key, value] of Object.entries(overrides ?? {})) {
-    if (!(key in DEFAULT_RULES)) {
-      throw new Error(
-        `rules.${key} is not a rule; known: ${Object.keys(DEFAULT_RULES).join(', ')}`,
-      );
-    }
-    const expected = typeof DEFAULT_RULES[key as keyof RulesPolicy];
-    if (
-      typeof value !== expected ||
-      (typeof value === 'number' && (!Number.isFinite(value) || value < 0))
-    ) {
-      throw new Error(
-        `rules.${key} must be ${expected === 'number' ? 'a number >= 0' : 'true or false'}`,
-      );
-    }
-    (policy as unknown as Record<string, unknown>)[key] = value;
-  }
-  return policy;
-}
-
-export type CheckStatus = 'ok' | 'degraded' | 'no_data';
+export type CheckStatus = 'ok' | 'degraded' | 'inconclusive' | 'no_data';
 export type Verdict = 'healthy' | 'degraded' | 'inconclusive';
 
 export interface Check {
@@ -85,13 +38,26 @@ export interface Check {
   baseline: number | null;
   /** Relative change in percent (or points for mAP), cohort vs baseline. */
   change: number | null;
+  /** The limit: percent for relative checks, points for mAP, percent for rates, 0..1 for a floor. */
   threshold: number;
+  /** The absolute floor a change must also pass (fps, ms, MB), where the check has one. */
+  floor?: number;
+  /** Welch's one-sided p-value, where the check tests significance. */
+  p_value?: number | null;
+  alpha?: number;
+  /** What was counted on each side: devices and telemetry windows, and which of them were samples. */
+  samples?: {
+    unit: 'devices' | 'windows';
+    cohort: { devices: number; windows: number };
+    baseline: { devices: number; windows: number };
+  };
   detail: string;
 }
 
 export interface HealthInput {
   cohort: VersionFigures | null;
   baseline: VersionFigures | null;
+  baselineKind: BaselineKind;
   /** Devices of the deployment that failed to stage / that took part; null when not applicable. */
   staging: { failed: number; total: number } | null;
   /** The new version's mAP floor (its metadata `map_floor`), 0..1. */
@@ -102,11 +68,12 @@ export interface HealthInput {
 export interface HealthReport {
   verdict: Verdict;
   checks: Check[];
-  /** One line per degraded check (or why the verdict is inconclusive). */
+  /** One line per degraded check, or what keeps the verdict inconclusive. */
   reasons: string[];
 }
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
+const fmtP = (p: number) => (p < 0.0001 ? '< 0.0001' : String(Math.round(p * 10000) / 10000));
 
 function enough(figures: VersionFigures | null, policy: RulesPolicy): figures is VersionFigures {
   return (
@@ -114,89 +81,156 @@ function enough(figures: VersionFigures | null, policy: RulesPolicy): figures is
   );
 }
 
+function sideText(f: VersionFigures | null): string {
+  return `${f?.devices ?? 0} device${f?.devices === 1 ? '' : 's'}, ${f?.samples ?? 0} window${f?.samples === 1 ? '' : 's'}`;
+}
+
 export function evaluateHealth(input: HealthInput): HealthReport {
   const { policy, cohort, baseline } = input;
   const cohortOk = enough(cohort, policy);
   const baselineOk = enough(baseline, policy);
+  const unit = input.baselineKind === 'outside' ? 'devices' : 'windows';
   const checks: Check[] = [];
 
-  /** A relative check: degraded when cohort moved past `threshold` percent in the bad direction. */
+  /** A relative check with an absolute floor and a significance test. */
   const relative = (
-    metric: Check['metric'],
-    pick: (f: VersionFigures) => number,
+    metric: Extract<Check['metric'], 'fps' | 'latency_p95' | 'memory'>,
+    field: SpreadMetric,
     threshold: number,
+    floor: number,
     worse: 'lower' | 'higher',
-    unit: string,
-    minDelta = 0,
+    unitText: string,
   ) => {
+    const base = { metric, threshold, floor, alpha: policy.alpha };
     if (!cohortOk || !baselineOk) {
       checks.push({
-        metric,
+        ...base,
         status: 'no_data',
-        cohort: cohort ? pick(cohort) : null,
-        baseline: baseline ? pick(baseline) : null,
+        cohort: cohort ? cohort[field] : null,
+        baseline: baseline ? baseline[field] : null,
         change: null,
-        threshold,
-        detail: 'not enough devices or samples',
+        p_value: null,
+        detail: `not enough data: new ${sideText(cohort)}, baseline ${sideText(baseline)}; need ${policy.min_devices} device(s) and ${policy.min_samples} windows each`,
       });
       return;
     }
-    const c = pick(cohort);
-    const b = pick(baseline);
-    if (!(b > 0)) {
+    const c: SampleStats = cohort.spread[field][unit];
+    const b: SampleStats = baseline.spread[field][unit];
+    const samples = {
+      unit,
+      cohort: { devices: cohort.devices, windows: cohort.samples },
+      baseline: { devices: baseline.devices, windows: baseline.samples },
+    } as const;
+    if (!(b.mean > 0)) {
       checks.push({
-        metric,
+        ...base,
         status: 'no_data',
-        cohort: c,
-        baseline: b,
+        cohort: c.mean,
+        baseline: b.mean,
         change: null,
-        threshold,
-        detail: `baseline ${metric} is ${b}`,
+        p_value: null,
+        samples,
+        detail: `baseline ${metric} is ${b.mean}`,
       });
       return;
     }
-    const change = ((c - b) / b) * 100;
-    const bad =
-      (worse === 'lower' ? -change > threshold : change > threshold) && Math.abs(c - b) > minDelta;
+    const change = ((c.mean - b.mean) / b.mean) * 100;
+    const pastLimit =
+      (worse === 'lower' ? -change > threshold : change > threshold) &&
+      Math.abs(c.mean - b.mean) > floor;
+    const test = welchWorse(c, b, worse);
+    const significant = test !== null && test.p < policy.alpha;
+    const status: CheckStatus = !pastLimit ? 'ok' : significant ? 'degraded' : 'inconclusive';
+    const sign = worse === 'lower' ? '-' : '+';
+    const pText =
+      test === null
+        ? `too few ${unit} to test`
+        : `p ${fmtP(test.p)} ${significant ? '<' : '>='} ${policy.alpha}`;
     checks.push({
-      metric,
-      status: bad ? 'degraded' : 'ok',
-      cohort: c,
-      baseline: b,
+      ...base,
+      status,
+      cohort: c.mean,
+      baseline: b.mean,
       change: r2(change),
-      threshold,
-      detail: `${metric} ${r2(c)}${unit} vs ${r2(b)}${unit} (${change >= 0 ? '+' : ''}${r2(change)} %, limit ${worse === 'lower' ? '-' : '+'}${threshold} %)`,
+      p_value: test?.p ?? null,
+      samples,
+      detail:
+        `${metric} ${r2(c.mean)}${unitText} vs ${r2(b.mean)}${unitText} (${change >= 0 ? '+' : ''}${r2(change)} %, ` +
+        `limit ${sign}${threshold} % and ${floor}${unitText}; ${pText}; ` +
+        `${c.n} vs ${b.n} ${unit}${unit === 'windows' ? ` on ${cohort.devices} vs ${baseline.devices} devices` : ''})`,
     });
   };
 
-  relative('fps', (f) => f.fps, policy.fps_drop_pct, 'lower', ' fps');
+  relative('fps', 'fps', policy.fps_drop_pct, policy.fps_min_delta, 'lower', ' fps');
   relative(
     'latency_p95',
-    (f) => f.latency_p95,
+    'latency_p95',
     policy.p95_rise_pct,
+    policy.p95_min_delta_ms,
     'higher',
     ' ms',
-    policy.p95_min_delta_ms,
   );
-  relative('memory', (f) => f.memory_mb, policy.memory_rise_pct, 'higher', ' MB');
-
-  // Error rate: absolute, on the cohort alone.
-  if (cohortOk && cohort.frames + cohort.errors > 0) {
-    const rate = (cohort.errors / (cohort.frames + cohort.errors)) * 100;
+  relative(
+    'memory',
+    'memory_mb',
+    policy.memory_rise_pct,
+    policy.memory_min_delta_mb,
+    'higher',
+    ' MB',
+  );
+  checks.push(errorRate(cohortOk ? cohort : null, baseline, policy));
+  checks.push(...mapChecks(cohortOk ? cohort : null, baselineOk ? baseline : null, input));
+  if (input.staging && input.staging.total > 0) {
+    const share = (input.staging.failed / input.staging.total) * 100;
     checks.push({
-      metric: 'error_rate',
-      status: rate > policy.error_rate_max_pct ? 'degraded' : 'ok',
-      cohort: r2(rate),
-      baseline:
-        baseline && baseline.frames + baseline.errors > 0
-          ? r2((baseline.errors / (baseline.frames + baseline.errors)) * 100)
-          : null,
+      metric: 'staging_failures',
+      status: share > policy.staging_failure_max_pct ? 'degraded' : 'ok',
+      cohort: r2(share),
+      baseline: null,
       change: null,
-      threshold: policy.error_rate_max_pct,
-      detail: `error rate ${r2(rate)} % (${cohort.errors} errors / ${cohort.frames + cohort.errors} inferences, limit ${policy.error_rate_max_pct} %)`,
+      threshold: policy.staging_failure_max_pct,
+      detail: `${input.staging.failed}/${input.staging.total} devices failed to stage (${r2(share)} %, limit ${policy.staging_failure_max_pct} %)`,
     });
-  } else {
-    checks.push({
+  }
+
+  const degraded = checks.filter((c) => c.status === 'degraded');
+  if (degraded.length > 0) {
+    return { verdict: 'degraded', checks, reasons: degraded.map((c) => c.detail) };
+  }
+  const reasons: string[] = [];
+  if (!cohortOk || !baselineOk) {
+    for (const [side, f, ok] of [
+      ['new version', cohort, cohortOk],
+      [
+        `baseline (${input.baselineKind === 'outside' ? 'devices outside the cohort' : 'the same devices before the step'})`,
+        baseline,
+        baselineOk,
+      ],
+    ] as const) {
+      if (!ok) {
+        reasons.push(
+          `${side}: ${sideText(f)} in the window; need ${policy.min_devices} device(s) and ${policy.min_samples} windows`,
+        );
+      }
+    }
+  }
+  for (const c of checks) {
+    if (c.status === 'inconclusive')
+      reasons.push(`${c.detail}: past the limit but not significant`);
+  }
+  if (reasons.length > 0) return { verdict: 'inconclusive', checks, reasons };
+  return { verdict: 'healthy', checks, reasons: [] };
+}
+
+/** Error rate: absolute, on the new version alone (the baseline's is shown). */
+function errorRate(
+  cohort: VersionFigures | null,
+  baseline: VersionFigures | null,
+  policy: RulesPolicy,
+): Check {
+  const rateOf = (f: VersionFigures) => (f.errors / (f.frames + f.errors)) * 100;
+  if (!cohort || cohort.frames + cohort.errors === 0) {
+    return {
       metric: 'error_rate',
       status: 'no_data',
       cohort: null,
@@ -204,11 +238,29 @@ export function evaluateHealth(input: HealthInput): HealthReport {
       change: null,
       threshold: policy.error_rate_max_pct,
       detail: 'no inferences in the window',
-    });
+    };
   }
+  const rate = rateOf(cohort);
+  return {
+    metric: 'error_rate',
+    status: rate > policy.error_rate_max_pct ? 'degraded' : 'ok',
+    cohort: r2(rate),
+    baseline: baseline && baseline.frames + baseline.errors > 0 ? r2(rateOf(baseline)) : null,
+    change: null,
+    threshold: policy.error_rate_max_pct,
+    detail: `error rate ${r2(rate)} % (${cohort.errors} errors / ${cohort.frames + cohort.errors} inferences, limit ${policy.error_rate_max_pct} %)`,
+  };
+}
 
-  // mAP: a drop in points against the baseline, and the version's own floor.
-  if (cohortOk && cohort.map !== null && baselineOk && baseline.map !== null) {
+/** mAP: a drop in points against the baseline, and the version's own floor. */
+function mapChecks(
+  cohort: VersionFigures | null,
+  baseline: VersionFigures | null,
+  input: HealthInput,
+): Check[] {
+  const { policy } = input;
+  const checks: Check[] = [];
+  if (cohort && cohort.map !== null && baseline && baseline.map !== null) {
     const drop = (baseline.map - cohort.map) * 100;
     checks.push({
       metric: 'map',
@@ -230,7 +282,7 @@ export function evaluateHealth(input: HealthInput): HealthReport {
       detail: 'no mAP reported on both sides',
     });
   }
-  if (input.mapFloor !== null && cohortOk && cohort.map !== null) {
+  if (input.mapFloor !== null && cohort && cohort.map !== null) {
     checks.push({
       metric: 'map_floor',
       status: cohort.map < input.mapFloor ? 'degraded' : 'ok',
@@ -241,35 +293,34 @@ export function evaluateHealth(input: HealthInput): HealthReport {
       detail: `mAP ${r2(cohort.map * 100)} vs the version's floor ${r2(input.mapFloor * 100)}`,
     });
   }
+  return checks;
+}
 
-  if (input.staging && input.staging.total > 0) {
-    const share = (input.staging.failed / input.staging.total) * 100;
-    checks.push({
-      metric: 'staging_failures',
-      status: share > policy.staging_failure_max_pct ? 'degraded' : 'ok',
-      cohort: r2(share),
-      baseline: null,
-      change: null,
-      threshold: policy.staging_failure_max_pct,
-      detail: `${input.staging.failed}/${input.staging.total} devices failed to stage (${r2(share)} %, limit ${policy.staging_failure_max_pct} %)`,
-    });
+/**
+ * Which baseline judges a step. Canary: the devices outside the cohort in the same window when
+ * there are enough of them (and cohort devices) to compare devices (at least 2 each, and the
+ * policy's minimums); otherwise, as for blue/green, the same devices before the step.
+ */
+export function chooseBaseline(input: {
+  type: 'canary' | 'blue-green';
+  cohort: VersionFigures | null;
+  outside: VersionFigures | null;
+  before: VersionFigures | null;
+  policy: RulesPolicy;
+}): { kind: BaselineKind; baseline: VersionFigures | null } {
+  const { cohort, outside, policy } = input;
+  const devices = Math.max(2, policy.min_devices);
+  if (
+    input.type === 'canary' &&
+    outside &&
+    outside.devices >= devices &&
+    outside.samples >= policy.min_samples &&
+    cohort &&
+    cohort.devices >= devices
+  ) {
+    return { kind: 'outside', baseline: outside };
   }
-
-  const degraded = checks.filter((c) => c.status === 'degraded');
-  if (degraded.length > 0)
-    return { verdict: 'degraded', checks, reasons: degraded.map((c) => c.detail) };
-  if (!cohortOk || !baselineOk) {
-    const side = !cohortOk ? 'new version' : 'baseline';
-    const f = !cohortOk ? cohort : baseline;
-    return {
-      verdict: 'inconclusive',
-      checks,
-      reasons: [
-        `${side}: ${f?.devices ?? 0} devices and ${f?.samples ?? 0} samples in the window; need ${policy.min_devices} and ${policy.min_samples}`,
-      ],
-    };
-  }
-  return { verdict: 'healthy', checks, reasons: [] };
+  return { kind: 'before', baseline: input.before };
 }
 
 /** After a step's warm-up, how long the windows of its first seconds are given to arrive. */

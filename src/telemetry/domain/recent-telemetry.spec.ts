@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { T0, telemetryPoint as point } from '../../../test/support/telemetry-points.js';
+import { byVersion } from './aggregate.js';
 import { RecentTelemetry } from './recent-telemetry.js';
 
 const window = (from: number, to: number, deployment = 'dep-1') => ({
@@ -19,9 +20,10 @@ describe('RecentTelemetry', () => {
       point('cam-c', '2.0.0', 15, { fps: 5, frames: 50 }),
       point('cam-a', '1.0.0', 15, { fps: 999 }, 'dep-2'),
     ]);
-    const [v1, v2] = recent.aggregate(window(0, 60), T0 + 60_000)!;
+    const [v1, v2] = byVersion(recent.aggregate(window(0, 60), T0 + 60_000)!);
     // fps: mean(cam-a mean(10, 20) = 15, cam-b 30) = 22.5; mAP only from cam-a's one report.
-    assert.deepEqual(v1, {
+    const { spread, ...means } = v1!;
+    assert.deepEqual(means, {
       model_version: '1.0.0',
       devices: 2,
       samples: 3,
@@ -32,6 +34,10 @@ describe('RecentTelemetry', () => {
       errors: 3,
       map: 0.5,
     });
+    // Over the 3 windows (10, 20, 30): mean 20, sd 10; over the 2 devices' means (15, 30): sd 10.61.
+    assert.deepEqual(spread.fps.windows, { n: 3, mean: 20, sd: 10 });
+    assert.equal(spread.fps.devices.n, 2);
+    assert.equal(Math.round(spread.fps.devices.sd * 100) / 100, 10.61);
     assert.equal(v2!.model_version, '2.0.0');
     assert.equal(v2!.fps, 5);
     assert.equal(v2!.map, null);
@@ -40,7 +46,7 @@ describe('RecentTelemetry', () => {
   it('counts a point from the start of the window, not at its end', () => {
     const recent = new RecentTelemetry({ spanMs: 180_000, since: T0 });
     recent.add([point('cam-a', '1.0.0', 10), point('cam-b', '1.0.0', 20)]);
-    assert.equal(recent.aggregate(window(10, 20), T0 + 30_000)![0]!.devices, 1);
+    assert.equal(recent.aggregate(window(10, 20), T0 + 30_000)!.length, 1);
     assert.deepEqual(recent.aggregate(window(11, 20), T0 + 30_000), []);
   });
 
@@ -53,10 +59,27 @@ describe('RecentTelemetry', () => {
     assert.equal(recent.aggregate(window(10, 110), T0 + 100_000), null, 'beyond the span');
   });
 
-  it('keeps no points without a deployment, or from before it began', () => {
+  it('keeps no points from before it began', () => {
     const recent = new RecentTelemetry({ spanMs: 60_000, since: T0 });
-    recent.add([point('cam-a', '1.0.0', 10, {}, 'none'), point('cam-a', '1.0.0', -1)]);
+    recent.add([point('cam-a', '1.0.0', -1)]);
     assert.equal(recent.size, 0);
+  });
+
+  it('answers a window of whole groups, whatever deployment their devices followed', () => {
+    const recent = new RecentTelemetry({ spanMs: 60_000, since: T0 });
+    recent.add([
+      point('cam-a', '1.0.0', 10, { fps: 10 }, 'none'),
+      point('cam-b', '1.0.0', 10, { fps: 20 }, 'dep-old'),
+      {
+        ...point('cam-c', '1.0.0', 10, { fps: 99 }),
+        tags: { ...point('cam-c', '1.0.0', 10).tags, group: 'gate' },
+      },
+    ]);
+    const rows = recent.aggregate(
+      { groups: ['yard'], from: new Date(T0), to: new Date(T0 + 20_000) },
+      T0 + 20_000,
+    )!;
+    assert.deepEqual(rows.map((r) => r.device).sort(), ['cam-a', 'cam-b']);
   });
 
   it('forgets points older than the span, also when they arrive out of order', () => {
@@ -70,8 +93,10 @@ describe('RecentTelemetry', () => {
     recent.prune(T0 + 85_000); // cutoff 25 s
     // cam-a goes; cam-c (20 s) sits behind cam-b and waits for a later prune, but is never counted.
     assert.equal(recent.size, 3);
-    const [v1] = recent.aggregate(window(25, 90), T0 + 85_000)!;
-    assert.equal(v1!.devices, 1);
+    assert.deepEqual(
+      recent.aggregate(window(25, 90), T0 + 85_000)!.map((r) => r.device),
+      ['cam-b'],
+    );
     recent.prune(T0 + 200_000);
     assert.equal(recent.size, 0);
   });

@@ -1,19 +1,15 @@
-import {
-  combineDeviceRows,
-  type AggregateQuery,
-  type DeviceRow,
-  type TelemetryPoint,
-  type VersionAggregate,
-} from '../telemetry-store.js';
+import type { AggregateQuery, DeviceAggregate, TelemetryPoint } from '../telemetry-store.js';
+import { DeviceAccumulator } from './aggregate.js';
 
 /** What a point contributes to an aggregate; the strings are the point's own (shared, not copied). */
 interface Sample {
   time: number;
   device: string;
+  group: string;
   version: string;
   fps: number;
-  p95: number;
-  mem: number;
+  latency_p95: number;
+  memory_mb: number;
   frames: number;
   errors: number;
   map: number | undefined;
@@ -30,8 +26,9 @@ export interface RecentTelemetryOptions {
  * The telemetry points of the last `spanMs` that the store accepted, by deployment, so that the
  * rules can aggregate a window without a query: at 10,000 devices InfluxDB 1.x took 5-7 s for one
  * window's per-device GROUP BY. It holds only what the store accepted, so it answers what the store
- * would (an outage is missing data here too), with the same arithmetic (combineDeviceRows). A
- * window it does not cover gets null: ask the store. Points without a deployment are not kept.
+ * would (an outage is missing data here too), as the same per-device rows. A window it does not
+ * cover gets null: ask the store. Points of devices without a deployment are kept too: the window
+ * before a canary's first step is read by group.
  */
 export class RecentTelemetry {
   private readonly byDeployment = new Map<string, Sample[]>();
@@ -48,16 +45,17 @@ export class RecentTelemetry {
   add(points: readonly TelemetryPoint[]): void {
     for (const p of points) {
       const time = p.time.getTime();
-      if (p.tags.deployment === 'none' || !(time >= this.options.since)) continue;
+      if (!(time >= this.options.since)) continue;
       let samples = this.byDeployment.get(p.tags.deployment);
       if (!samples) this.byDeployment.set(p.tags.deployment, (samples = []));
       samples.push({
         time,
         device: p.tags.device,
+        group: p.tags.group,
         version: p.tags.model_version,
         fps: p.fps,
-        p95: p.latency_p95,
-        mem: p.memory_mb,
+        latency_p95: p.latency_p95,
+        memory_mb: p.memory_mb,
         frames: p.frames,
         errors: p.errors,
         map: p.map,
@@ -80,57 +78,26 @@ export class RecentTelemetry {
     }
   }
 
-  /** The store's aggregateByVersion for a window within the cache, else null. */
-  aggregate(query: AggregateQuery, now: number): VersionAggregate[] | null {
+  /** The store's aggregateByDevice for a window within the cache, else null. */
+  aggregate(query: AggregateQuery, now: number): DeviceAggregate[] | null {
     const from = query.from.getTime();
     const to = query.to.getTime();
     if (from < this.options.since || from < now - this.options.spanMs) return null;
-    type Row = DeviceRow & { mapSum: number; mapCount: number };
-    const byVersion = new Map<string, Map<string, Row>>();
-    for (const s of this.byDeployment.get(query.deployment) ?? []) {
-      if (s.time < from || s.time >= to) continue;
-      let devices = byVersion.get(s.version);
-      if (!devices) byVersion.set(s.version, (devices = new Map()));
-      let row = devices.get(s.device);
-      if (!row) {
-        row = {
-          model_version: s.version,
-          fps: 0,
-          p95: 0,
-          mem: 0,
-          frames: 0,
-          errors: 0,
-          map: null,
-          samples: 0,
-          mapSum: 0,
-          mapCount: 0,
-        };
-        devices.set(s.device, row);
-      }
-      row.samples++;
-      row.fps += s.fps;
-      row.p95 += s.p95;
-      row.mem += s.mem;
-      row.frames += s.frames;
-      row.errors += s.errors;
-      if (s.map !== undefined && Number.isFinite(s.map)) {
-        row.mapSum += s.map;
-        row.mapCount++;
+    const lists =
+      query.deployment !== undefined
+        ? [this.byDeployment.get(query.deployment) ?? []]
+        : [...this.byDeployment.values()];
+    const groups = query.groups ? new Set(query.groups) : null;
+    const rows = new Map<string, DeviceAccumulator>();
+    for (const samples of lists) {
+      for (const s of samples) {
+        if (s.time < from || s.time >= to || (groups && !groups.has(s.group))) continue;
+        const key = `${s.version}\u0000${s.device}`;
+        let row = rows.get(key);
+        if (!row) rows.set(key, (row = new DeviceAccumulator(s.device, s.version)));
+        row.add(s);
       }
     }
-    return combineDeviceRows(
-      [...byVersion.values()]
-        .flatMap((devices) => [...devices.values()])
-        .map((r) => ({
-          model_version: r.model_version,
-          fps: r.fps / r.samples,
-          p95: r.p95 / r.samples,
-          mem: r.mem / r.samples,
-          frames: r.frames,
-          errors: r.errors,
-          map: r.mapCount > 0 ? r.mapSum / r.mapCount : null,
-          samples: r.samples,
-        })),
-    );
+    return [...rows.values()].map((row) => row.row());
   }
 }

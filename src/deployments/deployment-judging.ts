@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { inCohort } from '@sentinel/broker';
+import { DeploymentsRepository } from './deployments.repository.js';
+import { DeploymentsService } from './deployments.service.js';
+import type { Deployment } from './deployment.entity.js';
+import { cohortPercent, stageOf, type HealthVerdict } from './domain/rollout.js';
+import { rulesPolicy, type RulesPolicy } from './domain/rules-policy.js';
+
+/** What the rules module needs to judge a deployment in progress. */
+export interface JudgedDeployment {
+  id: string;
+  type: Deployment['type'];
+  stepIndex: number;
+  /** When the step (canary) or the cutover (blue/green) began; resumed: when it resumed. */
+  stepStartedAt: Date;
+  stage: 'rolling_out' | 'observing';
+  policy: RulesPolicy;
+  autoRollback: boolean;
+  newVersion: string;
+  /** The model versions the groups ran before (what the baseline runs). */
+  previousVersions: string[];
+  groups: string[];
+  /** The new version's mAP floor (its metadata `map_floor`), 0..1. */
+  mapFloor: number | null;
+  /** Whether a device takes part in the current step (its cohort; every device for blue/green). */
+  inStep(deviceId: string): boolean;
+}
+
+/**
+ * The deployments feature's port for the rules module, one direction (rules -> deployments): the
+ * deployments in progress, what the rules found (a verdict the rollout driver acts on), and the
+ * rules' actions (roll back, pause). The rules keep their own figures in their own tables.
+ */
+@Injectable()
+export class DeploymentJudging {
+  constructor(
+    private readonly repo: DeploymentsRepository,
+    private readonly deployments: DeploymentsService,
+  ) {}
+
+  async inProgress(): Promise<JudgedDeployment[]> {
+    const rows = await this.repo.findByStatus('in_progress');
+    return Promise.all(rows.filter((d) => d.rules?.enabled !== false).map((d) => this.judged(d)));
+  }
+
+  /** The deployment if it is still in progress on the same step start, else null. */
+  async current(id: string, stepStartedAt: Date): Promise<JudgedDeployment | null> {
+    const d = await this.repo.find(id);
+    if (!d || d.status !== 'in_progress' || d.stepStartedAt.getTime() !== stepStartedAt.getTime()) {
+      return null;
+    }
+    return this.judged(d);
+  }
+
+  exists(id: string): Promise<boolean> {
+    return this.repo.find(id).then((d) => d !== null);
+  }
+
+  /** When the deployment finished (its last verdict is the one that decided), null while active. */
+  async finishedAt(id: string): Promise<Date | null> {
+    return (await this.repo.find(id))?.finishedAt ?? null;
+  }
+
+  stagingCounts(id: string): Promise<{ failed: number; total: number }> {
+    return this.repo.stagingCounts(id);
+  }
+
+  /** The rules' verdict on the current step: what promotes a canary step or ends an observation. */
+  async recordVerdict(id: string, verdict: HealthVerdict, at: Date): Promise<void> {
+    await this.repo.update(this.repo.dataSource, id, { verdict, verdictAt: at });
+  }
+
+  async rollBack(id: string, reason: string, figures: Record<string, unknown>): Promise<void> {
+    await this.deployments.actAs(id, 'rollback', 'rules', reason, figures);
+  }
+
+  async pause(id: string, reason: string, figures: Record<string, unknown>): Promise<void> {
+    await this.deployments.actAs(id, 'pause', 'rules', reason, figures);
+  }
+
+  private async judged(d: Deployment): Promise<JudgedDeployment> {
+    const groups = await this.repo.groups(this.repo.dataSource, d.id);
+    const models = await this.repo.models(this.repo.dataSource, [
+      d.modelId,
+      ...groups.map((g) => g.previousModelId),
+    ]);
+    const model = models.get(d.modelId);
+    const floor = (model?.metadata as { map_floor?: unknown } | undefined)?.map_floor;
+    const percent = cohortPercent(d);
+    return {
+      id: d.id,
+      type: d.type,
+      stepIndex: d.stepIndex,
+      stepStartedAt: d.stepStartedAt,
+      stage: stageOf(d) === 'observing' ? 'observing' : 'rolling_out',
+      policy: rulesPolicy(d.rules),
+      autoRollback: d.autoRollback,
+      newVersion: model?.version ?? '',
+      previousVersions: [
+        ...new Set(
+          groups.flatMap((g) => {
+            const v = g.previousModelId ? models.get(g.previousModelId)?.version : undefined;
+            return v ? [v] : [];
+          }),
+        ),
+      ],
+      groups: groups.map((g) => g.groupName),
+      mapFloor: typeof floor === 'number' ? floor : null,
+      inStep: (deviceId) =>
+        d.type !== 'canary' ||
+        percent >= 100 ||
+        inCohort(deviceId, { percent, salt: d.cohortSalt }),
+    };
+  }
+}

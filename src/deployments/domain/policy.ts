@@ -1,0 +1,149 @@
+/**
+ * A deployment's policy from its request, and the small decisions around it, as pure functions:
+ * what a group falls back to, which verdict a step may use, what to warn about at creation.
+ */
+import { inCohort, type DesiredState, type ModelRef } from '@sentinel/broker';
+import { validationFailed } from '../../common/domain-error.js';
+import type { CreateDeploymentDto } from '../dto/deployment.dto.js';
+import type { Counts, DeploymentView, HealthVerdict, RolloutPolicy } from './rollout.js';
+import { rulesPolicy, type RulesPolicy } from './rules-policy.js';
+
+const DEFAULT_STEPS = [5, 25, 100];
+export const DEFAULT_OBSERVE_S = 300;
+
+export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
+  try {
+    rulesPolicy(input.rules);
+  } catch (error) {
+    throw validationFailed((error as Error).message);
+  }
+  if (input.deployment_type === 'blue-green' && input.canary) {
+    throw validationFailed('canary options apply only to deployment_type canary');
+  }
+  const steps = input.canary?.steps ?? DEFAULT_STEPS;
+  if (steps.some((s, i) => i > 0 && s <= steps[i - 1]!) || steps.at(-1) !== 100) {
+    throw validationFailed('canary.steps must increase and end at 100');
+  }
+  return {
+    stagingTimeoutS: input.staging_timeout_s ?? 600,
+    deviceTimeoutS: input.device_timeout_s ?? 900,
+    minStagedShare: input.min_staged_share ?? 0.8,
+    maxFailureShare: input.max_failure_share ?? 0.2,
+    maxRetries: input.max_retries ?? 3,
+    retryBackoffS: 10,
+    canarySteps: steps,
+    stepIntervalS: input.canary?.step_interval_s ?? 300,
+    observeS: input.observe_s ?? DEFAULT_OBSERVE_S,
+    observeInconclusive: input.observe_inconclusive ?? 'succeed',
+  };
+}
+
+/** What a group serves now (what a rollback returns to): the desired model unless that is `model`. */
+export function previousModelOf(desired: DesiredState | null, modelId: string): string | null {
+  if (!desired) return null;
+  const serving: ModelRef | null =
+    desired.activate === 'new' && desired.cohort === null ? desired.model : desired.previous;
+  if (serving && serving.id !== modelId) return serving.id;
+  // Deploying what already serves: fall back to what served before that.
+  return desired.previous && desired.previous.id !== modelId ? desired.previous.id : null;
+}
+
+/**
+ * The rules module's verdict for the current step: null when its rules are off (steps then follow
+ * the interval alone), inconclusive when there is no fresh one for this step.
+ */
+export function healthVerdictOf(
+  deployment: {
+    rules: Record<string, unknown> | null;
+    verdict: HealthVerdict | null;
+    verdictAt: Date | null;
+    stepStartedAt: Date;
+  },
+  now: Date,
+  rulesIntervalS: number,
+): HealthVerdict | null {
+  if (deployment.rules?.enabled === false) return null;
+  if (!deployment.verdict || !deployment.verdictAt) return 'inconclusive';
+  const at = deployment.verdictAt.getTime();
+  if (at < deployment.stepStartedAt.getTime()) return 'inconclusive';
+  if (now.getTime() - at > 3 * rulesIntervalS * 1000 + 1000) return 'inconclusive';
+  return deployment.verdict;
+}
+
+export function viewOf(deployment: {
+  type: DeploymentView['type'];
+  status: DeploymentView['status'];
+  stepIndex: number;
+  cohortSalt: string;
+  stepStartedAt: Date;
+  observingSince: Date | null;
+  policy: RolloutPolicy;
+}): DeploymentView {
+  return {
+    type: deployment.type,
+    status: deployment.status,
+    stepIndex: deployment.stepIndex,
+    cohortSalt: deployment.cohortSalt,
+    stepStartedAt: deployment.stepStartedAt,
+    observingSince: deployment.observingSince,
+    policy: deployment.policy,
+  };
+}
+
+export function figuresOf(counts: Counts, why: string): Record<string, unknown> {
+  return {
+    targets: counts.targets,
+    online: counts.online,
+    participating: counts.participating,
+    failed_final: counts.failedFinal,
+    phases: counts.byPhase,
+    why,
+  };
+}
+
+/**
+ * What the rules will not be able to judge as one might expect, said when the deployment is made:
+ * a group with fewer devices than the rules need, a canary step that leaves no device outside its
+ * cohort (judged against the same devices before it), or one whose cohort is empty (it advances on
+ * its interval alone).
+ */
+export function creationWarnings(input: {
+  type: DeploymentView['type'];
+  groups: { name: string; devices: string[]; ranModel: boolean }[];
+  steps: number[];
+  salt: string;
+  rules: RulesPolicy;
+}): string[] {
+  if (!input.rules.enabled) return [];
+  const warnings: string[] = [];
+  for (const group of input.groups) {
+    if (!group.ranModel) {
+      warnings.push(
+        `group ${group.name} ran no model before: no baseline to judge against nor to roll back to; the rules do not hold this deployment`,
+      );
+      continue;
+    }
+    const n = group.devices.length;
+    if (n < input.rules.min_devices) {
+      warnings.push(
+        `group ${group.name} has ${n} device(s); the rules need ${input.rules.min_devices} (rules.min_devices) for a verdict`,
+      );
+    }
+  }
+  if (input.type !== 'canary') return warnings;
+  const all = input.groups.flatMap((g) => g.devices);
+  for (const percent of input.steps) {
+    if (percent >= 100 || all.length === 0) continue;
+    const inside = all.filter((id) => inCohort(id, { percent, salt: input.salt })).length;
+    if (inside === 0) {
+      warnings.push(
+        `canary step ${percent} % has no device in its cohort: nothing to judge, it moves on after its interval`,
+      );
+    } else if (inside === all.length || all.length - inside < 2) {
+      warnings.push(
+        `canary step ${percent} % leaves ${all.length - inside} of ${all.length} device(s) outside its cohort: it is judged against the same devices before the step`,
+      );
+    }
+  }
+  return warnings;
+}

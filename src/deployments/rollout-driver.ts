@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { deviceCommandsTopic, encodeMessage } from '@sentinel/broker';
+import { BrokerService } from '../broker/broker.service.js';
+import { DesiredStateService, type StagedDesired } from '../broker/desired-state.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { FleetEvents } from '../fleet/fleet-events.js';
+import type { DeviceStateReport } from '../fleet/domain/state-reports.js';
+import { DeploymentsRepository, type ProgressRow } from './deployments.repository.js';
+import { DeploymentTransitions } from './deployment-transitions.js';
+import { DeploymentsService } from './deployments.service.js';
+import { figuresOf, healthVerdictOf, viewOf } from './domain/policy.js';
+import { ACTIVE_STATUSES, evaluate } from './domain/rollout.js';
+
+/** How long after it ends a deployment's device reports are still recorded (a rollback landing). */
+const TRACK_FINISHED_S = 600;
+
+interface DeploymentProgressLike {
+  deployment_id: string | null;
+  phase: string;
+  reason?: string;
+  detail?: string;
+  bytes?: number;
+  total_bytes?: number;
+  in_cohort?: boolean;
+}
+
+/**
+ * Drives active deployments: a loop evaluates each one (domain/rollout.ts decides) on a timer, as
+ * device reports arrive and after actions, and applies the decision through DeploymentsService.
+ * State lives in the database only, so a restarted hub, or another hub, continues where the last
+ * evaluation left off; a row lock (SKIP LOCKED) keeps two hubs from evaluating one at once.
+ */
+@Injectable()
+export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Rollout');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private soon?: NodeJS.Timeout;
+  private activeIds = new Set<string>();
+  /** Active deployments, and those finished lately: devices still report how they got there. */
+  private trackedIds = new Set<string>();
+  private justCreated = new Set<string>();
+  private recording: Promise<void> = Promise.resolve();
+  private unsubscribe?: () => void;
+  private stopped = false;
+
+  constructor(
+    private readonly repo: DeploymentsRepository,
+    private readonly deployments: DeploymentsService,
+    private readonly transitions: DeploymentTransitions,
+    private readonly desired: DesiredStateService,
+    private readonly broker: BrokerService,
+    private readonly fleetEvents: FleetEvents,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.deployments.onChange(({ id, kind }) => {
+      if (kind === 'created') {
+        this.activeIds.add(id);
+        this.trackedIds.add(id);
+        this.justCreated.add(id);
+      }
+      if (kind === 'rollback')
+        this.activeIds.delete(id); // its progress is still recorded
+      else this.evaluateSoon(0);
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.unsubscribe = this.fleetEvents.on('device.reports', ({ reports }) => {
+      // One batch after another: out of order, an older report could overwrite a newer one.
+      this.recording = this.recording
+        .then(() => this.recordReports(reports))
+        .catch((error: Error) =>
+          this.logger.error(`could not record deployment progress: ${error.message}`),
+        );
+    });
+    await this.refreshActive();
+    this.timer = setInterval(() => this.evaluateSoon(0), this.config.ROLLOUT_INTERVAL_MS);
+    this.timer.unref();
+    this.evaluateSoon(0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearInterval(this.timer);
+    if (this.soon) clearTimeout(this.soon);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Evaluates every active deployment after `delayMs`; calls while one runs are merged. */
+  evaluateSoon(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (delayMs > 0) {
+      this.soon ??= setTimeout(() => {
+        this.soon = undefined;
+        this.evaluateSoon(0);
+      }, delayMs);
+      return;
+    }
+    this.running = this.evaluateAll()
+      .catch((error: Error) => this.logger.error(`evaluation failed: ${error.message}`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.evaluateSoon(0);
+        }
+      });
+  }
+
+  /** Runs one evaluation pass now (tests and the loop). */
+  async evaluateAll(): Promise<void> {
+    await this.refreshActive();
+    for (const id of this.activeIds) {
+      if (this.stopped) return;
+      await this.evaluateOne(id);
+    }
+  }
+
+  private async refreshActive(): Promise<void> {
+    const rows = await this.repo.recent(ACTIVE_STATUSES, TRACK_FINISHED_S);
+    const active = new Set(rows.filter((r) => r.active).map((r) => r.id));
+    // Created meanwhile (this query may have started before its commit).
+    for (const id of this.activeIds) if (this.justCreated.has(id)) active.add(id);
+    this.justCreated.clear();
+    this.activeIds = active;
+    this.trackedIds = new Set([...active, ...rows.map((r) => r.id)]);
+  }
+
+  private async evaluateOne(id: string): Promise<void> {
+    const staged: StagedDesired[] = [];
+    let reloads: string[] = [];
+    await this.repo.transaction(async (m) => {
+      const deployment = await this.repo.lock(m, id, true);
+      if (!deployment || !ACTIVE_STATUSES.includes(deployment.status)) return;
+      const devices = await this.repo.deviceViews(m, id);
+      const now = new Date();
+      let verdict = healthVerdictOf(deployment, now, this.config.RULES_INTERVAL_S);
+      // A group that ran no model before: nothing to compare with, nor to roll back to.
+      if (verdict !== null && (await this.repo.groups(m, id)).some((g) => !g.previousModelId)) {
+        verdict = null;
+      }
+      const result = evaluate(viewOf(deployment), devices, now, verdict);
+      if (result.timeouts.length > 0) {
+        const timeoutS = deployment.policy.deviceTimeoutS;
+        await this.repo.markTimedOut(m, id, result.timeouts, now, timeoutS);
+        for (const device of result.timeouts) {
+          await this.repo.event(m, id, 'hub', 'device.timeout', null, 'failed', device, {
+            timeout_s: timeoutS,
+          });
+        }
+      }
+      if (result.retries.length > 0) {
+        await this.repo.markRetried(m, id, result.retries, now);
+        for (const device of result.retries)
+          await this.repo.event(m, id, 'hub', 'device.retry', 'failed', 'notified', device, {});
+        reloads = result.retries;
+      }
+      const decision = result.decision;
+      const figures = figuresOf(result.counts, decision.why);
+      const service = this.transitions;
+      switch (decision.kind) {
+        case 'wait':
+          return;
+        case 'cutover': {
+          await service.transition(m, id, 'in_progress', 'hub', decision.why, figures, {
+            stepStartedAt: now,
+          });
+          const groups = await this.repo.groups(m, id);
+          staged.push(...(await service.publishAll(m, deployment, groups, 'new', 'hub')));
+          break;
+        }
+        case 'advance':
+          staged.push(
+            ...(await service.step(m, deployment, decision.stepIndex, 'hub', 'step', figures)),
+          );
+          break;
+        case 'observe':
+          await this.repo.update(m, id, { observingSince: now });
+          await service.note(m, id, 'observing', 'hub', decision.why, {
+            ...figures,
+            observe_s: deployment.policy.observeS ?? 0,
+          });
+          break;
+        case 'succeed':
+          if (decision.warning) {
+            await service.note(m, id, 'warning', 'hub', decision.warning, {});
+          }
+          await service.transition(m, id, 'succeeded', 'hub', decision.why, {
+            ...figures,
+            verdict: verdict,
+            verdict_at: deployment.verdictAt?.toISOString() ?? null,
+          });
+          break;
+        case 'pause':
+          await service.transition(m, id, 'paused', 'hub', decision.why, figures, {
+            pausedFrom: deployment.status,
+          });
+          break;
+        case 'fail': {
+          await service.transition(
+            m,
+            id,
+            'failed',
+            'hub',
+            `${decision.reason}: ${decision.why}`,
+            figures,
+          );
+          // Devices that swapped go back; the others never left the previous model.
+          const groups = await this.repo.groups(m, id);
+          if (groups.every((g) => g.previousModelId !== null)) {
+            staged.push(...(await service.publishAll(m, deployment, groups, 'previous', 'hub')));
+          }
+          break;
+        }
+      }
+    });
+    this.transitions.flushAnnotations();
+    await this.desired.send(staged);
+    for (const device of reloads) await this.sendCommand(device, 'reload', id);
+  }
+
+  private async sendCommand(
+    deviceId: string,
+    command: 'reload' | 'rollback',
+    deploymentId: string,
+  ): Promise<void> {
+    const message = encodeMessage('command', {
+      command,
+      id: randomUUID(),
+      issued_at: new Date().toISOString(),
+      deployment_id: deploymentId,
+    });
+    await this.broker.mqtt.publish(deviceCommandsTopic(deviceId), message, {
+      qos: 1,
+      retain: false,
+    });
+  }
+
+  /** Progress reports of tracked deployments (active, or finished within TRACK_FINISHED_S). */
+  async recordReports(reports: readonly DeviceStateReport[]): Promise<void> {
+    const rows: ProgressRow[] = reports.flatMap((report) => {
+      const progress = (report.reported as { deployment?: DeploymentProgressLike | null } | null)
+        ?.deployment;
+      if (!progress?.deployment_id || !this.trackedIds.has(progress.deployment_id)) return [];
+      return [
+        {
+          deployment_id: progress.deployment_id,
+          device_id: report.deviceId,
+          phase: progress.phase,
+          reason: progress.reason ?? null,
+          detail: progress.detail ?? null,
+          bytes: progress.bytes ?? null,
+          total_bytes: progress.total_bytes ?? null,
+          in_cohort: progress.in_cohort ?? null,
+          at: report.at.toISOString(),
+        },
+      ];
+    });
+    if (rows.length === 0) return;
+    // The latest report of a device wins within a batch.
+    const latest = new Map(rows.map((r) => [`${r.deployment_id}/${r.device_id}`, r]));
+    await this.repo.recordProgress([...latest.values()]);
+    this.evaluateSoon(50);
+  }
+}
