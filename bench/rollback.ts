@@ -7,8 +7,12 @@
 // version that the rules may judge (the policy ignores the first warmup_s of a step) until the
 // whole cohort reported serving the old model again, seen by an MQTT observer in its own process.
 // Goal: at most one rules interval + 1 s. Prints figures; asserts nothing; all on 127.0.0.1.
-//   npm run bench:rollback [-- N] [--rules-interval=S] [--telemetry-interval=S] [--cohort=PCT]
-//                          [--store=influx|embedded] [--postgres[=URL]] [--profile=FILE]
+//   npm run bench:rollback [-- N] [--type=canary|blue-green] [--rules-interval=S]
+//                          [--telemetry-interval=S] [--cohort=PCT] [--store=influx|embedded]
+//                          [--postgres[=URL]] [--profile=FILE]
+// --type=blue-green: v2 goes to every device blue/green; after the cutover the deployment observes
+// it (observe_s, default 300) and the rules judge it against the same devices' windows from before
+// the cutover: the figure runs from the first judged post-cutover window to every device back on v1.
 // N: devices (default 10000). --rules-interval: the hub's RULES_INTERVAL_S (default 10, the
 // product's). --telemetry-interval: the agents' SENTINEL_TELEMETRY_INTERVAL_S (default 10, the
 // agent's). --cohort: the canary's first step in percent (default 10). --store=embedded: the
@@ -67,6 +71,7 @@ const deviceCount = Number(positional[0] ?? 10_000);
 const rulesIntervalS = Number(flag('rules-interval') ?? 10);
 const telemetryIntervalS = Number(flag('telemetry-interval') ?? 10);
 const cohortPercent = Number(flag('cohort') ?? 10);
+const kind = flag('type') ?? 'canary';
 const store = flag('store') ?? 'influx';
 const profileFile = flag('profile');
 const postgresFlag = args.find((a) => a === '--postgres' || a.startsWith('--postgres='));
@@ -85,15 +90,16 @@ if (
   !(telemetryIntervalS > 0) ||
   !(cohortPercent > 0 && cohortPercent < 100) ||
   !['influx', 'embedded'].includes(store) ||
+  !['canary', 'blue-green'].includes(kind) ||
   args.some(
     (a) =>
       a.startsWith('--') &&
-      !/^--(rules-interval|telemetry-interval|cohort|store|profile|postgres)=/.test(a) &&
+      !/^--(type|rules-interval|telemetry-interval|cohort|store|profile|postgres)=/.test(a) &&
       a !== '--postgres',
   )
 ) {
   console.error(
-    'usage: node dist/bench/rollback.js [DEVICES] [--rules-interval=S] [--telemetry-interval=S] [--cohort=PCT] [--store=influx|embedded] [--postgres[=URL]] [--profile=FILE]',
+    'usage: node dist/bench/rollback.js [DEVICES] [--type=canary|blue-green] [--rules-interval=S] [--telemetry-interval=S] [--cohort=PCT] [--store=influx|embedded] [--postgres[=URL]] [--profile=FILE]',
   );
   process.exit(2);
 }
@@ -107,7 +113,7 @@ const ENVIRONMENT = 'production';
 const SALT = 'bench-rollback';
 const V1 = '1.0.0';
 const V2 = '2.0.0';
-/** Synthetic frames: v2 is the degraded one, half the FPS (the rules' limit: -20 %). */
+/** Synthetic frames: v2 is the degraded one, half the FPS (the rules' limit: -10 %, significant). */
 const PROFILE_V1 = { fps: 20, latencyMs: 25 };
 const PROFILE_V2 = { fps: 10, latencyMs: 60 };
 const GOAL_MS = rulesIntervalS * 1000 + 1000;
@@ -210,13 +216,13 @@ class HubTap {
       }
     };
     const store = hub.app.get<TelemetryStore>(TELEMETRY_STORE);
-    const aggregate = store.aggregateByVersion.bind(store);
-    store.aggregateByVersion = async (query) => {
+    const aggregate = store.aggregateByDevice.bind(store);
+    store.aggregateByDevice = async (query) => {
       const entry = { start: wallClockMs(), end: NaN, versions: 0 };
       this.queries.push(entry);
       const result = await aggregate(query);
       entry.end = wallClockMs();
-      entry.versions = result.length;
+      entry.versions = new Set(result.map((r) => r.model_version)).size;
       return result;
     };
     const transport = hub.app.get(BrokerService).mqtt;
@@ -316,9 +322,12 @@ async function main(): Promise<void> {
     const devices = await createDevices(hub, deviceCount, GROUP, cleanup.database ? 8 : 1);
     const v1 = await pushVersion(hub, 'rollback-bench', V1, fastModel());
     const v2 = await pushVersion(hub, 'rollback-bench', V2, goldenMismatchModel());
+    // Blue/green: every device is judged (against its own windows before the cutover).
     const cohort = devices
       .map((d) => d.id)
-      .filter((id) => inCohort(id, { percent: cohortPercent, salt: SALT }));
+      .filter(
+        (id) => kind === 'blue-green' || inCohort(id, { percent: cohortPercent, salt: SALT }),
+      );
     if (cohort.length === 0)
       throw new Error(`a ${cohortPercent} % cohort of ${deviceCount} is empty`);
     const devicesFile = join(dataDir, 'devices.json');
@@ -390,13 +399,23 @@ async function main(): Promise<void> {
     // The canary: the cohort stages v2 and serves it; the rules see it degraded and roll back.
     await observer.arm({ kind: 'deploy', exclude: [warmup.id], sha256: v2.sha256 });
     const created = wallClockMs();
-    const canary = await deploy(hub, {
-      model_id: v2.id,
-      environment: ENVIRONMENT,
-      deployment_type: 'canary',
-      target: GROUP,
-      canary: { steps: [cohortPercent, 100], step_interval_s: 3600, salt: SALT },
-    });
+    const canary = await deploy(
+      hub,
+      kind === 'blue-green'
+        ? {
+            model_id: v2.id,
+            environment: ENVIRONMENT,
+            deployment_type: 'blue-green',
+            target: GROUP,
+          }
+        : {
+            model_id: v2.id,
+            environment: ENVIRONMENT,
+            deployment_type: 'canary',
+            target: GROUP,
+            canary: { steps: [cohortPercent, 100], step_interval_s: 3600, salt: SALT },
+          },
+    );
     const active = await observer.wait('active', STEP_TIMEOUT_MS);
     const statusNow = (await getDeployment(hub, canary.id)).status;
     if (statusNow !== 'in_progress')
@@ -442,7 +461,9 @@ async function main(): Promise<void> {
 
     console.log('');
     console.log(
-      `${pad('devices')}${deviceCount} simulated agents (FleetSimulator, own process), one group; canary cohort ${cohortPercent} % = ${cohort.length} devices`,
+      kind === 'blue-green'
+        ? `${pad('devices')}${deviceCount} simulated agents (FleetSimulator, own process), one group; blue/green to all, judged after the cutover against the same devices before it`
+        : `${pad('devices')}${deviceCount} simulated agents (FleetSimulator, own process), one group; canary cohort ${cohortPercent} % = ${cohort.length} devices`,
     );
     console.log(
       `${pad('telemetry')}${store === 'influx' ? 'InfluxDB 1.x (influxd, v1 API)' : 'embedded (SQL table, PGlite)'}; a window per agent every ${telemetryIntervalS} s; synthetic frames: v1 ${PROFILE_V1.fps} fps ~${PROFILE_V1.latencyMs} ms, v2 ${PROFILE_V2.fps} fps ~${PROFILE_V2.latencyMs} ms`,
@@ -455,7 +476,9 @@ async function main(): Promise<void> {
     );
     console.log('');
     console.log(
-      'times from the canary step start (the hub publishes the cohort its desired state):',
+      kind === 'blue-green'
+        ? 'times from the cutover (the hub publishes activate: new to the group):'
+        : 'times from the canary step start (the hub publishes the cohort its desired state):',
     );
     const fromStep = (t: number | undefined | null) =>
       span(t === undefined || t === null ? null : t - stepStarted);

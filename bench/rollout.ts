@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { groupDesiredTopic } from '@sentinel/broker';
 import { BrokerService } from '../src/broker/broker.service.js';
 import { FleetEvents } from '../src/fleet/fleet-events.js';
-import { DeploymentsService } from '../src/deployments/deployments.service.js';
+import { RolloutDriver } from '../src/deployments/rollout-driver.js';
 import { DeviceStateWriter } from '../src/fleet/device-state-writer.js';
 import { deploy, deploymentAction, getDeployment } from '../test/support/deployments.js';
 import { createGroup } from '../test/support/fleet.js';
@@ -208,7 +208,7 @@ class DbTap {
 
   constructor(hub: InProcessHub) {
     const writer = hub.app.get(DeviceStateWriter);
-    const deployments = hub.app.get(DeploymentsService);
+    const deployments = hub.app.get(RolloutDriver);
     writer.record = this.wrap(writer.record.bind(writer), 'stateWrites');
     deployments.recordReports = this.wrap(
       deployments.recordReports.bind(deployments),
