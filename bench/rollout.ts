@@ -592,6 +592,8 @@ async function main(): Promise<void> {
             environment: ENVIRONMENT,
             deployment_type: 'blue-green',
             target: GROUP,
+            // The fan-out is measured here: no observation phase before "succeeded".
+            observe_s: 0,
           })
         ).id;
       },

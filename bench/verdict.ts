@@ -1,7 +1,8 @@
 // The rules' verdict on seeded synthetic fleets (src/rules/domain/synthetic-fleet.ts), 1,000 seeds a
 // case: how often noise alone is judged degraded (a false rollback), and how often a real 20 % FPS
-// drop is (detection), by baseline kind, fleet size and how much devices differ. Pure arithmetic:
-// no hub, no engines; prints a table and asserts nothing.
+// drop is (detection), by baseline kind, fleet size and how much devices differ. The hub compares
+// with devices outside a canary's cohort only from 5 devices a side (OUTSIDE_MIN_DEVICES); the rows
+// below that show why. Pure arithmetic: no hub, no engines; prints a table and asserts nothing.
 //   npm run bench:verdict [-- SEEDS]
 import { DEFAULT_RULES, evaluateHealth, type BaselineKind } from '../src/rules/domain/health.js';
 import {
@@ -53,6 +54,7 @@ for (const spread of [0.03, 0.05, 0.08, 0.12]) {
   cases.push({ kind: 'before', cohort: 1, outside: 0, windows: 6, spread });
   cases.push({ kind: 'before', cohort: 5, outside: 0, windows: 6, spread });
   cases.push({ kind: 'outside', cohort: 2, outside: 18, windows: 6, spread });
+  cases.push({ kind: 'outside', cohort: 3, outside: 17, windows: 6, spread });
   cases.push({ kind: 'outside', cohort: 5, outside: 15, windows: 6, spread });
   cases.push({ kind: 'outside', cohort: 50, outside: 450, windows: 6, spread });
 }

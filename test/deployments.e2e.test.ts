@@ -109,6 +109,7 @@ describe('deployments with real agents', () => {
       model_id: v1,
       environment: 'production',
       deployment_type: 'blue-green',
+      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
     });
     await waitForDeployment(hub, first.id, (d) => d.status === 'succeeded');
@@ -120,6 +121,7 @@ describe('deployments with real agents', () => {
       model_id: v2,
       environment: 'production',
       deployment_type: 'blue-green',
+      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
     });
     const done = await waitForDeployment(hub, second.id, (d) => d.status === 'succeeded');
@@ -188,6 +190,7 @@ describe('deployments with real agents', () => {
       model_id: v3,
       environment: 'production',
       deployment_type: 'canary',
+      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
       canary: { steps: [50, 100], step_interval_s: 3600 },
     });
@@ -221,6 +224,7 @@ describe('deployments with real agents', () => {
       model_id: body.id,
       environment: 'production',
       deployment_type: 'blue-green',
+      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
     });
     const failed = await waitForDeployment(hub, bad.id, (d) => d.status === 'failed');
@@ -240,6 +244,7 @@ describe('deployments with real agents', () => {
       model_id: v6,
       environment: 'production',
       deployment_type: 'blue-green',
+      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
     });
     await waitForDeployment(hub, d.id, (x) => x.status === 'succeeded');
@@ -254,6 +259,7 @@ describe('deployments with real agents', () => {
       model_id: v7,
       environment: 'production',
       deployment_type: 'canary',
+      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'north',
       canary: { steps: [50, 100], step_interval_s: 3600 },
     });
@@ -264,6 +270,7 @@ describe('deployments with real agents', () => {
         model_id: v7,
         environment: 'production',
         deployment_type: 'blue-green',
+        rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
         target: 'all',
       }),
     });
@@ -276,6 +283,7 @@ describe('deployments with real agents', () => {
       model_id: v7,
       environment: 'production',
       deployment_type: 'blue-green',
+      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
       supersede: true,
     });

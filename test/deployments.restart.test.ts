@@ -62,6 +62,7 @@ describe('hub restarted mid-rollout', () => {
       model_id: v1.id,
       environment: 'production',
       deployment_type: 'blue-green',
+      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'yard',
     });
     await waitForDeployment(

@@ -161,8 +161,16 @@ for (const engine of ENGINES) {
         from: new Date(T0),
         to: new Date(T0 + 60_000),
       });
+      // The spread: fps 10 and 20 (cam-a) and 30 (cam-b) as windows; 15 and 30 as device means.
+      const spread = aggregates[0]!.spread.fps;
       assert.deepEqual(
-        aggregates.map((a) => ({
+        { ...spread.windows, mean: round(spread.windows.mean), sd: round(spread.windows.sd) },
+        { n: 3, mean: 20, sd: 10 },
+      );
+      assert.equal(spread.devices.n, 2);
+      assert.equal(round(spread.devices.sd), 10.607);
+      assert.deepEqual(
+        aggregates.map(({ spread: _spread, ...a }) => ({
           ...a,
           fps: round(a.fps),
           latency_p95: round(a.latency_p95),

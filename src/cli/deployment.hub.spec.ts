@@ -270,7 +270,7 @@ describe(
             ' {2}judged {4}rolling out, step 0',
             ' {2}METRIC +NEW +BASELINE +CHANGE +LIMIT +P +SAMPLES +STATUS',
             ' {2}fps +- +- +- +-10 % & 0\\.5 fps +- +- +no_data',
-            ' {2}latency_p95 +- +- +- +\\+20 % & 0\\.1 ms +- +- +no_data',
+            ' {2}latency_p95 +- +- +- +\\+20 % & 0\\.5 ms +- +- +no_data',
             '',
           ].join('\n'),
         ),

@@ -13,6 +13,12 @@ export interface JudgedDeployment {
   stepIndex: number;
   /** When the step (canary) or the cutover (blue/green) began; resumed: when it resumed. */
   stepStartedAt: Date;
+  /**
+   * The end of the window a before-the-step baseline is taken from: the step start for a canary;
+   * for blue/green the deployment's creation, since staging (downloads, loading the standby slot)
+   * loads the devices and would flatter the new version.
+   */
+  baselineUntil: Date;
   stage: 'rolling_out' | 'observing';
   policy: RulesPolicy;
   autoRollback: boolean;
@@ -92,6 +98,7 @@ export class DeploymentJudging {
       type: d.type,
       stepIndex: d.stepIndex,
       stepStartedAt: d.stepStartedAt,
+      baselineUntil: d.type === 'blue-green' ? d.createdAt : d.stepStartedAt,
       stage: stageOf(d) === 'observing' ? 'observing' : 'rolling_out',
       policy: rulesPolicy(d.rules),
       autoRollback: d.autoRollback,

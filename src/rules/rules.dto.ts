@@ -59,7 +59,7 @@ export class DeploymentHealthDto {
   @ApiPropertyOptional({
     enum: ['outside', 'before'],
     description:
-      'outside: the previous version on the devices outside the canary cohort, same window; before: the same devices in the window before the step or cutover (taken once).',
+      'outside: the previous version on the devices outside the canary cohort, same window; before: the same devices in the window before the step (blue/green: before the deployment, ahead of staging; taken once).',
   })
   baseline_kind?: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })

@@ -225,8 +225,9 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /**
-   * The step's devices on the previous version in the window before the step: taken once, at the
-   * first evaluation after the warm-up (the windows before the step have arrived by then), and kept.
+   * The step's devices on the previous version in the window before the step (blue/green: before
+   * the deployment, ahead of staging): taken once, at the first evaluation after the warm-up (the
+   * windows before have arrived by then), and kept.
    */
   private async beforeStep(
     d: JudgedDeployment,
@@ -234,14 +235,14 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
   ): Promise<{ figures: VersionAggregate | null; from: Date; to: Date }> {
     const kept = await this.health.baseline(d.id, d.stepIndex);
     if (kept) return kept;
-    const to = d.stepStartedAt;
+    const to = d.baselineUntil;
     const from = new Date(to.getTime() - d.policy.window_s * 1000);
     const rows = await this.store.aggregateByDevice({ groups: d.groups, from, to });
     const figures = versionOf(
       d.previousVersions.join('+'),
       rows.filter((r) => d.previousVersions.includes(r.model_version) && d.inStep(r.device)),
     );
-    if (now.getTime() >= to.getTime() + d.policy.warmup_s * 1000) {
+    if (now.getTime() >= d.stepStartedAt.getTime() + d.policy.warmup_s * 1000) {
       await this.health.saveBaseline(d.id, d.stepIndex, from, to, figures);
     }
     return { figures, from, to };

@@ -35,7 +35,8 @@ Prints "deployment <id> <status>" (with --json the created deployment). One depl
 per group: another one is refused (HTTP 409) unless --supersede.
 
 Health and rollback: the hub's rules judge the new version against a baseline (the devices outside a
-canary's cohort in the same window, or the same devices before the step or cutover). Once every device
+canary's cohort in the same window, or the same devices before the step; blue/green: before the
+deployment, since staging loads them). Once every device
 runs it (blue/green after the cutover, a canary at 100 %) the deployment stays in progress, phase
 observing, for --observe seconds: degraded rolls it back (with --no-auto-rollback: pauses it),
 healthy succeeds, inconclusive succeeds with a warning (or pauses: --observe-inconclusive pause).

@@ -6,7 +6,7 @@ import { inCohort, type DesiredState, type ModelRef } from '@sentinel/broker';
 import { validationFailed } from '../../common/domain-error.js';
 import type { CreateDeploymentDto } from '../dto/deployment.dto.js';
 import type { Counts, DeploymentView, HealthVerdict, RolloutPolicy } from './rollout.js';
-import { rulesPolicy, type RulesPolicy } from './rules-policy.js';
+import { OUTSIDE_MIN_DEVICES, rulesPolicy, type RulesPolicy } from './rules-policy.js';
 
 const DEFAULT_STEPS = [5, 25, 100];
 export const DEFAULT_OBSERVE_S = 300;
@@ -139,9 +139,10 @@ export function creationWarnings(input: {
       warnings.push(
         `canary step ${percent} % has no device in its cohort: nothing to judge, it moves on after its interval`,
       );
-    } else if (inside === all.length || all.length - inside < 2) {
+    } else if (inside < OUTSIDE_MIN_DEVICES || all.length - inside < OUTSIDE_MIN_DEVICES) {
       warnings.push(
-        `canary step ${percent} % leaves ${all.length - inside} of ${all.length} device(s) outside its cohort: it is judged against the same devices before the step`,
+        `canary step ${percent} % leaves ${all.length - inside} of ${all.length} device(s) outside its cohort (${inside} in it; ` +
+          `a comparison with the others needs ${OUTSIDE_MIN_DEVICES} on each side): it is judged against the same devices before the step`,
       );
     }
   }

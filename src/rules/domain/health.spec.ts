@@ -115,22 +115,30 @@ describe('evaluateHealth: scenarios', () => {
     assert.match(report.reasons.join('\n'), /past the limit but not significant/);
   });
 
-  it('the p95 floor is shown and applies: +117 % on 0.36 ms is a degradation past 0.1 ms', () => {
-    const report = evaluateHealth({
+  it('the p95 floor is shown and applies: +117 % on 0.36 ms is within 0.5 ms, +233 % is not', () => {
+    const small = evaluateHealth({
       ...base,
       cohort: steady('2', 1, 6, 30, { p95: () => 0.78 }),
       baseline: steady('1', 1, 6, 30, { p95: () => 0.36 }),
     });
-    const p95 = check(report, 'latency_p95');
-    assert.equal(p95.status, 'degraded');
-    assert.match(p95.detail, /limit \+20 % and 0\.1 ms/);
-    const tiny = evaluateHealth({
+    const p95 = check(small, 'latency_p95');
+    assert.equal(p95.status, 'ok');
+    assert.equal(p95.change, 116.67);
+    assert.equal(p95.floor, 0.5);
+    assert.match(p95.detail, /\+116\.67 %, limit \+20 % and 0\.5 ms/);
+    const big = evaluateHealth({
       ...base,
-      policy: rulesPolicy({ p95_min_delta_ms: 1 }),
+      cohort: steady('2', 1, 6, 30, { p95: () => 1.2 }),
+      baseline: steady('1', 1, 6, 30, { p95: () => 0.36 }),
+    });
+    assert.equal(check(big, 'latency_p95').status, 'degraded');
+    const strict = evaluateHealth({
+      ...base,
+      policy: rulesPolicy({ p95_min_delta_ms: 0.1 }),
       cohort: steady('2', 1, 6, 30, { p95: () => 0.78 }),
       baseline: steady('1', 1, 6, 30, { p95: () => 0.36 }),
     });
-    assert.equal(check(tiny, 'latency_p95').status, 'ok');
+    assert.equal(check(strict, 'latency_p95').status, 'degraded');
   });
 
   it('error rate, mAP and staging failures as before: absolute limits', () => {
@@ -196,19 +204,19 @@ describe('chooseBaseline', () => {
   it('a canary compares with the devices outside its cohort when there are enough', () => {
     const pick = chooseBaseline({
       type: 'canary',
-      cohort: steady('2', 2, 6, 30),
-      outside: steady('1', 3, 6, 30),
+      cohort: steady('2', 5, 6, 30),
+      outside: steady('1', 5, 6, 30),
       before,
       policy,
     });
     assert.equal(pick.kind, 'outside');
   });
-  it('otherwise with the same devices before the step: a full cohort, a single canary device, blue/green', () => {
+  it('otherwise with the same devices before the step: a full cohort, fewer than 5 devices on a side, blue/green', () => {
     for (const [type, cohort, outside] of [
-      ['canary', steady('2', 2, 6, 30), null],
-      ['canary', steady('2', 1, 6, 30), steady('1', 9, 6, 30)],
-      ['canary', steady('2', 2, 6, 30), steady('1', 1, 6, 30)],
-      ['blue-green', steady('2', 2, 6, 30), steady('1', 5, 6, 30)],
+      ['canary', steady('2', 5, 6, 30), null],
+      ['canary', steady('2', 4, 6, 30), steady('1', 16, 6, 30)],
+      ['canary', steady('2', 9, 6, 30), steady('1', 4, 6, 30)],
+      ['blue-green', steady('2', 6, 6, 30), steady('1', 6, 6, 30)],
     ] as const) {
       const pick = chooseBaseline({ type, cohort, outside, before, policy });
       assert.equal(pick.kind, 'before', `${type} ${cohort.devices}/${outside?.devices}`);

@@ -4,7 +4,7 @@
  * significant (Welch's one-sided t-test, p < alpha); past the limit but not significant is
  * inconclusive (more data needed), never healthy. Missing data is never a degradation.
  */
-import type { RulesPolicy } from '../../deployments/domain/rules-policy.js';
+import { OUTSIDE_MIN_DEVICES, type RulesPolicy } from '../../deployments/domain/rules-policy.js';
 import type {
   SampleStats,
   SpreadMetric,
@@ -23,7 +23,8 @@ export type VersionFigures = VersionAggregate;
 /**
  * Where the baseline comes from. `outside`: the previous version on the devices outside the canary
  * cohort, in the same window; the samples are devices (their means), since devices differ.
- * `before`: the same devices before the step or cutover; the samples are telemetry windows.
+ * `before`: the same devices before the step (blue/green: before the deployment, ahead of staging);
+ * the samples are telemetry windows.
  */
 export type BaselineKind = 'outside' | 'before';
 
@@ -298,8 +299,8 @@ function mapChecks(
 
 /**
  * Which baseline judges a step. Canary: the devices outside the cohort in the same window when
- * there are enough of them (and cohort devices) to compare devices (at least 2 each, and the
- * policy's minimums); otherwise, as for blue/green, the same devices before the step.
+ * both sides have OUTSIDE_MIN_DEVICES (and the policy's minimums); otherwise, as for blue/green,
+ * the same devices before the step.
  */
 export function chooseBaseline(input: {
   type: 'canary' | 'blue-green';
@@ -309,7 +310,7 @@ export function chooseBaseline(input: {
   policy: RulesPolicy;
 }): { kind: BaselineKind; baseline: VersionFigures | null } {
   const { cohort, outside, policy } = input;
-  const devices = Math.max(2, policy.min_devices);
+  const devices = Math.max(OUTSIDE_MIN_DEVICES, policy.min_devices);
   if (
     input.type === 'canary' &&
     outside &&
