@@ -2,6 +2,7 @@
  * Per-device telemetry rows folded into per-version figures. Pure; every store returns device rows
  * (InfluxDB, the SQL table and the in-memory cache alike) and this one arithmetic does the rest.
  */
+import { histogramPercentile, mergeHistograms, type LatencyHistogram } from '@sentinel/broker';
 import {
   SPREAD_METRICS,
   type DeviceAggregate,
@@ -52,6 +53,19 @@ function spreadOf(devices: readonly DeviceAggregate[], metric: SpreadMetric): Sp
   };
 }
 
+/**
+ * The p-th percentile (0..100) of every inference of the devices that sent latency histograms: the
+ * percentile of their merged histograms (within LATENCY_HIST_RELATIVE_ERROR of the exact one over
+ * all the raw latencies), ms; null when no device has a histogram, or they hold no inference.
+ */
+export function fleetPercentile(devices: readonly DeviceAggregate[], p: number): number | null {
+  const hists = devices
+    .map((d) => d.latency_hist)
+    .filter((h): h is LatencyHistogram => h !== null && h !== undefined);
+  if (hists.length === 0) return null;
+  return histogramPercentile(mergeHistograms(hists), p);
+}
+
 /** The figures of one set of device rows (one version, or several merged), or null for none. */
 export function versionOf(
   model_version: string,
@@ -68,6 +82,7 @@ export function versionOf(
     samples: devices.reduce((a, d) => a + d.samples, 0),
     fps: mean(devices.map((d) => d.fps)),
     latency_p95: mean(devices.map((d) => d.latency_p95)),
+    latency_p95_fleet: fleetPercentile(devices, 95),
     memory_mb: mean(devices.map((d) => d.memory_mb)),
     frames: devices.reduce((a, d) => a + d.frames, 0),
     errors: devices.reduce((a, d) => a + d.errors, 0),
@@ -100,6 +115,8 @@ export class DeviceAccumulator {
   private errors = 0;
   private mapSum = 0;
   private mapCount = 0;
+  /** The windows' histograms (the windows' own arrays, not copies), merged by row(). */
+  private readonly hists: LatencyHistogram[] = [];
 
   constructor(
     private readonly device: string,
@@ -113,6 +130,7 @@ export class DeviceAccumulator {
     frames: number;
     errors: number;
     map?: number;
+    latency_hist?: LatencyHistogram;
   }): void {
     this.n++;
     for (const metric of SPREAD_METRICS) {
@@ -125,6 +143,7 @@ export class DeviceAccumulator {
       this.mapSum += window.map;
       this.mapCount++;
     }
+    if (window.latency_hist !== undefined) this.hists.push(window.latency_hist);
   }
 
   row(): DeviceAggregate {
@@ -150,6 +169,7 @@ export class DeviceAccumulator {
       frames: this.frames,
       errors: this.errors,
       map: this.mapCount > 0 ? this.mapSum / this.mapCount : null,
+      latency_hist: this.hists.length > 0 ? mergeHistograms(this.hists) : null,
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { LatencyHistogram } from '@sentinel/broker';
 import type { AggregateQuery, DeviceAggregate, TelemetryPoint } from '../telemetry-store.js';
 import { DeviceAccumulator } from './aggregate.js';
 
@@ -13,6 +14,7 @@ interface Sample {
   frames: number;
   errors: number;
   map: number | undefined;
+  latency_hist: LatencyHistogram | undefined;
 }
 
 export interface RecentTelemetryOptions {
@@ -59,6 +61,7 @@ export class RecentTelemetry {
         frames: p.frames,
         errors: p.errors,
         map: p.map,
+        latency_hist: p.latency_hist,
       });
     }
   }
