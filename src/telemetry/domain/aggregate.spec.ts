@@ -8,32 +8,7 @@ import {
 } from '@sentinel/broker';
 import type { DeviceAggregate } from '../telemetry-store.js';
 import { byVersion, DeviceAccumulator, fleetPercentile, versionOf } from './aggregate.js';
-
-/** A small seeded PRNG (mulberry32): the same samples on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Nearest-rank percentile of raw values (the agent's and the histogram's definition). */
-function exactPercentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]!;
-}
-
-/** A log-normal latency around `median` ms with a `sigma` spread, and sometimes a slow outlier. */
-function latency(random: () => number, median: number, sigma: number): number {
-  const u = Math.max(random(), 1e-12);
-  const normal = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-  const value = median * Math.exp(sigma * normal);
-  return random() < 0.02 ? value * 8 : value;
-}
+import { exactPercentile, latencies, prng } from '../../../test/support/latency-samples.js';
 
 interface Fleet {
   rows: DeviceAggregate[];
@@ -52,7 +27,7 @@ function fleet(seed: number, devices: { median: number; frames: number }[], wind
   devices.forEach((device, i) => {
     const acc = new DeviceAccumulator(`cam-${i}`, '2.0.0');
     for (let w = 0; w < windows; w++) {
-      const raw = Array.from({ length: device.frames }, () => latency(random, device.median, 0.35));
+      const raw = latencies(random, device.frames, device.median);
       const hist = histogramOf(raw);
       out.samples.push(...raw);
       out.windows.push(hist);
