@@ -2,7 +2,14 @@
  * Per-device telemetry rows folded into per-version figures. Pure; every store returns device rows
  * (InfluxDB, the SQL table and the in-memory cache alike) and this one arithmetic does the rest.
  */
-import { histogramPercentile, mergeHistograms, type LatencyHistogram } from '@sentinel/broker';
+import {
+  histogramFromCounts,
+  histogramPercentile,
+  LATENCY_BUCKET_COUNT,
+  mergeHistograms,
+  type LatencyHistogram,
+} from '@sentinel/broker';
+import { addHistogram, type PackedHistogram } from './stored-histogram.js';
 import {
   SPREAD_METRICS,
   type DeviceAggregate,
@@ -115,8 +122,8 @@ export class DeviceAccumulator {
   private errors = 0;
   private mapSum = 0;
   private mapCount = 0;
-  /** The windows' histograms (the windows' own arrays, not copies), merged by row(). */
-  private readonly hists: LatencyHistogram[] = [];
+  /** Per-bucket counts of the windows' histograms; null until a window has one. */
+  private counts: number[] | null = null;
 
   constructor(
     private readonly device: string,
@@ -130,7 +137,7 @@ export class DeviceAccumulator {
     frames: number;
     errors: number;
     map?: number;
-    latency_hist?: LatencyHistogram;
+    latency_hist?: LatencyHistogram | PackedHistogram;
   }): void {
     this.n++;
     for (const metric of SPREAD_METRICS) {
@@ -143,7 +150,10 @@ export class DeviceAccumulator {
       this.mapSum += window.map;
       this.mapCount++;
     }
-    if (window.latency_hist !== undefined) this.hists.push(window.latency_hist);
+    if (window.latency_hist !== undefined) {
+      this.counts ??= new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+      addHistogram(this.counts, window.latency_hist);
+    }
   }
 
   row(): DeviceAggregate {
@@ -169,7 +179,7 @@ export class DeviceAccumulator {
       frames: this.frames,
       errors: this.errors,
       map: this.mapCount > 0 ? this.mapSum / this.mapCount : null,
-      latency_hist: this.hists.length > 0 ? mergeHistograms(this.hists) : null,
+      latency_hist: this.counts ? histogramFromCounts(this.counts) : null,
     };
   }
 }

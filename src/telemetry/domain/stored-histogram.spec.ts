@@ -1,7 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LatencyHistogram } from '@sentinel/broker';
-import { decodeHistogram, encodeHistogram, mergeStoredHistograms } from './stored-histogram.js';
+import {
+  addHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  mergeStoredHistograms,
+  packHistogram,
+} from './stored-histogram.js';
 
 const hist: LatencyHistogram = [
   [52, 3],
@@ -59,5 +65,27 @@ describe('stored latency histograms', () => {
     assert.equal(mergeStoredHistograms([]), null);
     assert.equal(mergeStoredHistograms([null, 'x']), null);
     assert.deepEqual(mergeStoredHistograms(['[]']), []);
+  });
+
+  it('packs the pairs flat for the cache, and adds either form into dense counts', () => {
+    const unsorted: LatencyHistogram = [
+      [60, 2],
+      [50, 1],
+      [60, 1_000_000_000],
+    ];
+    assert.deepEqual([...packHistogram(unsorted)], [60, 2, 50, 1, 60, 1_000_000_000]);
+    assert.equal(packHistogram([]).length, 0);
+    const counts = new Array<number>(149).fill(0);
+    addHistogram(counts, packHistogram(unsorted));
+    addHistogram(counts, hist);
+    assert.equal(counts[60], 1_000_000_002);
+    assert.equal(counts[50], 1);
+    assert.equal(counts[53], 41);
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      1_000_000_003 + 51,
+    );
+    assert.throws(() => addHistogram(counts, [[149, 1]]), RangeError);
+    assert.throws(() => addHistogram(counts, packHistogram([[1, -1]])), RangeError);
   });
 });
