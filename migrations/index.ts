@@ -3,6 +3,7 @@ import { Fleet1795923670173 } from './1795923670173-fleet.js';
 import { Deployments1795935086417 } from './1795935086417-deployments.js';
 import { TelemetryAndHealth1795936523520 } from './1795936523520-telemetry-and-health.js';
 import { RulesHistory1796606813687 } from './1796606813687-rules-history.js';
+import { TelemetryLatencyHist1796608114910 } from './1796608114910-telemetry-latency-hist.js';
 
 /** In order of application. Committed migrations are never rewritten; add a new one instead. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Deployments1795935086417,
   TelemetryAndHealth1795936523520,
   RulesHistory1796606813687,
+  TelemetryLatencyHist1796608114910,
 ];

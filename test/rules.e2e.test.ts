@@ -87,6 +87,8 @@ for (const engine of ENGINES) {
       return (await json<{ id: string }>(response)).id;
     }
 
+    const rules = { window_s: 3, warmup_s: 1, min_samples: 2 };
+
     before(async () => {
       influx = engine.name === 'InfluxDB' ? await startInflux() : null;
       hub = await startHub({
@@ -123,6 +125,7 @@ for (const engine of ENGINES) {
       });
       await waitForDeployment(hub, first.id, (d) => d.status === 'succeeded');
       await waitServing('1.0.0');
+      await new Promise((r) => setTimeout(r, (rules.window_s + 1) * 1000));
     });
     after(async () => {
       await Promise.all([...agents.values()].map((a) => stopProcess(a.child)));
@@ -130,8 +133,6 @@ for (const engine of ENGINES) {
       await influx?.stop();
       await rm(dir, { recursive: true, force: true });
     });
-
-    const rules = { window_s: 3, warmup_s: 1, min_samples: 2 };
 
     it('rolls back a canary of a slow model by itself, with the figures in the event', async () => {
       const slow = await push('2.0.0', slowModel(SLOW));
@@ -154,7 +155,7 @@ for (const engine of ENGINES) {
       assert.match(
         String(event.figures.why),
         // whichever check crossed first (the slow model costs FPS, latency and memory)
-        /^degraded: (fps|latency_p95|memory) [\d.]+ \S+ vs [\d.]+ \S+ \([+-][\d.]+ %, limit [+-]\d+ % and [\d.]+ \S+; p [^;]+ < 0\.01; \d+ vs \d+ windows on 1 vs 1 devices\)/,
+        /^degraded: (fps|latency_p95|memory)( \(fleet p95\))? [\d.]+ \S+ vs [\d.]+ \S+ \([+-][\d.]+ %, limit [+-]\d+ % and [\d.]+ \S+; p [^;]+ < 0\.01( on the windows' \w+)?; \d+ vs \d+ windows on 1 vs 1 devices\)/,
       );
       const checks = event.figures.checks as {
         metric: string;
@@ -165,6 +166,8 @@ for (const engine of ENGINES) {
       assert.ok(degraded.length > 0);
       for (const c of degraded) assert.ok(c.p_value! < 0.01, `${c.metric} p ${c.p_value}`);
       await waitServing('1.0.0');
+      // window_s of steady v1 telemetry: the next canary's baseline (its devices before the step).
+      await new Promise((r) => setTimeout(r, (rules.window_s + 1) * 1000));
 
       const health = (await (await api(hub)(`/api/v1/deployments/${canary.id}/health`)).json()) as {
         verdict: string;

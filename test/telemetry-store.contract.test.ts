@@ -1,67 +1,12 @@
-// One contract for both telemetry stores: InfluxDB (a real influxd) and the embedded SQL table.
+// One contract for both telemetry stores: InfluxDB (a real influxd) and the embedded SQL table (and
+// the recent-points cache). The latency histograms' part: telemetry-store.histogram.contract.test.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataSource } from 'typeorm';
 import { InfluxTelemetryStore, RETENTION_POLICY } from '../src/telemetry/influx-telemetry-store.js';
-import { CachedTelemetryStore } from '../src/telemetry/cached-telemetry-store.js';
-import { SqlTelemetryStore } from '../src/telemetry/sql-telemetry-store.js';
+import type { SqlTelemetryStore } from '../src/telemetry/sql-telemetry-store.js';
 import { TelemetryRejectedError, type TelemetryStore } from '../src/telemetry/telemetry-store.js';
-import { skipWithoutInflux, startInflux, type InfluxServer } from './support/influx.js';
-import { startHub, type InProcessHub } from './support/hub.js';
 import { T0, telemetryPoint as point } from './support/telemetry-points.js';
-import { byVersion } from '../src/telemetry/domain/aggregate.js';
-import type { AggregateQuery } from '../src/telemetry/telemetry-store.js';
-
-/** The store's device rows folded per version, as the rules read them. */
-async function aggregate(store: TelemetryStore, query: AggregateQuery) {
-  return byVersion(await store.aggregateByDevice(query));
-}
-
-const ENGINES: {
-  name: string;
-  skip: string | false;
-  /** `url`: the InfluxDB server's, for writes and queries around the store. */
-  open(): Promise<{ store: TelemetryStore; close(): Promise<void>; url?: string }>;
-}[] = [
-  {
-    name: 'InfluxDB',
-    skip: skipWithoutInflux,
-    async open() {
-      const server: InfluxServer = await startInflux();
-      const store = new InfluxTelemetryStore({
-        url: server.url,
-        database: 'sentinel_test',
-        retentionDays: 7,
-      });
-      const close = async () => {
-        await store.close();
-        await server.stop();
-      };
-      return { store, close, url: server.url };
-    },
-  },
-  {
-    name: 'embedded (SQL table)',
-    skip: false,
-    async open() {
-      const hub: InProcessHub = await startHub();
-      return { store: new SqlTelemetryStore(hub.app.get(DataSource), 7), close: () => hub.stop() };
-    },
-  },
-  {
-    // The hub's in-memory cache of recent points (what the rules read first), here covering every
-    // window, over a store that must not be asked.
-    name: 'recent-telemetry cache',
-    skip: false,
-    async open() {
-      const hub: InProcessHub = await startHub();
-      const sql = new SqlTelemetryStore(hub.app.get(DataSource), 7);
-      sql.aggregateByDevice = () => Promise.reject(new Error('the cache should have answered'));
-      const store = new CachedTelemetryStore(sql, { spanMs: Infinity, since: 0 });
-      return { store, close: () => hub.stop() };
-    },
-  },
-];
+import { aggregate, ENGINES } from './support/telemetry-engines.js';
 
 for (const engine of ENGINES) {
   describe(`telemetry store contract: ${engine.name}`, { skip: engine.skip }, () => {
@@ -186,6 +131,7 @@ for (const engine of ENGINES) {
             samples: 3,
             fps: 22.5,
             latency_p95: 15,
+            latency_p95_fleet: null, // no histograms in these windows
             memory_mb: 155,
             frames: 600,
             errors: 3,
@@ -197,6 +143,7 @@ for (const engine of ENGINES) {
             samples: 1,
             fps: 5,
             latency_p95: 40,
+            latency_p95_fleet: null,
             memory_mb: 300,
             frames: 50,
             errors: 5,
@@ -249,7 +196,7 @@ for (const engine of ENGINES) {
       );
     });
 
-    if (engine.name === 'embedded (SQL table)') {
+    if (engine.name.startsWith('embedded (SQL table)')) {
       it('prunes points older than the retention', async () => {
         const sql = store as SqlTelemetryStore;
         // Retention 7 days, the clock stated: "now" is T0. A point 8 days before it goes; one 6 days

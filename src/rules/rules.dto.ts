@@ -71,7 +71,7 @@ export class DeploymentHealthDto {
     additionalProperties: true,
     nullable: true,
     description:
-      'The new version over the window: devices, samples, fps, latency_p95, memory_mb, frames, errors, map.',
+      'The new version over the window: devices, samples, fps, latency_p95, latency_p95_fleet (p95 of the merged latency histograms, null without), memory_mb, frames, errors, map.',
   })
   cohort?: object | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })

@@ -6,6 +6,7 @@ import {
   LINE_PRECISION,
   TelemetryLineEncoder,
 } from './domain/line-protocol.js';
+import { mergeStoredHistograms } from './domain/stored-histogram.js';
 import {
   TelemetryRejectedError,
   type AggregateQuery,
@@ -43,6 +44,7 @@ export const TELEMETRY_SCHEMA: ISchemaOptions = {
     errors: FieldType.INTEGER,
     window_s: FieldType.FLOAT,
     map: FieldType.FLOAT,
+    latency_hist: FieldType.STRING,
   },
 };
 
@@ -170,22 +172,41 @@ export class InfluxTelemetryStore implements TelemetryStore {
     });
   }
 
+  /**
+   * Two statements in one request: the per-device means and spreads, and the raw `latency_hist`
+   * strings of the range (InfluxQL cannot add up JSON), merged here per device. A point without a
+   * histogram has no `latency_hist` field and is not in the second result at all.
+   */
   async aggregateByDevice(query: AggregateQuery): Promise<DeviceAggregate[]> {
     if (query.groups?.length === 0) return [];
     const scope =
       query.deployment !== undefined
         ? `"deployment" = ${stringLiteral(query.deployment)}`
         : `(${query.groups.map((g) => `"group" = ${stringLiteral(g)}`).join(' OR ')})`;
-    const results = await this.client.query<Record<string, number | null>>(
+    const where = `WHERE ${scope}
+          AND time >= ${stringLiteral(query.from.toISOString())} AND time < ${stringLiteral(query.to.toISOString())}`;
+    const [results, hists] = await this.client.query<Record<string, unknown>>([
       `SELECT mean("fps") AS fps, stddev("fps") AS fps_sd, mean("latency_p95") AS p95,
               stddev("latency_p95") AS p95_sd, mean("memory_mb") AS mem, stddev("memory_mb") AS mem_sd,
               sum("frames") AS frames, sum("errors") AS errors, mean("map") AS map, count("fps") AS samples
          FROM "${RETENTION_POLICY}"."telemetry"
-        WHERE ${scope}
-          AND time >= ${stringLiteral(query.from.toISOString())} AND time < ${stringLiteral(query.to.toISOString())}
+        ${where}
         GROUP BY "model_version", "device"`,
+      `SELECT "latency_hist" FROM "${RETENTION_POLICY}"."telemetry"
+        ${where}
+        GROUP BY "model_version", "device"`,
+    ]);
+    const key = (tags: Record<string, string>) =>
+      `${tags.model_version ?? ''}\u0000${tags.device ?? ''}`;
+    const merged = new Map(
+      hists!
+        .groups()
+        .map((group) => [
+          key(group.tags),
+          mergeStoredHistograms(group.rows.map((row) => row.latency_hist)),
+        ]),
     );
-    return results.groups().flatMap((group) =>
+    return results!.groups().flatMap((group) =>
       group.rows.map((row) => ({
         device: group.tags.device ?? '',
         model_version: group.tags.model_version ?? '',
@@ -199,6 +220,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
         frames: Number(row.frames ?? 0),
         errors: Number(row.errors ?? 0),
         map: row.map === null || row.map === undefined ? null : Number(row.map),
+        latency_hist: merged.get(key(group.tags)) ?? null,
       })),
     );
   }

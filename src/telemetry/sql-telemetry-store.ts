@@ -6,6 +6,7 @@ import type {
   TelemetryPoint,
   TelemetryStore,
 } from './telemetry-store.js';
+import { mergeStoredHistograms } from './domain/stored-histogram.js';
 
 /**
  * The embedded telemetry store: a table of the hub's SQL database (PGlite or PostgreSQL) with the
@@ -37,17 +38,20 @@ export class SqlTelemetryStore implements TelemetryStore {
       errors: p.errors,
       window_s: p.window_s,
       map: p.map ?? null,
+      latency_hist: p.latency_hist ?? null,
     }));
     await this.dataSource.query(
       `INSERT INTO telemetry_points (time, device, group_name, environment, deployment, model_id, model_version, slot,
-                                     frames, fps, latency_p50, latency_p95, latency_max, memory_mb, errors, window_s, map)
+                                     frames, fps, latency_p50, latency_p95, latency_max, memory_mb, errors, window_s, map,
+                                     latency_hist)
        SELECT time, device, "group", environment, deployment, model_id, model_version, slot,
-              frames, fps, latency_p50, latency_p95, latency_max, memory_mb, errors, window_s, map
+              frames, fps, latency_p50, latency_p95, latency_max, memory_mb, errors, window_s, map,
+              latency_hist
          FROM jsonb_to_recordset($1::jsonb) AS r(
            time timestamptz, device text, "group" text, environment text, deployment text, model_id text,
            model_version text, slot text, frames integer, fps double precision, latency_p50 double precision,
            latency_p95 double precision, latency_max double precision, memory_mb double precision,
-           errors integer, window_s double precision, map double precision)`,
+           errors integer, window_s double precision, map double precision, latency_hist jsonb)`,
       [JSON.stringify(rows)],
     );
   }
@@ -62,12 +66,13 @@ export class SqlTelemetryStore implements TelemetryStore {
       query.deployment !== undefined
         ? ['deployment = $1', query.deployment]
         : ['group_name = ANY($1)', query.groups];
-    const rows: Record<string, string | number | null>[] = await this.dataSource.query(
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
       `SELECT device, model_version, count(*) AS samples,
               avg(fps) AS fps, stddev_samp(fps) AS fps_sd,
               avg(latency_p95) AS p95, stddev_samp(latency_p95) AS p95_sd,
               avg(memory_mb) AS mem, stddev_samp(memory_mb) AS mem_sd,
-              sum(frames) AS frames, sum(errors) AS errors, avg(map) AS map
+              sum(frames) AS frames, sum(errors) AS errors, avg(map) AS map,
+              jsonb_agg(latency_hist) FILTER (WHERE latency_hist IS NOT NULL) AS hists
          FROM telemetry_points
         WHERE ${scope} AND time >= $2 AND time < $3
         GROUP BY model_version, device`,
@@ -86,6 +91,8 @@ export class SqlTelemetryStore implements TelemetryStore {
       frames: Number(r.frames),
       errors: Number(r.errors),
       map: r.map === null ? null : Number(r.map),
+      // The windows' histograms, merged here (no window with one: SQL NULL).
+      latency_hist: Array.isArray(r.hists) ? mergeStoredHistograms(r.hists) : null,
     }));
   }
 

@@ -1,3 +1,4 @@
+import type { LatencyHistogram } from '@sentinel/broker';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** The embedded telemetry store: one row per device telemetry window (see TelemetryPoint). */
@@ -28,4 +29,7 @@ export class TelemetryPointRow {
   @Column({ type: 'integer' }) errors: number;
   @Column({ name: 'window_s', type: 'double precision' }) windowS: number;
   @Column({ type: 'double precision', nullable: true }) map: number | null;
+  /** The window's latency histogram ([bucket, count] pairs), when the agent sent one. */
+  @Column({ name: 'latency_hist', type: 'jsonb', nullable: true })
+  latencyHist: LatencyHistogram | null;
 }

@@ -1,4 +1,5 @@
 /** The telemetry store port: InfluxDB (INFLUX_URL) or a table of the SQL database (embedded). */
+import type { LatencyHistogram } from '@sentinel/broker';
 
 export interface TelemetryTags {
   device: string;
@@ -23,6 +24,8 @@ export interface TelemetryPoint {
   errors: number;
   window_s: number;
   map?: number;
+  /** The window's latency histogram (`latency_hist` of the message), from agents that send one. */
+  latency_hist?: LatencyHistogram;
 }
 
 /** One deployment transition, for dashboards (Grafana annotations). */
@@ -57,6 +60,11 @@ export interface DeviceAggregate {
   errors: number;
   /** Mean mAP of the windows that reported one, else null. */
   map: number | null;
+  /**
+   * The latency histograms of the device's windows merged into one (canonical form), or null (or
+   * absent) when none of its windows had one.
+   */
+  latency_hist?: LatencyHistogram | null;
 }
 
 /** n, mean and sample standard deviation of a set of values. */
@@ -88,6 +96,11 @@ export interface VersionAggregate {
   fps: number;
   /** Mean of the devices' mean p95 latency, ms. */
   latency_p95: number;
+  /**
+   * The 95th percentile of every inference of the devices that sent latency histograms (their
+   * merged histograms, within LATENCY_HIST_RELATIVE_ERROR), ms; null when no device sent one.
+   */
+  latency_p95_fleet: number | null;
   memory_mb: number;
   frames: number;
   errors: number;

@@ -198,6 +198,110 @@ describe('evaluateHealth: scenarios', () => {
   });
 });
 
+describe('evaluateHealth: the latency check with fleet p95 (merged latency histograms)', () => {
+  /** Figures with a fleet p95 set (what versionOf gives when the devices sent histograms). */
+  const withFleet = (f: VersionFigures, fleet: number | null | undefined): VersionFigures => {
+    const copy = { ...f };
+    if (fleet === undefined) delete (copy as Partial<VersionFigures>).latency_p95_fleet;
+    else copy.latency_p95_fleet = fleet;
+    return copy;
+  };
+  // The windows' p95 is 1000 / fps: ~33.3 ms on both sides, or ~66.7 ms on a slow cohort.
+  const same = () => steady('2', 2, 6, 30);
+  const slower = () => steady('2', 2, 6, 30, { p95: (fps: number) => 2000 / fps });
+  const baseline = () => steady('1', 2, 6, 30);
+
+  it('when both sides have one, the figures, change, limit and floor are the fleet p95s', () => {
+    const report = evaluateHealth({
+      ...base,
+      cohort: withFleet(slower(), 60),
+      baseline: withFleet(baseline(), 40),
+    });
+    const p95 = check(report, 'latency_p95');
+    assert.equal(p95.status, 'degraded');
+    assert.equal(p95.cohort, 60);
+    assert.equal(p95.baseline, 40);
+    assert.equal(p95.change, 50);
+    // The significance test is still the windows' p95 spread (12 vs 12 windows).
+    assert.ok(p95.p_value! < 0.0001);
+    assert.match(
+      p95.detail,
+      /^latency_p95 \(fleet p95\) 60 ms vs 40 ms \(\+50 %, limit \+20 % and 0\.5 ms; p < 0\.0001 < 0\.01 on the windows' latency_p95; 12 vs 12 windows on 2 vs 2 devices\)$/,
+    );
+  });
+
+  it("a doubled mean of the windows' p95 is ok when the fleet p95 barely moves", () => {
+    const without = evaluateHealth({ ...base, cohort: slower(), baseline: baseline() });
+    assert.equal(check(without, 'latency_p95').status, 'degraded');
+    const report = evaluateHealth({
+      ...base,
+      cohort: withFleet(slower(), 42),
+      baseline: withFleet(baseline(), 40),
+    });
+    const p95 = check(report, 'latency_p95');
+    assert.equal(p95.status, 'ok');
+    assert.equal(p95.change, 5);
+    assert.equal(report.verdict, 'healthy', report.reasons.join('; '));
+  });
+
+  it('a fleet p95 past the limit is only inconclusive when the windows do not show it significantly', () => {
+    const report = evaluateHealth({
+      ...base,
+      cohort: withFleet(same(), 60),
+      baseline: withFleet(baseline(), 40),
+    });
+    const p95 = check(report, 'latency_p95');
+    assert.equal(p95.status, 'inconclusive');
+    assert.equal(p95.change, 50);
+    assert.ok(p95.p_value! >= 0.01);
+    assert.equal(report.verdict, 'inconclusive');
+  });
+
+  it("applies the floor to the fleet p95's difference", () => {
+    // +100 % but 0.05 ms, under the 0.5 ms floor.
+    const report = evaluateHealth({
+      ...base,
+      cohort: withFleet(slower(), 0.1),
+      baseline: withFleet(baseline(), 0.05),
+    });
+    assert.equal(check(report, 'latency_p95').status, 'ok');
+    assert.equal(check(report, 'latency_p95').change, 100);
+  });
+
+  it('shows the fleet p95s when there is not enough data to judge', () => {
+    const report = evaluateHealth({
+      ...base,
+      cohort: withFleet(steady('2', 1, 3, 30), 60),
+      baseline: withFleet(baseline(), 40),
+    });
+    const p95 = check(report, 'latency_p95');
+    assert.equal(p95.status, 'no_data');
+    assert.deepEqual([p95.cohort, p95.baseline], [60, 40]);
+  });
+
+  it('when one side has none (null, or a baseline kept before the field existed), nothing changes', () => {
+    for (const cohortOnly of [false, true]) {
+      for (const cohort of [same(), slower()]) {
+        const plain = evaluateHealth({
+          ...base,
+          cohort: withFleet(cohort, null),
+          baseline: withFleet(baseline(), null),
+        });
+        for (const missing of [null, undefined]) {
+          const mixed = evaluateHealth({
+            ...base,
+            cohort: withFleet(cohort, cohortOnly ? 60 : missing),
+            baseline: withFleet(baseline(), cohortOnly ? missing : 40),
+          });
+          assert.deepEqual(mixed.checks, plain.checks);
+          assert.equal(mixed.verdict, plain.verdict);
+          assert.doesNotMatch(check(mixed, 'latency_p95').detail, /fleet/);
+        }
+      }
+    }
+  });
+});
+
 describe('chooseBaseline', () => {
   const policy = DEFAULT_RULES;
   const before = steady('1', 2, 6, 30);

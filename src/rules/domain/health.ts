@@ -82,6 +82,15 @@ function enough(figures: VersionFigures | null, policy: RulesPolicy): figures is
   );
 }
 
+/**
+ * A side's fleet p95 (the percentile of its merged latency histograms), or null: none sent, or a
+ * figure kept before there was one (a stored baseline has no such field).
+ */
+function fleetP95(f: VersionFigures | null): number | null {
+  const value = f?.latency_p95_fleet;
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
 function sideText(f: VersionFigures | null): string {
   return `${f?.devices ?? 0} device${f?.devices === 1 ? '' : 's'}, ${f?.samples ?? 0} window${f?.samples === 1 ? '' : 's'}`;
 }
@@ -93,7 +102,11 @@ export function evaluateHealth(input: HealthInput): HealthReport {
   const unit = input.baselineKind === 'outside' ? 'devices' : 'windows';
   const checks: Check[] = [];
 
-  /** A relative check with an absolute floor and a significance test. */
+  /**
+   * A relative check with an absolute floor and a significance test. `shown`, when given, are the
+   * figures compared with the limit and floor instead of the spreads' means (the fleet p95); the
+   * significance test stays on the spreads.
+   */
   const relative = (
     metric: Extract<Check['metric'], 'fps' | 'latency_p95' | 'memory'>,
     field: SpreadMetric,
@@ -101,14 +114,16 @@ export function evaluateHealth(input: HealthInput): HealthReport {
     floor: number,
     worse: 'lower' | 'higher',
     unitText: string,
+    shown?: { cohort: number; baseline: number; label: string },
   ) => {
     const base = { metric, threshold, floor, alpha: policy.alpha };
+    const label = shown ? ` (${shown.label})` : '';
     if (!cohortOk || !baselineOk) {
       checks.push({
         ...base,
         status: 'no_data',
-        cohort: cohort ? cohort[field] : null,
-        baseline: baseline ? baseline[field] : null,
+        cohort: shown ? shown.cohort : cohort ? cohort[field] : null,
+        baseline: shown ? shown.baseline : baseline ? baseline[field] : null,
         change: null,
         p_value: null,
         detail: `not enough data: new ${sideText(cohort)}, baseline ${sideText(baseline)}; need ${policy.min_devices} device(s) and ${policy.min_samples} windows each`,
@@ -117,28 +132,30 @@ export function evaluateHealth(input: HealthInput): HealthReport {
     }
     const c: SampleStats = cohort.spread[field][unit];
     const b: SampleStats = baseline.spread[field][unit];
+    const cValue = shown ? shown.cohort : c.mean;
+    const bValue = shown ? shown.baseline : b.mean;
     const samples = {
       unit,
       cohort: { devices: cohort.devices, windows: cohort.samples },
       baseline: { devices: baseline.devices, windows: baseline.samples },
     } as const;
-    if (!(b.mean > 0)) {
+    if (!(bValue > 0)) {
       checks.push({
         ...base,
         status: 'no_data',
-        cohort: c.mean,
-        baseline: b.mean,
+        cohort: cValue,
+        baseline: bValue,
         change: null,
         p_value: null,
         samples,
-        detail: `baseline ${metric} is ${b.mean}`,
+        detail: `baseline ${metric}${label} is ${bValue}`,
       });
       return;
     }
-    const change = ((c.mean - b.mean) / b.mean) * 100;
+    const change = ((cValue - bValue) / bValue) * 100;
     const pastLimit =
       (worse === 'lower' ? -change > threshold : change > threshold) &&
-      Math.abs(c.mean - b.mean) > floor;
+      Math.abs(cValue - bValue) > floor;
     const test = welchWorse(c, b, worse);
     const significant = test !== null && test.p < policy.alpha;
     const status: CheckStatus = !pastLimit ? 'ok' : significant ? 'degraded' : 'inconclusive';
@@ -147,22 +164,27 @@ export function evaluateHealth(input: HealthInput): HealthReport {
       test === null
         ? `too few ${unit} to test`
         : `p ${fmtP(test.p)} ${significant ? '<' : '>='} ${policy.alpha}`;
+    // With fleet figures the test is still on the spreads: say which.
+    const testedOn = shown ? ` on the ${unit}' ${field}` : '';
     checks.push({
       ...base,
       status,
-      cohort: c.mean,
-      baseline: b.mean,
+      cohort: cValue,
+      baseline: bValue,
       change: r2(change),
       p_value: test?.p ?? null,
       samples,
       detail:
-        `${metric} ${r2(c.mean)}${unitText} vs ${r2(b.mean)}${unitText} (${change >= 0 ? '+' : ''}${r2(change)} %, ` +
-        `limit ${sign}${threshold} % and ${floor}${unitText}; ${pText}; ` +
+        `${metric}${label} ${r2(cValue)}${unitText} vs ${r2(bValue)}${unitText} (${change >= 0 ? '+' : ''}${r2(change)} %, ` +
+        `limit ${sign}${threshold} % and ${floor}${unitText}; ${pText}${testedOn}; ` +
         `${c.n} vs ${b.n} ${unit}${unit === 'windows' ? ` on ${cohort.devices} vs ${baseline.devices} devices` : ''})`,
     });
   };
 
   relative('fps', 'fps', policy.fps_drop_pct, policy.fps_min_delta, 'lower', ' fps');
+  // The fleet p95 (merged latency histograms) when both sides have one, else the windows' p95.
+  const cohortFleet = fleetP95(cohort);
+  const baselineFleet = fleetP95(baseline);
   relative(
     'latency_p95',
     'latency_p95',
@@ -170,6 +192,9 @@ export function evaluateHealth(input: HealthInput): HealthReport {
     policy.p95_min_delta_ms,
     'higher',
     ' ms',
+    cohortFleet !== null && baselineFleet !== null
+      ? { cohort: cohortFleet, baseline: baselineFleet, label: 'fleet p95' }
+      : undefined,
   );
   relative(
     'memory',

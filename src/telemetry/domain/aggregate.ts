@@ -3,6 +3,14 @@
  * (InfluxDB, the SQL table and the in-memory cache alike) and this one arithmetic does the rest.
  */
 import {
+  histogramFromCounts,
+  histogramPercentile,
+  LATENCY_BUCKET_COUNT,
+  mergeHistograms,
+  type LatencyHistogram,
+} from '@sentinel/broker';
+import { addHistogram, type PackedHistogram } from './stored-histogram.js';
+import {
   SPREAD_METRICS,
   type DeviceAggregate,
   type SampleStats,
@@ -52,6 +60,19 @@ function spreadOf(devices: readonly DeviceAggregate[], metric: SpreadMetric): Sp
   };
 }
 
+/**
+ * The p-th percentile (0..100) of every inference of the devices that sent latency histograms: the
+ * percentile of their merged histograms (within LATENCY_HIST_RELATIVE_ERROR of the exact one over
+ * all the raw latencies), ms; null when no device has a histogram, or they hold no inference.
+ */
+export function fleetPercentile(devices: readonly DeviceAggregate[], p: number): number | null {
+  const hists = devices
+    .map((d) => d.latency_hist)
+    .filter((h): h is LatencyHistogram => h !== null && h !== undefined);
+  if (hists.length === 0) return null;
+  return histogramPercentile(mergeHistograms(hists), p);
+}
+
 /** The figures of one set of device rows (one version, or several merged), or null for none. */
 export function versionOf(
   model_version: string,
@@ -68,6 +89,7 @@ export function versionOf(
     samples: devices.reduce((a, d) => a + d.samples, 0),
     fps: mean(devices.map((d) => d.fps)),
     latency_p95: mean(devices.map((d) => d.latency_p95)),
+    latency_p95_fleet: fleetPercentile(devices, 95),
     memory_mb: mean(devices.map((d) => d.memory_mb)),
     frames: devices.reduce((a, d) => a + d.frames, 0),
     errors: devices.reduce((a, d) => a + d.errors, 0),
@@ -100,6 +122,8 @@ export class DeviceAccumulator {
   private errors = 0;
   private mapSum = 0;
   private mapCount = 0;
+  /** Per-bucket counts of the windows' histograms; null until a window has one. */
+  private counts: number[] | null = null;
 
   constructor(
     private readonly device: string,
@@ -113,6 +137,7 @@ export class DeviceAccumulator {
     frames: number;
     errors: number;
     map?: number;
+    latency_hist?: LatencyHistogram | PackedHistogram;
   }): void {
     this.n++;
     for (const metric of SPREAD_METRICS) {
@@ -124,6 +149,10 @@ export class DeviceAccumulator {
     if (window.map !== undefined && Number.isFinite(window.map)) {
       this.mapSum += window.map;
       this.mapCount++;
+    }
+    if (window.latency_hist !== undefined) {
+      this.counts ??= new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+      addHistogram(this.counts, window.latency_hist);
     }
   }
 
@@ -150,6 +179,7 @@ export class DeviceAccumulator {
       frames: this.frames,
       errors: this.errors,
       map: this.mapCount > 0 ? this.mapSum / this.mapCount : null,
+      latency_hist: this.counts ? histogramFromCounts(this.counts) : null,
     };
   }
 }

@@ -45,17 +45,37 @@ const encode = (...points: TelemetryPoint[]) =>
 const text = (encoder: TelemetryLineEncoder, points: TelemetryPoint[]) =>
   encoder.encode(points).toString('utf8');
 
-/** Splits a line without escapes into its parts (enough for the lines these tests compare). */
+/** Splits a field set at the commas outside string values (a quoted value may hold commas). */
+function splitFields(fields: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < fields.length; i++) {
+    const ch = fields[i];
+    if (quoted && ch === '\\') i++;
+    else if (ch === '"') quoted = !quoted;
+    else if (ch === ',' && !quoted) {
+      out.push(fields.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(fields.slice(start));
+  return out;
+}
+
+/**
+ * Splits a line without escapes in its tags and no space in its field values into its parts
+ * (enough for the lines these tests compare); string field values may hold commas.
+ */
 function parts(line: string) {
   const [key, fields, time] = line.split(' ');
   const [measurement, ...tags] = key!.split(',');
   return {
     measurement,
     tags: tags.map((t) => t.split('=')),
-    fields: Object.fromEntries(fields!.split(',').map((f) => f.split('='))) as Record<
-      string,
-      string
-    >,
+    fields: Object.fromEntries(
+      splitFields(fields!).map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]),
+    ) as Record<string, string>,
     time,
   };
 }
@@ -72,7 +92,20 @@ describe('TelemetryLineEncoder', () => {
   });
 
   it("writes exactly TELEMETRY_SCHEMA's tags and field types", () => {
-    const line = parts(encode(point({}, { map: 0.5 })).trimEnd());
+    const line = parts(
+      encode(
+        point(
+          {},
+          {
+            map: 0.5,
+            latency_hist: [
+              [52, 3],
+              [53, 41],
+            ],
+          },
+        ),
+      ).trimEnd(),
+    );
     assert.equal(line.measurement, TELEMETRY_SCHEMA.measurement);
     assert.deepEqual(
       line.tags.map(([key]) => key),
@@ -99,6 +132,28 @@ describe('TelemetryLineEncoder', () => {
   it('writes map only when the point has one', () => {
     assert.equal(parts(encode(point()).trimEnd()).fields.map, undefined);
     assert.equal(parts(encode(point({}, { map: 0.61 })).trimEnd()).fields.map, '0.61');
+  });
+
+  it('writes the latency histogram as a string field of compact JSON, only when the point has one', () => {
+    assert.equal(parts(encode(point()).trimEnd()).fields.latency_hist, undefined);
+    const hist: [number, number][] = [
+      [0, 1],
+      [52, 3],
+      [53, 41],
+      [148, 1_000_000_000],
+    ];
+    const line = encode(point({}, { map: 0.61, latency_hist: hist }));
+    assert.ok(
+      line.endsWith(`,map=0.61,latency_hist="[[0,1],[52,3],[53,41],[148,1000000000]]" ${T}\n`),
+      line,
+    );
+    const field = parts(line.trimEnd()).fields.latency_hist!;
+    assert.deepEqual(JSON.parse(field.slice(1, -1)), hist);
+    // An empty histogram (a window without inferences) is a histogram too.
+    assert.equal(
+      parts(encode(point({}, { latency_hist: [] })).trimEnd()).fields.latency_hist,
+      '"[]"',
+    );
   });
 
   it('separates points with newlines, and writes nothing for no points', () => {

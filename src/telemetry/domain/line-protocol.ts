@@ -1,4 +1,5 @@
 import type { DeploymentEventPoint, TelemetryPoint, TelemetryTags } from '../telemetry-store.js';
+import { encodeHistogram } from './stored-histogram.js';
 
 /*
  * InfluxDB line protocol for the hub's two measurements, written directly instead of through the
@@ -28,6 +29,10 @@ import type { DeploymentEventPoint, TelemetryPoint, TelemetryTags } from '../tel
  *   (InfluxDB has no such values); the other fields of the point are still written. Every line
  *   keeps at least one field: `device_id`.
  * - a point whose time is not a valid date is skipped (it cannot come from a validated message).
+ *
+ * The latency histogram, when a point has one, is the string field `latency_hist`: its compact JSON
+ * (`[[52,3],[53,41]]`, see stored-histogram), quoted and escaped like any string field (the commas
+ * need no escape inside the quotes; JSON of integer pairs has no quote or backslash to escape).
  */
 
 /** Timestamps are written in milliseconds: the write must say `precision=ms`. */
@@ -166,6 +171,9 @@ export class TelemetryLineEncoder {
       integer('errors', p.errors) +
       float('window_s', p.window_s) +
       (p.map === undefined ? '' : float('map', p.map)) +
+      (p.latency_hist === undefined
+        ? ''
+        : `,latency_hist=${quoteString(encodeHistogram(p.latency_hist))}`) +
       ' ' +
       ms +
       '\n'

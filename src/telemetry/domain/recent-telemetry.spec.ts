@@ -29,6 +29,7 @@ describe('RecentTelemetry', () => {
       samples: 3,
       fps: 22.5,
       latency_p95: 9,
+      latency_p95_fleet: null,
       memory_mb: 100,
       frames: 600,
       errors: 3,
@@ -41,6 +42,29 @@ describe('RecentTelemetry', () => {
     assert.equal(v2!.model_version, '2.0.0');
     assert.equal(v2!.fps, 5);
     assert.equal(v2!.map, null);
+  });
+
+  it("keeps the points' latency histograms and merges them per device", () => {
+    const recent = new RecentTelemetry({ spanMs: 60_000, since: T0 });
+    recent.add([
+      point('cam-a', '1.0.0', 10, { latency_hist: [[52, 3]] }),
+      point('cam-a', '1.0.0', 20, {
+        latency_hist: [
+          [53, 2],
+          [52, 1],
+        ],
+      }),
+      point('cam-a', '1.0.0', 25), // an older agent's window: no histogram
+      point('cam-b', '1.0.0', 15),
+    ]);
+    const rows = recent.aggregate(window(0, 60), T0 + 60_000)!;
+    const row = (device: string) => rows.find((r) => r.device === device)!;
+    assert.deepEqual(row('cam-a').latency_hist, [
+      [52, 4],
+      [53, 2],
+    ]);
+    assert.equal(row('cam-a').samples, 3);
+    assert.equal(row('cam-b').latency_hist, null);
   });
 
   it('counts a point from the start of the window, not at its end', () => {

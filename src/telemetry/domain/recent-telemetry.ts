@@ -1,5 +1,6 @@
 import type { AggregateQuery, DeviceAggregate, TelemetryPoint } from '../telemetry-store.js';
 import { DeviceAccumulator } from './aggregate.js';
+import { packHistogram, type PackedHistogram } from './stored-histogram.js';
 
 /** What a point contributes to an aggregate; the strings are the point's own (shared, not copied). */
 interface Sample {
@@ -13,6 +14,8 @@ interface Sample {
   frames: number;
   errors: number;
   map: number | undefined;
+  /** Packed: a parsed histogram takes ~70 bytes a bucket, and the cache holds minutes of a fleet. */
+  latency_hist: PackedHistogram | undefined;
 }
 
 export interface RecentTelemetryOptions {
@@ -59,6 +62,7 @@ export class RecentTelemetry {
         frames: p.frames,
         errors: p.errors,
         map: p.map,
+        latency_hist: p.latency_hist === undefined ? undefined : packHistogram(p.latency_hist),
       });
     }
   }

@@ -32,5 +32,6 @@ export function toPoint(
     errors: message.errors,
     window_s: message.window_s,
     ...(message.map !== undefined ? { map: message.map } : {}),
+    ...(message.latency_hist !== undefined ? { latency_hist: message.latency_hist } : {}),
   };
 }
