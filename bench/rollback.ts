@@ -380,9 +380,13 @@ async function main(): Promise<void> {
       target: GROUP,
     });
     await waitForStatus(hub, warmup.id, ['succeeded'], STEP_TIMEOUT_MS);
-    // One telemetry window on v1 from every device before the canary.
-    await new Promise((r) => setTimeout(r, telemetryIntervalS * 1000 + 1_000));
-    console.log(`warm-up: v1 on all ${deviceCount} devices`);
+    // A whole rules window (window_s) of v1 telemetry from every device before the deployment: the
+    // baseline of a blue/green deployment, and of canary devices judged against their own past.
+    const steadyMs = (DEFAULT_RULES.window_s + telemetryIntervalS) * 1000 + 1_000;
+    await new Promise((r) => setTimeout(r, steadyMs));
+    console.log(
+      `warm-up: v1 on all ${deviceCount} devices, then ${span(steadyMs)} of v1 telemetry`,
+    );
 
     const meter = new ProcessMeter();
     const fleetStats = () =>
