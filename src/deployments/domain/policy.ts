@@ -130,7 +130,8 @@ export function creationWarnings(input: {
       );
     }
   }
-  if (input.type !== 'canary') return warnings;
+  // Without a baseline for every group the rules do not hold the deployment: steps are not judged.
+  if (input.type !== 'canary' || input.groups.some((g) => !g.ranModel)) return warnings;
   const all = input.groups.flatMap((g) => g.devices);
   for (const percent of input.steps) {
     if (percent >= 100 || all.length === 0) continue;
