@@ -15,12 +15,7 @@ import {
   formatTimeSeconds,
 } from './deployment-output.js';
 import type { DeploymentStatus } from './deployment-status.js';
-import type {
-  Deployment,
-  DeploymentDetail,
-  DeploymentEvent,
-  DeploymentHealth,
-} from './hub-client.js';
+import type { Deployment, DeploymentDetail, DeploymentEvent, DeploymentHealth } from './hub-api.js';
 
 function deployment(overrides: Partial<Deployment> = {}): Deployment {
   return {

@@ -8,7 +8,7 @@ import {
   type DeploymentPage,
   type HealthCheck,
   type HealthFigures,
-} from './hub-client.js';
+} from './hub-api.js';
 import type { DeploymentStatus } from './deployment-status.js';
 import { formatTable, formatTimestamp } from './output.js';
 

@@ -1,5 +1,6 @@
 import { HubApiError, describeNetworkError } from './cli-errors.js';
-import type { DeploymentDetail, DeploymentHealth, HubClient } from './hub-client.js';
+import type { HubClient } from './hub-client.js';
+import type { DeploymentDetail, DeploymentHealth } from './hub-api.js';
 
 /**
  * What `deployment status` shows (and prints with --json): the deployment with its latest health

@@ -8,12 +8,7 @@ import { api, startHub, type InProcessHub } from '../../test/support/hub.js';
 import { fastModel } from '../../test/support/onnx-models.js';
 import { json, pushModel } from '../../test/support/push.js';
 import type { DeploymentStatus } from './deployment-status.js';
-import type {
-  Deployment,
-  DeploymentDetail,
-  DeploymentHealth,
-  DeploymentPage,
-} from './hub-client.js';
+import type { Deployment, DeploymentDetail, DeploymentHealth, DeploymentPage } from './hub-api.js';
 import { run, type CliIo } from './run.js';
 
 interface Captured {

@@ -8,7 +8,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import busboy from 'busboy';
 import { CliError, EXIT, HubApiError, HubUnreachableError } from './cli-errors.js';
-import { HubClient, pushModelParts, type ModelVersion, type PushModelInput } from './hub-client.js';
+import { HubClient, pushModelParts } from './hub-client.js';
+import { type ModelVersion, type PushModelInput } from './hub-api.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

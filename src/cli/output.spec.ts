@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ModelVersion } from './hub-client.js';
+import type { ModelVersion } from './hub-api.js';
 import {
   createUploadProgress,
   formatBytes,

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { ModelVersion, ModelVersionPage } from './hub-client.js';
+import type { ModelVersion, ModelVersionPage } from './hub-api.js';
 
 /** The part of a writable stream the CLI uses; process.stdout/stderr satisfy it. */
 export interface CliWritable {

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import busboy from 'busboy';
-import type { ModelVersion } from './hub-client.js';
+import type { ModelVersion } from './hub-api.js';
 import { run, type CliIo } from './run.js';
 
 const MAIN_JS = fileURLToPath(new URL('./main.js', import.meta.url));

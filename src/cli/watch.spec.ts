@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CliError, HubApiError } from './cli-errors.js';
 import type { DeploymentStatus } from './deployment-status.js';
-import type { DeploymentEvent, DeploymentHealth } from './hub-client.js';
+import type { DeploymentEvent, DeploymentHealth } from './hub-api.js';
 import type { CliWritable } from './output.js';
 import {
   LiveRegion,

@@ -13,7 +13,7 @@ import {
   type DeploymentStatus,
   type StatusClient,
 } from './deployment-status.js';
-import { FINISHED_STATUSES, type DeploymentDetail } from './hub-client.js';
+import { FINISHED_STATUSES, type DeploymentDetail } from './hub-api.js';
 import { formatJson, type CliWritable } from './output.js';
 
 const ESC = '\u001b[';

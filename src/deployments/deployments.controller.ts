@@ -7,11 +7,9 @@ import { DeploymentsService } from './deployments.service.js';
 import {
   ActionReasonDto,
   CreateDeploymentDto,
-  DeploymentDetailDto,
-  DeploymentDto,
-  DeploymentListDto,
   ListDeploymentsQueryDto,
-} from './dto/deployment.dto.js';
+} from './dto/deployment-requests.dto.js';
+import { DeploymentDetailDto, DeploymentDto, DeploymentListDto } from './dto/deployment.dto.js';
 
 const uuid = new ParseUUIDPipe({ version: undefined });
 

@@ -13,7 +13,7 @@ import { DeploymentsRepository } from './deployments.repository.js';
 import { creationWarnings, policyOf, previousModelOf } from './domain/policy.js';
 import { allowedFrom } from './domain/rollout.js';
 import { rulesPolicy } from './domain/rules-policy.js';
-import type { CreateDeploymentDto } from './dto/deployment.dto.js';
+import type { CreateDeploymentDto } from './dto/deployment-requests.dto.js';
 
 export type { DeploymentDetail, DeploymentSummary } from './deployment-views.js';
 

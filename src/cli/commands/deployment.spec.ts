@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ID_PATTERN } from '@sentinel/broker';
 import { DEPLOYMENT_STATUSES as HUB_STATUSES } from '../../deployments/domain/rollout.js';
 import { UsageError } from '../cli-errors.js';
-import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, FINISHED_STATUSES } from '../hub-client.js';
+import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, FINISHED_STATUSES } from '../hub-api.js';
 import {
   FLEET_ID_RE,
   checkFleetId,
@@ -16,7 +16,7 @@ import {
   prepareDeploy,
   prepareDeploymentListQuery,
   type DeployCliOptions,
-} from './deployment.js';
+} from './deployment-args.js';
 
 const MODEL_ID = '0b8a4f4e-1111-4c5e-9d1a-2a0c3c4d5e6f';
 

@@ -5,13 +5,8 @@ import type { Command } from 'commander';
 import semver from 'semver';
 import { defineCommand, printResult, resolveGlobalOptions, type CliIo } from '../cli-context.js';
 import { UsageError } from '../cli-errors.js';
-import {
-  HubClient,
-  STAGES,
-  type ListModelsQuery,
-  type PushModelInput,
-  type Stage,
-} from '../hub-client.js';
+import { HubClient } from '../hub-client.js';
+import { STAGES, type ListModelsQuery, type PushModelInput, type Stage } from '../hub-api.js';
 import {
   createUploadProgress,
   formatModelDetail,

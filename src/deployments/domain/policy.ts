@@ -4,7 +4,7 @@
  */
 import { inCohort, type DesiredState, type ModelRef } from '@sentinel/broker';
 import { validationFailed } from '../../common/domain-error.js';
-import type { CreateDeploymentDto } from '../dto/deployment.dto.js';
+import type { CreateDeploymentDto } from '../dto/deployment-requests.dto.js';
 import type { Counts, DeploymentView, HealthVerdict, RolloutPolicy } from './rollout.js';
 import { OUTSIDE_MIN_DEVICES, rulesPolicy, type RulesPolicy } from './rules-policy.js';
 

@@ -1,0 +1,220 @@
+// What POST /api/v1/deployments, the list's query and the actions take, validated.
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  MinLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { ID_PATTERN } from '@sentinel/broker';
+import { PageQueryDto } from '../../common/page-query.dto.js';
+import { IsFleetId } from '../../fleet/dto/fleet-validators.js';
+import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from '../domain/rollout.js';
+import { describeRules } from '../domain/rules-policy.js';
+
+const RULES_TEXT = describeRules()
+  .map((r) => `\`${r.key}\` (default ${r.default}): ${r.description}`)
+  .join(' ');
+
+export class CanaryOptionsDto {
+  @ApiPropertyOptional({
+    type: [Number],
+    example: [5, 25, 100],
+    description: 'Cohort percentages, increasing, ending at 100. Default 5, 25, 100.',
+  })
+  @IsOptional()
+  @IsNumber({}, { each: true })
+  @Min(0.01, { each: true })
+  @Max(100, { each: true })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  steps?: number[];
+
+  @ApiPropertyOptional({ example: 300, description: 'Seconds between steps. Default 300.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3600)
+  step_interval_s?: number;
+
+  @ApiPropertyOptional({
+    example: 'yard-canary',
+    maxLength: 200,
+    description:
+      'Cohort salt. Default: the deployment id (a new cohort each time); a fixed salt keeps the same canary devices across deployments.',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  salt?: string;
+}
+
+export class CreateDeploymentDto {
+  @ApiProperty({ format: 'uuid', description: 'The model version to deploy.' })
+  @IsUUID()
+  model_id: string;
+
+  @ApiProperty({ example: 'production', pattern: ID_PATTERN })
+  @IsFleetId()
+  environment: string;
+
+  @ApiProperty({ enum: DEPLOYMENT_TYPES })
+  @IsIn(DEPLOYMENT_TYPES)
+  deployment_type: (typeof DEPLOYMENT_TYPES)[number];
+
+  @ApiProperty({
+    example: 'yard-cams',
+    description: 'A group of the environment, or "all" for every group of the environment.',
+  })
+  @IsFleetId()
+  target: string;
+
+  @ApiPropertyOptional({ type: CanaryOptionsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CanaryOptionsDto)
+  canary?: CanaryOptionsDto;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: `Rule overrides for the rules module; unknown keys are refused. ${RULES_TEXT}`,
+    example: { fps_drop_pct: 15, window_s: 120 },
+  })
+  @IsOptional()
+  @IsObject()
+  rules?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    default: 300,
+    description:
+      'Seconds the deployment stays in progress (phase observing) once every device runs the new version (blue/green ' +
+      'after its cutover, canary at its last step), judged by the rules against the same devices before; degraded rolls ' +
+      'back, healthy succeeds. 0: no observation (it succeeds as soon as every device is on it).',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3600)
+  observe_s?: number;
+
+  @ApiPropertyOptional({
+    enum: ['succeed', 'pause'],
+    default: 'succeed',
+    description:
+      'What an observation that ends without a verdict (inconclusive: too little telemetry) does: succeed with a ' +
+      'warning event, or pause for a person to decide.',
+  })
+  @IsOptional()
+  @IsIn(['succeed', 'pause'])
+  observe_inconclusive?: 'succeed' | 'pause';
+
+  @ApiPropertyOptional({
+    default: true,
+    description: 'Let the rules module roll back on degradation.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  auto_rollback?: boolean;
+
+  @ApiPropertyOptional({
+    default: 600,
+    description: 'Blue/green: longest wait for devices to stage.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3600)
+  staging_timeout_s?: number;
+
+  @ApiPropertyOptional({
+    default: 900,
+    description: 'A device still notified/downloading/verifying after this is failed (timeout).',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3600)
+  device_timeout_s?: number;
+
+  @ApiPropertyOptional({
+    default: 0.8,
+    description: 'Blue/green: share of online devices that must have staged for the cutover.',
+  })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  min_staged_share?: number;
+
+  @ApiPropertyOptional({
+    default: 0.2,
+    description: 'Share of failed devices above which the deployment fails and rolls back.',
+  })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  max_failure_share?: number;
+
+  @ApiPropertyOptional({
+    default: 3,
+    description: 'Automatic retries of a device whose download failed or timed out.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(20)
+  max_retries?: number;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: 'End the active deployment of the same groups (status superseded) instead of 409.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  supersede?: boolean;
+}
+
+export class ListDeploymentsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: DEPLOYMENT_STATUSES })
+  @IsOptional()
+  @IsIn(DEPLOYMENT_STATUSES)
+  status?: (typeof DEPLOYMENT_STATUSES)[number];
+
+  @ApiPropertyOptional({ example: 'production' })
+  @IsOptional()
+  @IsFleetId()
+  environment?: string;
+
+  @ApiPropertyOptional({ example: 'yard-cams' })
+  @IsOptional()
+  @IsFleetId()
+  group?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  model_id?: string;
+}
+
+export class ActionReasonDto {
+  @ApiPropertyOptional({ example: 'FPS dropped on the yard cameras', maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  reason?: string;
+}
