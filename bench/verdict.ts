@@ -1,17 +1,17 @@
-// The rules' verdict on seeded synthetic fleets (src/rules/domain/synthetic-fleet.ts), 1,000 seeds a
+// The rules' verdict on seeded synthetic fleets (test/support/synthetic-fleet.ts), 1,000 seeds a
 // case: how often noise alone is judged degraded (a false rollback), and how often a real 20 % FPS
 // drop is (detection), by baseline kind, fleet size and how much devices differ. The hub compares
 // with devices outside a canary's cohort only from 5 devices a side (OUTSIDE_MIN_DEVICES); the rows
 // below that show why. Pure arithmetic: no hub, no engines; prints a table and asserts nothing.
 //   npm run bench:verdict [-- SEEDS]
 import { DEFAULT_RULES, evaluateHealth, type BaselineKind } from '../src/rules/domain/health.js';
+import { seededRandom as prng } from '@sentinel/broker/testing';
 import {
   CAMERA_FLEET,
   devices,
-  prng,
   windowsOf,
   type FleetShape,
-} from '../src/rules/domain/synthetic-fleet.js';
+} from '../test/support/synthetic-fleet.js';
 
 const seeds = Number(process.argv[2] ?? 1000);
 if (!Number.isInteger(seeds) || seeds < 1) {

@@ -14,7 +14,8 @@ import { RETENTION_POLICY } from '../src/telemetry/influx-telemetry-store.js';
 import type { DeviceAggregate, TelemetryStore } from '../src/telemetry/telemetry-store.js';
 import { T0, telemetryPoint as point } from './support/telemetry-points.js';
 import { aggregate, ENGINES, type OpenEngine } from './support/telemetry-engines.js';
-import { exactPercentile, latencies, prng } from './support/latency-samples.js';
+import { exactPercentile, seededRandom as prng } from '@sentinel/broker/testing';
+import { latencies } from './support/latency-samples.js';
 
 const random = prng(42);
 // Raw latencies of four windows: cam-h1 sends A and B (and one window without a histogram),

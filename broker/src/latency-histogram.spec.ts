@@ -20,29 +20,7 @@ import {
   mergeHistograms,
   type LatencyHistogram,
 } from './latency-histogram.js';
-
-/** mulberry32: a small seeded PRNG, so every run sees the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(random: () => number): number {
-  const u = 1 - random(); // (0, 1]
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
-
-/** Nearest-rank percentile of sorted values, the definition the agent's latency_ms uses. */
-function exactPercentile(sorted: readonly number[], p: number): number {
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1]!;
-}
+import { exactPercentile, normal, seededRandom as rng } from './testing/seeded-random.js';
 
 /** The documented error bound, for a true percentile x (plus float slack). */
 function assertWithinBound(estimate: number, x: number, what: string): void {

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import onnxProto from 'onnx-proto';
+import { seededRandom as prng } from '@sentinel/broker/testing';
 
 // Real ONNX models for tests and benchmarks, written from JS (no Python, no network). Weights come
 // from a seeded PRNG, so every call returns the same bytes.
@@ -28,18 +29,6 @@ const PADDING_SEED = 0xfade;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const UINT8 = onnx.TensorProto.DataType.UINT8;
 const INT64 = onnx.TensorProto.DataType.INT64;
-
-/** mulberry32: small, fast, good enough for weights. Returns floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** He-uniform weights of a [fanIn, fanOut] matrix, so activations keep their scale through ReLUs. */
 function weights(seed: number, fanIn: number, fanOut: number): Float32Array {

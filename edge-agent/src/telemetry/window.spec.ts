@@ -9,6 +9,7 @@ import {
   histogramPercentile,
   mergeHistograms,
 } from '@sentinel/broker';
+import { seededRandom as rng } from '@sentinel/broker/testing';
 
 const context: WindowContext = {
   deviceId: 'cam-1',
@@ -17,18 +18,6 @@ const context: WindowContext = {
   deploymentId: null,
   memoryMb: 1,
 };
-
-/** A seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** |estimate - exact| within the histogram's bound (latencies here are all above 0.05 ms), plus
  * the message's rounding to 0.001 ms. */

@@ -10,7 +10,8 @@ import {
   type HealthInput,
   type VersionFigures,
 } from './health.js';
-import { CAMERA_FLEET, devices, prng, windowsOf } from './synthetic-fleet.js';
+import { seededRandom as prng } from '@sentinel/broker/testing';
+import { CAMERA_FLEET, devices, windowsOf } from '../../../test/support/synthetic-fleet.js';
 
 /**
  * A version's figures from explicit windows: `perDevice[i]` lists device i's window values of

@@ -8,7 +8,8 @@ import {
 } from '@sentinel/broker';
 import type { DeviceAggregate } from '../telemetry-store.js';
 import { byVersion, DeviceAccumulator, fleetPercentile, versionOf } from './aggregate.js';
-import { exactPercentile, latencies, prng } from '../../../test/support/latency-samples.js';
+import { exactPercentile, seededRandom as prng } from '@sentinel/broker/testing';
+import { latencies } from '../../../test/support/latency-samples.js';
 
 interface Fleet {
   rows: DeviceAggregate[];

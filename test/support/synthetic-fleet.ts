@@ -1,29 +1,11 @@
 /**
- * Seeded synthetic fleets for the verdict's property tests and bench/rollback's false-rollback
- * figure: devices with their own level (cameras differ), windows with noise around it. Deterministic
- * per seed (mulberry32, Box-Muller), so a failing seed can be replayed.
+ * Seeded synthetic fleets for the verdict's property tests and bench/verdict's false-rollback
+ * figures: devices with their own level (cameras differ), windows with noise around it. Deterministic
+ * per seed (@sentinel/broker/testing), so a failing seed can be replayed.
  */
-import { DeviceAccumulator, byVersion } from '../../telemetry/domain/aggregate.js';
-import type { VersionAggregate } from '../../telemetry/telemetry-store.js';
-
-/** A small, fast, seedable PRNG (mulberry32): uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A standard normal variate from two uniforms (Box-Muller). */
-export function normal(random: () => number): number {
-  const u = 1 - random();
-  const v = random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
+import { normal } from '@sentinel/broker/testing';
+import { DeviceAccumulator, byVersion } from '../../src/telemetry/domain/aggregate.js';
+import type { VersionAggregate } from '../../src/telemetry/telemetry-store.js';
 
 export interface FleetShape {
   /** Mean FPS, p95 latency (ms) and memory (MB) of the fleet on the baseline version. */

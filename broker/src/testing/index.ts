@@ -1,0 +1,1 @@
+export { exactPercentile, normal, seededRandom } from './seeded-random.js';
