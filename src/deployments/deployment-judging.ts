@@ -58,13 +58,13 @@ export class DeploymentJudging {
     return this.judged(d);
   }
 
-  exists(id: string): Promise<boolean> {
-    return this.repo.find(id).then((d) => d !== null);
-  }
-
-  /** When the deployment finished (its last verdict is the one that decided), null while active. */
-  async finishedAt(id: string): Promise<Date | null> {
-    return (await this.repo.find(id))?.finishedAt ?? null;
+  /**
+   * Whether the deployment exists and when it finished (its last verdict is the one that decided),
+   * null while active; undefined for an unknown deployment.
+   */
+  async finishedAt(id: string): Promise<Date | null | undefined> {
+    const d = await this.repo.find(id);
+    return d ? d.finishedAt : undefined;
   }
 
   stagingCounts(id: string): Promise<{ failed: number; total: number }> {

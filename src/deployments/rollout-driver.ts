@@ -48,6 +48,11 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
   /** Active deployments, and those finished lately: devices still report how they got there. */
   private trackedIds = new Set<string>();
   private justCreated = new Set<string>();
+  /**
+   * Whether every group of a deployment ran a model before it (else there is no baseline to judge
+   * against nor to roll back to): fixed at creation, so asked once per deployment.
+   */
+  private readonly judgeable = new Map<string, boolean>();
   private recording: Promise<void> = Promise.resolve();
   private unsubscribe?: () => void;
   private stopped = false;
@@ -138,6 +143,7 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     this.justCreated.clear();
     this.activeIds = active;
     this.trackedIds = new Set([...active, ...rows.map((r) => r.id)]);
+    for (const id of this.judgeable.keys()) if (!active.has(id)) this.judgeable.delete(id);
   }
 
   private async evaluateOne(id: string): Promise<void> {
@@ -148,11 +154,14 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
       if (!deployment || !ACTIVE_STATUSES.includes(deployment.status)) return;
       const devices = await this.repo.deviceViews(m, id);
       const now = new Date();
-      let verdict = healthVerdictOf(deployment, now, this.config.RULES_INTERVAL_S);
-      // A group that ran no model before: nothing to compare with, nor to roll back to.
-      if (verdict !== null && (await this.repo.groups(m, id)).some((g) => !g.previousModelId)) {
-        verdict = null;
+      let judgeable = this.judgeable.get(id);
+      if (judgeable === undefined) {
+        judgeable = (await this.repo.groups(m, id)).every((g) => g.previousModelId !== null);
+        this.judgeable.set(id, judgeable);
       }
+      const verdict = judgeable
+        ? healthVerdictOf(deployment, now, this.config.RULES_INTERVAL_S)
+        : null;
       const result = evaluate(viewOf(deployment), devices, now, verdict);
       if (result.timeouts.length > 0) {
         const timeoutS = deployment.policy.deviceTimeoutS;

@@ -25,9 +25,8 @@ export class RulesController {
   @ApiOkResponse({ type: DeploymentHealthDto })
   @ApiErrors(400, 404)
   async health(@Param('id', new ParseUUIDPipe()) id: string): Promise<DeploymentHealthDto> {
-    const exists = await this.rules.exists(id);
-    if (!exists) throw notFound('deployment', id);
     const health = await this.rules.latest(id);
+    if (health === undefined) throw notFound('deployment', id);
     return health
       ? { deployment_id: id, ...health }
       : {
@@ -51,10 +50,10 @@ export class RulesController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @Query() query: PageQueryDto,
   ): Promise<HealthHistoryDto> {
-    if (!(await this.rules.exists(id))) throw notFound('deployment', id);
     const limit = query.limit ?? 50;
     const offset = query.offset ?? 0;
     const page = await this.rules.history(id, limit, offset);
+    if (!page) throw notFound('deployment', id);
     return {
       items: page.items.map((h) => ({ deployment_id: id, ...h })),
       total: page.total,

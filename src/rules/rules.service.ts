@@ -23,6 +23,9 @@ import {
 } from './domain/health.js';
 import { HealthRepository } from './health.repository.js';
 
+/** The figures of a step's devices before it, and that window. */
+type StepBaselineFigures = { figures: VersionAggregate | null; from: Date; to: Date };
+
 /** One evaluation, as kept and shown (GET /deployments/:id/health, its history, the CLI). */
 export interface StoredHealth extends HealthReport {
   /** The evaluation's id in the history (absent before it is saved). */
@@ -55,6 +58,8 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
   private stopped = false;
   /** Early judgements of steps (the latest timer), by `deployment id:step start`. */
   private readonly firstJudgements = new Map<string, NodeJS.Timeout>();
+  /** Baselines taken before steps, by `deployment id:step index` (they never change once taken). */
+  private readonly baselines = new Map<string, StepBaselineFigures>();
 
   constructor(
     private readonly judging: DeploymentJudging,
@@ -86,6 +91,9 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
     const inProgress = new Set(deployments.map((d) => `${d.id}:${d.stepStartedAt.getTime()}`));
     for (const key of this.firstJudgements.keys())
       if (!inProgress.has(key)) this.firstJudgements.delete(key);
+    const ids = new Set(deployments.map((d) => d.id));
+    for (const key of this.baselines.keys())
+      if (!ids.has(key.slice(0, key.indexOf(':')))) this.baselines.delete(key);
     for (const deployment of deployments) {
       if (this.stopped) return;
       try {
@@ -227,37 +235,46 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
   /**
    * The step's devices on the previous version in the window before the step (blue/green: before
    * the deployment, ahead of staging): taken once, at the first evaluation after the warm-up (the
-   * windows before have arrived by then), and kept.
+   * windows before have arrived by then), kept in the rules' table (the first hub to take it wins)
+   * and here, so later passes neither query the store nor the table for it.
    */
-  private async beforeStep(
-    d: JudgedDeployment,
-    now: Date,
-  ): Promise<{ figures: VersionAggregate | null; from: Date; to: Date }> {
-    const kept = await this.health.baseline(d.id, d.stepIndex);
-    if (kept) return kept;
+  private async beforeStep(d: JudgedDeployment, now: Date): Promise<StepBaselineFigures> {
+    const key = `${d.id}:${d.stepIndex}`;
+    const known = this.baselines.get(key);
+    if (known) return known;
     const to = d.baselineUntil;
     const from = new Date(to.getTime() - d.policy.window_s * 1000);
-    const rows = await this.store.aggregateByDevice({ groups: d.groups, from, to });
-    const figures = versionOf(
-      d.previousVersions.join('+'),
-      rows.filter((r) => d.previousVersions.includes(r.model_version) && d.inStep(r.device)),
-    );
-    if (now.getTime() >= d.stepStartedAt.getTime() + d.policy.warmup_s * 1000) {
-      await this.health.saveBaseline(d.id, d.stepIndex, from, to, figures);
+    // In the warm-up nothing of the step is judged yet, and late windows from before may be arriving.
+    if (now.getTime() < d.stepStartedAt.getTime() + d.policy.warmup_s * 1000) {
+      return { figures: null, from, to };
     }
-    return { figures, from, to };
+    let kept = await this.health.baseline(d.id, d.stepIndex);
+    if (!kept) {
+      const rows = await this.store.aggregateByDevice({ groups: d.groups, from, to });
+      const figures = versionOf(
+        d.previousVersions.join('+'),
+        rows.filter((r) => d.previousVersions.includes(r.model_version) && d.inStep(r.device)),
+      );
+      await this.health.saveBaseline(d.id, d.stepIndex, from, to, figures);
+      kept = (await this.health.baseline(d.id, d.stepIndex)) ?? { figures, from, to };
+    }
+    this.baselines.set(key, kept);
+    return kept;
   }
 
-  exists(deploymentId: string): Promise<boolean> {
-    return this.judging.exists(deploymentId);
+  /**
+   * The latest evaluation; for a finished deployment, the last one before it finished. Undefined
+   * for an unknown deployment, null before its first evaluation.
+   */
+  async latest(deploymentId: string): Promise<StoredHealth | null | undefined> {
+    const finishedAt = await this.judging.finishedAt(deploymentId);
+    if (finishedAt === undefined) return undefined;
+    return this.health.latest(deploymentId, finishedAt);
   }
 
-  /** The latest evaluation; for a finished deployment, the last one before it finished. */
-  async latest(deploymentId: string): Promise<StoredHealth | null> {
-    return this.health.latest(deploymentId, await this.judging.finishedAt(deploymentId));
-  }
-
-  history(deploymentId: string, limit: number, offset: number) {
+  /** Every evaluation, newest first; undefined for an unknown deployment. */
+  async history(deploymentId: string, limit: number, offset: number) {
+    if ((await this.judging.finishedAt(deploymentId)) === undefined) return undefined;
     return this.health.history(deploymentId, limit, offset);
   }
 }
