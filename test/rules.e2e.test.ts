@@ -3,14 +3,9 @@
 // one promotes, and an InfluxDB outage neither rolls back nor loses the hub.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { inCohort } from '@sentinel/broker';
 import { fastModel, goldenMismatchModel, slowModel } from './support/onnx-models.js';
-import { spawnAgent, stopProcess, type AgentProcess } from './support/agent-fixture.js';
+import { AgentFleet, saltFor } from './support/agent-fleet.js';
 import { api, startHub, type InProcessHub } from './support/hub.js';
-import { createDevice, createGroup } from './support/fleet.js';
 import { json, pushModel } from './support/push.js';
 import { deploy, getDeployment, waitForDeployment } from './support/deployments.js';
 import { skipWithoutInflux, startInflux, type InfluxServer } from './support/influx.js';
@@ -22,21 +17,10 @@ const DEVICES = ['cam-1', 'cam-2', 'cam-3', 'cam-4'];
  * out, the other keeps the hub and three baseline devices at their frame rate, so the figures
  * measure the model rather than a starved machine.
  */
-function oneDeviceSalt(): string {
-  for (let i = 0; ; i++) {
-    const salt = `rules-e2e-${i}`;
-    if (DEVICES.filter((id) => inCohort(id, { percent: 25, salt })).length === 1) return salt;
-  }
-}
-const SALT = oneDeviceSalt();
+const SALT = saltFor(DEVICES, 25, 1, 'rules-e2e');
 // ~10 ms per inference on one thread: at most ~100 frames/s against the 200 asked for, which the
 // fast model keeps.
 const SLOW = { rows: 128, hidden: 512, layers: 16 };
-
-interface AgentStatus {
-  active_slot: string | null;
-  slots: Record<string, { version: string } | null>;
-}
 
 async function metric(hub: InProcessHub, name: string): Promise<number> {
   const text = await (await fetch(`${hub.url}/metrics`)).text();
@@ -53,25 +37,10 @@ for (const engine of ENGINES) {
   describe(`rules on real agents (${engine.name})`, { skip: engine.skip }, () => {
     let influx: InfluxServer | null = null;
     let hub: InProcessHub;
-    let dir: string;
-    const agents = new Map<string, AgentProcess>();
+    let fleet: AgentFleet;
     let v1: string;
 
-    async function serving(id: string): Promise<string | null> {
-      const s = (await (await fetch(`${agents.get(id)!.apiUrl}/v1/status`)).json()) as AgentStatus;
-      return s.active_slot ? (s.slots[s.active_slot]?.version ?? null) : null;
-    }
-
-    async function waitServing(version: string, timeoutMs = 30_000): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const versions = await Promise.all(DEVICES.map((id) => serving(id)));
-        if (versions.every((v) => v === version)) return;
-        if (Date.now() > deadline)
-          throw new Error(`expected ${version} everywhere, got ${versions.join(',')}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    const waitServing = (version: string) => fleet.waitServing(DEVICES, version);
 
     async function push(
       version: string,
@@ -98,24 +67,11 @@ for (const engine of ENGINES) {
           ? { INFLUX_URL: influx.url, INFLUX_DB: 'sentinel', TELEMETRY_BUFFER_POINTS: '200' }
           : {}),
       });
-      dir = await mkdtemp(join(tmpdir(), 'rules-e2e-'));
-      await createGroup(hub, 'yard');
-      for (const id of DEVICES) {
-        const device = await createDevice(hub, id, 'yard');
-        agents.set(
-          id,
-          await spawnAgent({
-            SENTINEL_DEVICE_ID: id,
-            SENTINEL_MQTT_URL: `mqtt://127.0.0.1:${hub.mqtt!.port}`,
-            SENTINEL_MQTT_PASSWORD: device.credentials.password,
-            SENTINEL_HUB_URL: hub.url,
-            SENTINEL_DATA_DIR: join(dir, id),
-            SENTINEL_API: '127.0.0.1:0',
-            SENTINEL_TELEMETRY_INTERVAL_S: '0.5',
-            SENTINEL_SIMULATE_FPS: '200',
-          }),
-        );
-      }
+      fleet = await AgentFleet.start(hub, {
+        SENTINEL_TELEMETRY_INTERVAL_S: '0.5',
+        SENTINEL_SIMULATE_FPS: '200',
+      });
+      await fleet.group('yard', DEVICES);
       v1 = await push('1.0.0', fastModel());
       const first = await deploy(hub, {
         model_id: v1,
@@ -128,10 +84,9 @@ for (const engine of ENGINES) {
       await new Promise((r) => setTimeout(r, (rules.window_s + 1) * 1000));
     });
     after(async () => {
-      await Promise.all([...agents.values()].map((a) => stopProcess(a.child)));
-      await hub.stop();
+      await fleet?.stop();
+      await hub?.stop();
       await influx?.stop();
-      await rm(dir, { recursive: true, force: true });
     });
 
     it('rolls back a canary of a slow model by itself, with the figures in the event', async () => {
