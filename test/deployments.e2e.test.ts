@@ -17,6 +17,7 @@ import {
   servingVersion,
   StateRecorder,
   waitForDeployment,
+  type DeploymentBody,
 } from './support/deployments.js';
 
 const DEVICES = [
@@ -34,6 +35,8 @@ interface AgentStatus {
 
 describe('deployments with real agents', () => {
   let hub: InProcessHub;
+  /** A deployment without health rules: this suite is about rollout mechanics (test/rules*.e2e judge health). */
+  const rollout = (body: DeploymentBody) => deploy(hub, { ...body, rules: { enabled: false } });
   let dir: string;
   let recorder: StateRecorder;
   const credentials = new Map<string, DeviceCredentialsResponse>();
@@ -105,11 +108,10 @@ describe('deployments with real agents', () => {
 
   it('blue/green: v1 everywhere, then v2 staged while v1 serves, one cutover, and a rollback with no download', async () => {
     const v1 = await push('1.0.0', fastModel());
-    const first = await deploy(hub, {
+    const first = await rollout({
       model_id: v1,
       environment: 'production',
       deployment_type: 'blue-green',
-      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
     });
     await waitForDeployment(hub, first.id, (d) => d.status === 'succeeded');
@@ -117,11 +119,10 @@ describe('deployments with real agents', () => {
 
     const v2 = await push('2.0.0', slowModel());
     const started = Date.now();
-    const second = await deploy(hub, {
+    const second = await rollout({
       model_id: v2,
       environment: 'production',
       deployment_type: 'blue-green',
-      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
     });
     const done = await waitForDeployment(hub, second.id, (d) => d.status === 'succeeded');
@@ -186,11 +187,10 @@ describe('deployments with real agents', () => {
 
   it('canary 50 -> 100: exactly the cohort runs v3 after the first step, then everyone', async () => {
     const v3 = await push('3.0.0', goldenMismatchModel());
-    const canary = await deploy(hub, {
+    const canary = await rollout({
       model_id: v3,
       environment: 'production',
       deployment_type: 'canary',
-      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
       canary: { steps: [50, 100], step_interval_s: 3600 },
     });
@@ -220,11 +220,10 @@ describe('deployments with real agents', () => {
     await file.write(Buffer.from('CORRUPTED'), 0, 9, 100);
     await file.close();
 
-    const bad = await deploy(hub, {
+    const bad = await rollout({
       model_id: body.id,
       environment: 'production',
       deployment_type: 'blue-green',
-      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
     });
     const failed = await waitForDeployment(hub, bad.id, (d) => d.status === 'failed');
@@ -240,11 +239,10 @@ describe('deployments with real agents', () => {
     const v6 = await push('6.0.0', slowModel({ layers: 2 }));
     await stopProcess(agents.get('cam-s2')!.child);
     const online = all.filter((id) => id !== 'cam-s2');
-    const d = await deploy(hub, {
+    const d = await rollout({
       model_id: v6,
       environment: 'production',
       deployment_type: 'blue-green',
-      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
     });
     await waitForDeployment(hub, d.id, (x) => x.status === 'succeeded');
@@ -255,11 +253,10 @@ describe('deployments with real agents', () => {
 
   it('refuses a second active deployment on a group unless it supersedes the first', async () => {
     const v7 = await push('7.0.0', slowModel({ layers: 3 }));
-    const first = await deploy(hub, {
+    const first = await rollout({
       model_id: v7,
       environment: 'production',
       deployment_type: 'canary',
-      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'north',
       canary: { steps: [50, 100], step_interval_s: 3600 },
     });
@@ -270,7 +267,6 @@ describe('deployments with real agents', () => {
         model_id: v7,
         environment: 'production',
         deployment_type: 'blue-green',
-        rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
         target: 'all',
       }),
     });
@@ -279,11 +275,10 @@ describe('deployments with real agents', () => {
       ((await response.json()) as { message: string }).message,
       /group north already has an active deployment/,
     );
-    const second = await deploy(hub, {
+    const second = await rollout({
       model_id: v7,
       environment: 'production',
       deployment_type: 'blue-green',
-      rules: { enabled: false }, // rollout mechanics here; test/rules*.e2e judge health
       target: 'all',
       supersede: true,
     });
