@@ -3,13 +3,14 @@ import { HttpAdapterHost } from '@nestjs/core';
 import {
   deviceDesiredTopic,
   groupDesiredTopic,
+  MAX_PAYLOAD_BYTES,
   type DesiredState,
   type ModelRef,
 } from '@sentinel/broker';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type Principal } from '../auth/auth.decorators.js';
-import { notFound } from '../common/domain-error.js';
+import { DomainError, notFound } from '../common/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { ModelVersion } from '../registry/model-version.entity.js';
 import { RegistryService } from '../registry/registry.service.js';
@@ -47,7 +48,9 @@ export class DesiredStateService implements OnApplicationBootstrap {
     private readonly audit: AuditService,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    registry.addUsageCheck((manager, modelId) => this.pinnedUse(manager, modelId));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const started = Date.now();
@@ -78,6 +81,7 @@ export class DesiredStateService implements OnApplicationBootstrap {
   ): Promise<StagedDesired> {
     const { table, key } = TABLE[target.kind];
     const id = target.kind === 'group' ? target.name : target.id;
+    await this.holdModels(manager, intent);
     // Wrapped in a SELECT: TypeORM hands back [rows, count] for a bare UPDATE ... RETURNING.
     const rows: { desired_seq: number }[] = await manager.query(
       `WITH bumped AS (UPDATE ${table} SET desired_seq = desired_seq + 1 WHERE ${key} = $1 RETURNING desired_seq)
@@ -90,12 +94,39 @@ export class DesiredStateService implements OnApplicationBootstrap {
       seq: Number(rows[0].desired_seq),
       issued_at: new Date().toISOString(),
     };
-    await manager.query(`UPDATE ${table} SET desired = $2 WHERE ${key} = $1`, [
-      id,
-      JSON.stringify(desired),
-    ]);
+    const payload = JSON.stringify(desired);
+    // Refused here, inside the caller's transaction, rather than stored and then refused by the broker
+    // (which would leave a deployment half-made and a state the hub cannot re-publish at its start).
+    const size = Buffer.byteLength(payload);
+    if (size > MAX_PAYLOAD_BYTES) {
+      throw new DomainError(
+        'PAYLOAD_TOO_LARGE',
+        `the desired state of ${target.kind} ${id} would be ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte MQTT message limit: ` +
+          'shorten the metadata or signature bundle of its model or fallback',
+      );
+    }
+    await manager.query(`UPDATE ${table} SET desired = $2 WHERE ${key} = $1`, [id, payload]);
     await this.audit.record(actor, `${target.kind}.desired`, target.kind, id, { desired }, manager);
     return { topic: this.topicOf(target), state: desired };
+  }
+
+  /**
+   * The models a desired state names stay in the registry until this transaction ends (a delete locks
+   * the version's row FOR UPDATE, then asks whether anything still names it), and must exist now.
+   */
+  private async holdModels(manager: EntityManager, intent: DesiredIntent): Promise<void> {
+    const ids = [...new Set([intent.model?.id, intent.previous?.id].filter((x) => x != null))];
+    if (ids.length === 0) return;
+    const rows: { id: string }[] = await manager.query(
+      'SELECT id FROM model_versions WHERE id::text = ANY($1) FOR SHARE',
+      [ids],
+    );
+    const missing = ids.filter((id) => !rows.some((row) => row.id === id));
+    if (missing.length > 0)
+      throw new DomainError(
+        'CONFLICT',
+        `model ${missing.join(', ')} no longer exists in the registry`,
+      );
   }
 
   /** Publishes stored desired states, retained, QoS 1. */
@@ -189,12 +220,37 @@ export class DesiredStateService implements OnApplicationBootstrap {
       ...groups.map((g) => ({ topic: groupDesiredTopic(g.name), desired: g.desired })),
       ...devices.map((d) => ({ topic: deviceDesiredTopic(d.id), desired: d.desired })),
     ];
-    await Promise.all(
+    // One bad stored state (e.g. written by an older hub without the size check) must not keep the
+    // hub from starting: it is skipped and named in the log, the others are published.
+    const results = await Promise.allSettled(
       messages.map((m) =>
         this.broker.mqtt.publish(m.topic, JSON.stringify(m.desired), { qos: 1, retain: true }),
       ),
     );
-    return messages.length;
+    results.forEach((result, i) => {
+      if (result.status === 'rejected')
+        this.logger.error(
+          `skipped re-publishing the desired state on ${messages[i].topic}: ${(result.reason as Error).message}; ` +
+            'devices keep what they have until a new desired state is set there',
+        );
+    });
+    return results.filter((r) => r.status === 'fulfilled').length;
+  }
+
+  /** A model a group or device is told to run, or keeps as its fallback, must not be deleted. */
+  private async pinnedUse(manager: EntityManager, modelId: string): Promise<string | null> {
+    for (const [kind, { table, key }] of Object.entries(TABLE)) {
+      const rows: { key: string; role: string }[] = await manager.query(
+        `SELECT ${key} AS key, CASE WHEN desired->'model'->>'id' = $1 THEN 'model' ELSE 'previous' END AS role
+           FROM ${table} WHERE desired->'model'->>'id' = $1 OR desired->'previous'->>'id' = $1 LIMIT 1`,
+        [modelId],
+      );
+      if (rows.length > 0)
+        return rows[0].role === 'model'
+          ? `is the desired model of ${kind} ${rows[0].key}`
+          : `is kept as the fallback (previous) of ${kind} ${rows[0].key}`;
+    }
+    return null;
   }
 
   private topicOf(target: Target): string {

@@ -326,6 +326,23 @@ export class DeploymentsRepository {
   }
 
   /** The environments a group name exists in (to explain a target that is not found). */
+  /** Why a model version must stay: deployment history keeps its models, and a rollback needs its fallback. */
+  async modelUse(m: EntityManager, modelId: string): Promise<string | null> {
+    const deployed: { id: string; status: string }[] = await m.query(
+      'SELECT id, status FROM deployments WHERE model_id = $1 ORDER BY created_at DESC LIMIT 1',
+      [modelId],
+    );
+    if (deployed.length > 0)
+      return `has been deployed (deployment ${deployed[0].id}, ${deployed[0].status})`;
+    const fallback: { deployment_id: string }[] = await m.query(
+      'SELECT deployment_id FROM deployment_groups WHERE previous_model_id = $1 LIMIT 1',
+      [modelId],
+    );
+    return fallback.length > 0
+      ? `is the fallback of deployment ${fallback[0].deployment_id} (what its rollback restores)`
+      : null;
+  }
+
   async environmentsOf(m: EntityManager, group: string): Promise<string[]> {
     const rows: { environment: string }[] = await m.query(
       'SELECT environment FROM device_groups WHERE name = $1',

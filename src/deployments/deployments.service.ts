@@ -35,7 +35,9 @@ export class DeploymentsService {
     private readonly queries: DeploymentQueries,
     private readonly registry: RegistryService,
     private readonly desired: DesiredStateService,
-  ) {}
+  ) {
+    registry.addUsageCheck((m, modelId) => this.repo.modelUse(m, modelId));
+  }
 
   /** Called after a deployment is created or acted on (the rollout driver re-evaluates). */
   onChange(listener: (event: { id: string; kind: 'created' | Action }) => void): void {

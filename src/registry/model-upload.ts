@@ -9,7 +9,8 @@ import {
 import { DomainError, validationFailed } from '../common/domain-error.js';
 import { onnxInspector, type OnnxHeader } from './domain/onnx-header.js';
 
-const MAX_SIGNATURE_BYTES = 1024 * 1024;
+/** A Sigstore bundle is a few KiB; it travels inside desired states, which are bounded MQTT messages. */
+const MAX_SIGNATURE_BYTES = 64 * 1024;
 const MAX_FIELD_BYTES = 1024 * 1024;
 /** Room for the multipart framing and text fields on top of the model itself. */
 const MULTIPART_OVERHEAD_BYTES = 4 * 1024 * 1024;
@@ -27,12 +28,17 @@ export interface UploadOptions {
   maxBytes: number;
   /** Runs on the fields sent before the file, before any of the file is read; throw to refuse early. */
   checkFieldsBeforeFile(fields: Record<string, string>): Promise<void>;
+  /**
+   * Called with the bytes this upload stored when it fails afterwards. The caller owns deletion:
+   * content-addressed bytes may be shared with a registered version or a concurrent push.
+   */
+  discard(sha256: string): Promise<void>;
 }
 
 /**
  * Reads a multipart model push. The `file` part streams through the ONNX inspector into the artifact
  * store, which hashes as it writes, so no more than a few buffers of the model are ever in memory.
- * On any failure everything this call stored is removed again before it rejects.
+ * On a failure after the file was stored, its sha256 goes to `discard` before this rejects.
  */
 export function receiveModelUpload(
   request: IncomingMessage,
@@ -82,7 +88,7 @@ export function receiveModelUpload(
       stored.then(
         async ({ artifact, onnx }) => {
           if (failure) {
-            await options.store.delete(artifact.sha256).catch(() => undefined);
+            await options.discard(artifact.sha256).catch(() => undefined);
             reject(failure);
           } else {
             resolve({ fields, signature, artifact, onnx });

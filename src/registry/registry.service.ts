@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, QueryFailedError, type Repository } from 'typeorm';
+import { DataSource, QueryFailedError, type EntityManager, type Repository } from 'typeorm';
 import type { ArtifactStore, ByteRange, StoredArtifact } from '../artifacts/artifact-store.js';
 import { ARTIFACT_STORE } from '../artifacts/artifacts.module.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -11,6 +11,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { SigningService } from '../signing/signing.service.js';
 import {
   checkLabel,
+  checkMetadataSize,
   checkModelName,
   checkStage,
   checkTags,
@@ -21,6 +22,7 @@ import {
   type Problem,
   type Stage,
 } from './domain/model-rules.js';
+import { ArtifactJanitor } from './artifact-janitor.js';
 import { ModelVersion, type SignatureRecord } from './model-version.entity.js';
 import { receiveModelUpload } from './model-upload.js';
 
@@ -45,12 +47,17 @@ export interface Lineage {
   descendants: ModelVersion[];
 }
 
+/** Says why a model version is still needed (e.g. "is the fallback of deployment X"), or null. */
+export type ModelUsageCheck = (manager: EntityManager, modelId: string) => Promise<string | null>;
+
 const UNIQUE_VIOLATION = '23505';
 
 @Injectable()
 export class RegistryService {
   private readonly logger = new Logger('Registry');
   private readonly models: Repository<ModelVersion>;
+  private readonly janitor: ArtifactJanitor;
+  private readonly usageChecks: ModelUsageCheck[] = [];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -61,10 +68,16 @@ export class RegistryService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.models = dataSource.getRepository(ModelVersion);
+    this.janitor = new ArtifactJanitor(
+      (sha256) => this.models.existsBy({ sha256 }),
+      (sha256) => this.store.delete(sha256),
+      (message) => this.logger.error(message),
+    );
   }
 
   /** A multipart push: stream to storage, validate everything, then insert the row (or remove the bytes). */
   async push(request: IncomingMessage, principal: Principal): Promise<ModelVersion> {
+    const done = this.janitor.begin();
     try {
       const model = await this.receiveAndRegister(request, principal);
       this.metrics.modelPushes.inc({ result: 'created' });
@@ -75,6 +88,8 @@ export class RegistryService {
         result: error instanceof DomainError ? error.code : 'INTERNAL',
       });
       throw error;
+    } finally {
+      await done();
     }
   }
 
@@ -86,6 +101,7 @@ export class RegistryService {
       store: this.store,
       maxBytes: this.config.MAX_MODEL_BYTES,
       checkFieldsBeforeFile: (fields) => this.checkEarlyFields(fields),
+      discard: (sha256) => this.janitor.discard(sha256),
     });
     try {
       return await this.register(
@@ -96,7 +112,7 @@ export class RegistryService {
         principal,
       );
     } catch (error) {
-      await this.discardIfUnreferenced(upload.artifact.sha256);
+      await this.janitor.discard(upload.artifact.sha256);
       throw error;
     }
   }
@@ -212,17 +228,6 @@ export class RegistryService {
     if (await this.models.existsBy({ name, version })) throw duplicate(name, version);
   }
 
-  /** Content-addressed bytes may be shared by several versions: remove them only when none is left. */
-  private async discardIfUnreferenced(sha256: string): Promise<void> {
-    try {
-      if (!(await this.models.existsBy({ sha256 }))) await this.store.delete(sha256);
-    } catch (error) {
-      this.logger.error(
-        `could not remove unreferenced artifact ${sha256}: ${(error as Error).message}`,
-      );
-    }
-  }
-
   async list(filter: ModelFilter): Promise<{ items: ModelVersion[]; total: number }> {
     const query = this.models
       .createQueryBuilder('m')
@@ -256,7 +261,11 @@ export class RegistryService {
       const before = { stage: model.stage, tags: model.tags };
       if (changes.stage) model.stage = changes.stage;
       if (changes.tags) model.tags = [...new Set(changes.tags)];
-      if (changes.metadata) model.metadata = mergeMetadata(model.metadata, changes.metadata);
+      if (changes.metadata) {
+        model.metadata = mergeMetadata(model.metadata, changes.metadata);
+        const tooLarge = checkMetadataSize(model.metadata);
+        if (tooLarge) throw validationFailed(tooLarge);
+      }
       const saved = await repository.save(model);
       await this.audit.record(
         actorOf(principal),
@@ -273,17 +282,11 @@ export class RegistryService {
   async delete(id: string, principal: Principal): Promise<void> {
     const model = await this.get(id);
     await this.dataSource.transaction(async (manager) => {
-      const deployments: { id: string; status: string }[] = await manager.query(
-        'SELECT id, status FROM deployments WHERE model_id = $1 ORDER BY created_at DESC LIMIT 1',
-        [id],
-      );
-      if (deployments.length > 0) {
-        // Deployment history keeps its model; archive the model instead (PATCH stage).
-        throw new DomainError(
-          'CONFLICT',
-          `model ${id} has been deployed (deployment ${deployments[0].id}, ${deployments[0].status}); set its stage to archived instead`,
-        );
-      }
+      // Taken before the checks: a pin or deployment storing a reference waits (FOR SHARE) or sees it gone.
+      await manager.query('SELECT id FROM model_versions WHERE id = $1 FOR UPDATE', [id]);
+      const use = await this.stillNeeded(manager, id);
+      if (use)
+        throw new DomainError('CONFLICT', `model ${id} ${use}; set its stage to archived instead`);
       await manager.getRepository(ModelVersion).delete({ id });
       await this.audit.record(
         actorOf(principal),
@@ -298,7 +301,23 @@ export class RegistryService {
         manager,
       );
     });
-    await this.discardIfUnreferenced(model.sha256);
+    await this.janitor.discard(model.sha256);
+  }
+
+  /**
+   * Lets the features that refer to model versions (deployments, pins) veto a delete. A check runs in
+   * the delete's transaction, after the version's row is locked, and says why the version is needed.
+   */
+  addUsageCheck(check: ModelUsageCheck): void {
+    this.usageChecks.push(check);
+  }
+
+  private async stillNeeded(manager: EntityManager, id: string): Promise<string | null> {
+    for (const check of this.usageChecks) {
+      const use = await check(manager, id);
+      if (use) return use;
+    }
+    return null;
   }
 
   async lineage(id: string): Promise<Lineage> {

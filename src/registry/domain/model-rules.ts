@@ -69,6 +69,19 @@ export function parseTags(raw: string | undefined): string[] {
   ];
 }
 
+/**
+ * Metadata travels inside every desired state that names the model (twice: as model and as previous),
+ * and a desired state is one MQTT message of at most 256 KiB; it also sits in every list response.
+ */
+export const MAX_METADATA_BYTES = 32 * 1024;
+
+export function checkMetadataSize(metadata: Record<string, unknown>): Problem {
+  const size = Buffer.byteLength(JSON.stringify(metadata));
+  return size > MAX_METADATA_BYTES
+    ? `metadata is ${size} bytes as JSON; at most ${MAX_METADATA_BYTES} are allowed (keep large files as artifacts of their own)`
+    : null;
+}
+
 export function parseMetadata(
   raw: string | undefined,
 ): { metadata: Record<string, unknown> } | { problem: string } {
@@ -76,7 +89,8 @@ export function parseMetadata(
   try {
     const value: unknown = JSON.parse(raw);
     if (value && typeof value === 'object' && !Array.isArray(value)) {
-      return { metadata: value as Record<string, unknown> };
+      const problem = checkMetadataSize(value as Record<string, unknown>);
+      return problem ? { problem } : { metadata: value as Record<string, unknown> };
     }
   } catch {
     // reported below
