@@ -78,7 +78,7 @@ export class MetricsService {
 
   readonly telemetryDropped = new Counter({
     name: 'sentinel_telemetry_dropped_total',
-    help: 'Telemetry messages dropped: invalid, the oldest when the buffer overflowed (overflow), or refused by the store (rejected)',
+    help: "Telemetry messages dropped: invalid, the oldest when the buffer overflowed (overflow), refused by the store (rejected), or outside what the device may send: another group's deployment (foreign_deployment), a model not in that slot (not_serving), a device the hub does not know (unknown_device)",
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

@@ -7,6 +7,7 @@ import { CachedTelemetryStore } from './cached-telemetry-store.js';
 import { InfluxTelemetryStore } from './influx-telemetry-store.js';
 import { SqlTelemetryStore } from './sql-telemetry-store.js';
 import { TELEMETRY_STORE, type TelemetryStore } from './telemetry-store.js';
+import { TelemetryScope } from './telemetry-scope.js';
 import { TelemetryService } from './telemetry.service.js';
 
 /**
@@ -36,6 +37,7 @@ const RECENT_TELEMETRY_SPAN_MS = 180_000;
           { spanMs: RECENT_TELEMETRY_SPAN_MS, since: Date.now() },
         ),
     },
+    TelemetryScope,
     TelemetryService,
   ],
   exports: [TELEMETRY_STORE, TelemetryService],

@@ -6,12 +6,12 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { ALL_DEVICE_TELEMETRY, parseMessage, parseTopic } from '@sentinel/broker';
-import { DataSource } from 'typeorm';
 import { BrokerService } from '../broker/broker.service.js';
-import { FleetEvents } from '../fleet/fleet-events.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { toPoint, type DevicePlacement } from './domain/telemetry-point.js';
+import { toPoint } from './domain/telemetry-point.js';
+import type { ScopeProblem } from './domain/telemetry-scope.js';
+import { TelemetryScope } from './telemetry-scope.js';
 import { WriteBuffer } from './domain/write-buffer.js';
 import {
   TELEMETRY_STORE,
@@ -26,12 +26,15 @@ const BATCH_POINTS = 5000;
 const WRITE_CONCURRENCY = 3;
 /** At most one warning per minute about points the store refused (they are all counted). */
 const REFUSAL_LOG_MS = 60_000;
-const PLACEMENT_REFRESH_MS = 30_000;
+/** Windows waiting for a look-up (a device or deployment not seen yet); beyond this they are dropped. */
+const MAX_UNRESOLVED = 10_000;
 const PRUNE_MS = 3_600_000;
 
 /**
  * Telemetry ingest: every `devices/+/telemetry` message is validated, tagged with the device's
- * group and environment (from a cache, not a query per message) and queued; a timer writes the
+ * group and environment (from a cache, not a query per message), checked against what the device
+ * may speak for (TelemetryScope: its own group's deployments, the models in its slots) and queued;
+ * a timer writes the
  * queue in batches. The broker's handler only parses and queues, so a slow or absent store never
  * holds the broker up: the queue is bounded, overflow drops the oldest points (counted), failed
  * writes are retried with backoff, and points the store refuses for good are dropped (counted).
@@ -40,22 +43,22 @@ const PRUNE_MS = 3_600_000;
 export class TelemetryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Telemetry');
   private readonly buffer: WriteBuffer<TelemetryPoint>;
-  private placements = new Map<string, DevicePlacement>();
   private timers: NodeJS.Timeout[] = [];
   private initialised = false;
   private initWarned = false;
-  private refreshing?: Promise<void>;
   private initialising?: Promise<void>;
   private refusedUnlogged = 0;
   private refusalLoggedAt = -Infinity;
-  private missed = false;
+  private unresolved: TelemetryPoint[] = [];
+  private resolving: Promise<void> | null = null;
+  private scopeUnlogged = 0;
+  private scopeLoggedAt = -Infinity;
 
   constructor(
     @Inject(TELEMETRY_STORE) readonly store: TelemetryStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly broker: BrokerService,
-    private readonly dataSource: DataSource,
-    private readonly fleetEvents: FleetEvents,
+    private readonly scope: TelemetryScope,
     private readonly metrics: MetricsService,
   ) {
     this.buffer = new WriteBuffer<TelemetryPoint>({
@@ -95,10 +98,7 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     await this.initStore();
-    await this.refreshPlacements();
-    for (const event of ['device.moved', 'device.deleted', 'group.deleted'] as const) {
-      this.fleetEvents.on(event, () => void this.refreshPlacements());
-    }
+    await this.scope.start();
     await this.broker.mqtt.subscribe(ALL_DEVICE_TELEMETRY, (topic, payload) =>
       this.receive(topic, payload),
     );
@@ -107,7 +107,6 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
         this.metrics.telemetryBuffered.set(this.buffer.size);
         void this.buffer.flush();
       }, FLUSH_MS).unref(),
-      setInterval(() => void this.refreshPlacements(), PLACEMENT_REFRESH_MS).unref(),
     );
     const store = this.store;
     if (store.prune) {
@@ -123,7 +122,8 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationShutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
-    await this.buffer.flush().catch(() => undefined);
+    this.scope.stop();
+    await this.flush().catch(() => undefined);
     await this.store.close();
   }
 
@@ -132,8 +132,9 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
     return { buffered: this.buffer.size, failing: this.buffer.failing };
   }
 
-  /** Writes what is queued now (tests; shutdown). */
-  flush(): Promise<void> {
+  /** Writes what is queued now, after the windows waiting for a look-up (tests; shutdown). */
+  async flush(): Promise<void> {
+    await this.resolving;
     return this.buffer.flush();
   }
 
@@ -150,16 +151,58 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
       return;
     }
     this.metrics.telemetryReceived.inc();
-    const placement = this.placements.get(parsed.device);
-    if (!placement) this.missed = true;
-    this.buffer.push(toPoint(message.value, placement));
+    const point = toPoint(message.value, this.scope.placement(parsed.device));
+    const problem = this.scope.check(point);
+    if (problem === undefined) return this.resolveLater(point);
+    this.admit(point, problem);
+  }
+
+  private admit(point: TelemetryPoint, problem: ScopeProblem | null): void {
+    if (problem === null) {
+      this.buffer.push(point);
+      return;
+    }
+    // A window for another group's deployment, or a model the device does not hold: the rules would
+    // count it in someone else's verdict.
+    this.metrics.telemetryDropped.inc({ reason: problem });
+    this.scopeUnlogged++;
+    const now = Date.now();
+    if (now - this.scopeLoggedAt < REFUSAL_LOG_MS) return;
+    this.logger.warn(
+      `dropped ${this.scopeUnlogged} telemetry window(s) a device may not send (latest: ${point.tags.device}, ${problem}, deployment ${point.tags.deployment}, model ${point.tags.model_id})`,
+    );
+    this.scopeUnlogged = 0;
+    this.scopeLoggedAt = now;
+  }
+
+  /** Windows that need a look-up first wait here, in order, and are judged in batches. */
+  private resolveLater(point: TelemetryPoint): void {
+    if (this.unresolved.length >= MAX_UNRESOLVED) {
+      this.metrics.telemetryDropped.inc({ reason: 'overflow' });
+      return;
+    }
+    this.unresolved.push(point);
+    this.resolving ??= (async () => {
+      try {
+        while (this.unresolved.length > 0) {
+          const batch = this.unresolved;
+          this.unresolved = [];
+          const problems = await this.scope.resolve(batch).catch((error: Error) => {
+            this.logger.warn(`could not check telemetry windows: ${error.message}`);
+            return batch.map(() => null);
+          });
+          batch.forEach((point, i) => this.admit(point, problems[i]));
+        }
+      } finally {
+        this.resolving = null;
+      }
+    })();
   }
 
   private async writeBatch(batch: TelemetryPoint[]): Promise<void> {
     // Init (database, retention policy) is retried before writes but never blocks them: InfluxDB
     // 2.x/3.x map the database to a bucket (DBRP) and may refuse the CREATE statements.
     if (!this.initialised) await this.initStore();
-    if (this.missed) void this.refreshPlacements();
     await this.store.write(batch);
   }
 
@@ -182,28 +225,5 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
         this.initWarned = true;
       }
     }
-  }
-
-  private refreshPlacements(): Promise<void> {
-    this.refreshing ??= (async () => {
-      try {
-        this.missed = false;
-        const rows: { id: string; group: string | null; environment: string | null }[] =
-          await this.dataSource.query(
-            `SELECT d.id, g.name AS "group", g.environment FROM devices d LEFT JOIN device_groups g ON g.id = d.group_id`,
-          );
-        this.placements = new Map(
-          rows.map((r) => [
-            r.id,
-            { group: r.group ?? 'none', environment: r.environment ?? 'none' },
-          ]),
-        );
-      } catch (error) {
-        this.logger.warn(`could not load device placements: ${(error as Error).message}`);
-      } finally {
-        this.refreshing = undefined;
-      }
-    })();
-    return this.refreshing;
   }
 }
