@@ -18,7 +18,6 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
       stopAtFirstError: true,
     }),
   );
-  app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
   });
