@@ -22,7 +22,7 @@ export class TokensService implements OnApplicationBootstrap {
   private readonly lastUsedWritten = new Map<string, number>();
 
   constructor(
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -80,17 +80,41 @@ export class TokensService implements OnApplicationBootstrap {
     return this.tokens.find({ order: { createdAt: 'ASC' } });
   }
 
+  /**
+   * Deletes a token, never the last admin one: the check and the delete run in one transaction that
+   * first locks every admin row, so concurrent deletes queue and the last of them sees the true count.
+   * The row that stands for ADMIN_TOKEN is not deleted while the variable is set (it would come back
+   * at the next start): unset the variable and restart to retire it.
+   */
   async delete(id: string, principal: Principal): Promise<void> {
-    const token = await this.tokens.findOneBy({ id });
-    if (!token) throw notFound('token', id);
-    if (token.role === 'admin' && (await this.tokens.countBy({ role: 'admin' })) === 1) {
-      throw new DomainError('CONFLICT', 'cannot delete the last admin token');
-    }
-    await this.tokens.delete({ id });
-    await this.audit.record(actorOf(principal), 'token.delete', 'token', id, {
-      name: token.name,
-      role: token.role,
+    const token = await this.dataSource.transaction(async (manager) => {
+      const tokens = manager.getRepository(ApiToken);
+      const admins = await tokens.find({
+        where: { role: 'admin' },
+        select: { id: true },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const token = await tokens.findOneBy({ id });
+      if (!token) throw notFound('token', id);
+      if (token.createdBy === 'ADMIN_TOKEN' && this.config.ADMIN_TOKEN)
+        throw new DomainError(
+          'CONFLICT',
+          "this token is the hub's ADMIN_TOKEN: unset ADMIN_TOKEN and restart the hub to retire it",
+        );
+      if (token.role === 'admin' && admins.filter((a) => a.id !== id).length === 0)
+        throw new DomainError('CONFLICT', 'cannot delete the last admin token');
+      await tokens.delete({ id });
+      await this.audit.record(
+        actorOf(principal),
+        'token.delete',
+        'token',
+        id,
+        { name: token.name, role: token.role },
+        manager,
+      );
+      return token;
     });
+    this.lastUsedWritten.delete(token.id);
   }
 
   async authenticate(secret: string): Promise<Principal | null> {
