@@ -216,6 +216,7 @@ describe('createBroker (in memory)', () => {
 
   it('answers CONNACK 3 when authenticate fails, 2 for a device using another client id', async () => {
     assert.equal((await connectError(connect(tcp, 'explode', 'x'))).code, 3);
+    assert.match(h.warnings.join('\n'), /authentication unavailable: Error: credential store down/);
     const err = await connectError(connect(tcp, 'cam-1', 'pw-cam-1', { clientId: 'cam-2' }));
     assert.equal(err.code, 2);
   });

@@ -202,10 +202,9 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
             principals.set(client, principal);
             done(null, true);
           },
-          (err: unknown) => {
-            logger.warn(`mqtt: authenticate failed for client ${quote(client.id)}: ${String(err)}`);
-            refuse(UNAVAILABLE);
-          },
+          // A credential store that is down fails every CONNECT: one bounded log for them all.
+          (err: unknown) =>
+            refuse({ ...UNAVAILABLE, message: `${UNAVAILABLE.message}: ${String(err)}` }),
         );
     },
 
