@@ -11,7 +11,8 @@ import {
 export type Principal =
   | { kind: 'device'; deviceId: string; group: string | null }
   | { kind: 'hub' }
-  | { kind: 'observer' };
+  /** `credentialId`: what it logged in with (the hub: the API token's id), to end its sessions. */
+  | { kind: 'observer'; credentialId?: string };
 
 export type AclAction = 'publish' | 'subscribe';
 export type AclDecision = 'allow' | 'deny';

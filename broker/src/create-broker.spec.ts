@@ -88,6 +88,8 @@ async function startBroker(extra: Partial<BrokerOptions> = {}): Promise<Harness>
     onClientConnected: (id) => h.connected.push(id),
     onClientDisconnected: (id) => h.disconnected.push(id),
     logger: { warn: (m) => h.warnings.push(m), info: () => {} },
+    observerUsername: 'obs',
+    refusalLog: { lines: 10_000, intervalMs: 60_000 },
     ...extra,
   });
   return h;
@@ -214,6 +216,7 @@ describe('createBroker (in memory)', () => {
 
   it('answers CONNACK 3 when authenticate fails, 2 for a device using another client id', async () => {
     assert.equal((await connectError(connect(tcp, 'explode', 'x'))).code, 3);
+    assert.match(h.warnings.join('\n'), /authentication unavailable: Error: credential store down/);
     const err = await connectError(connect(tcp, 'cam-1', 'pw-cam-1', { clientId: 'cam-2' }));
     assert.equal(err.code, 2);
   });
@@ -399,7 +402,7 @@ describe('createBroker (in memory)', () => {
     assert.deepEqual(listed, [
       { clientId: 'cam-1', principal: { kind: 'device', deviceId: 'cam-1', group: 'lobby' } },
       { clientId: 'cam-2', principal: { kind: 'device', deviceId: 'cam-2', group: 'garage' } },
-      { clientId: 'obs', principal: { kind: 'observer' } },
+      { clientId: 'observer:obs', principal: { kind: 'observer' } },
     ]);
     assert.ok(h.connected.includes('cam-2'));
 
@@ -416,7 +419,7 @@ describe('createBroker (in memory)', () => {
         .clients()
         .map((c) => c.clientId)
         .sort(),
-      ['cam-2', 'obs'],
+      ['cam-2', 'observer:obs'],
     );
 
     const gone2 = closed(cam2);
@@ -429,12 +432,13 @@ describe('createBroker (in memory)', () => {
     await observer.endAsync();
   });
 
-  it('does not let an observer take over a connected device session', async () => {
+  it("puts an observer using a device's client id in its own namespace", async () => {
     const cam1 = await connect(tcp, 'cam-1', 'pw-cam-1');
-    const err = await connectError(connect(tcp, 'obs', 'pw-obs', { clientId: 'cam-1' }));
-    assert.equal(err.code, 2);
-    assert.equal(cam1.connected, true);
+    const observer = await connect(tcp, 'obs', 'pw-obs', { clientId: 'cam-1' });
+    assert.equal(cam1.connected, true, 'the device keeps its session');
+    assert.ok(h.broker.clients().some((c) => c.clientId === 'observer:cam-1'));
     await cam1.endAsync();
+    await observer.endAsync();
   });
 });
 

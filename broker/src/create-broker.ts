@@ -1,121 +1,63 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
   Aedes,
   type AedesOptions,
-  type AedesPublishPacket,
   type AuthenticateError,
   type Client,
   type PublishPacket,
 } from 'aedes';
 import mqemitter, { type MQEmitter } from 'mqemitter';
-import { WebSocketServer, createWebSocketStream } from 'ws';
 import {
   authorize as defaultAuthorize,
-  isPublishableTopic,
   type AclAction,
   type AclDecision,
   type Principal,
 } from './acl.js';
+import type {
+  BrokerLogger,
+  BrokerOptions,
+  ConnectedClient,
+  DeniedEvent,
+  DenyReason,
+  SentinelBroker,
+} from './broker-types.js';
+import { BoundedLog, DEFAULT_BOUNDED_LOG } from './bounded-log.js';
+import {
+  BAD_CREDENTIALS,
+  describePrincipal,
+  OBSERVER_USERNAME,
+  observerClientId,
+  protocolRefusal,
+  sessionRefusal,
+  UNAVAILABLE,
+  WILL_REFUSED,
+  type ConnectRefusal,
+} from './connect-policy.js';
+import { createListeners } from './listeners.js';
 import { MAX_PAYLOAD_BYTES } from './messages.js';
 import { watchPacketSizes } from './packet-size-guard.js';
+import { publishInProcess, subscribeInProcess } from './in-process.js';
+import { installPublishDrop } from './publish-drop.js';
 import { connectRedisBackend, redactRedisUrl } from './redis-backend.js';
+import { SessionTable } from './session-table.js';
 import { stackSafe } from './stack-safe-mq.js';
+import { TokenBuckets } from './token-bucket.js';
+import { parseTopic } from './topics.js';
 
 /** Room for the topic, packet id and CONNECT fields around a maximal payload. */
 const PACKET_OVERHEAD_BYTES = 128 * 1024;
 /** Aedes' default `concurrency`: deliveries in flight before its emitter queues. */
 const AEDES_CONCURRENCY = 100;
 
-export type DenyReason = 'acl' | 'reserved_topic' | 'payload_too_large' | 'unauthenticated';
-
-export interface DeniedEvent {
-  principal: Principal | null;
-  clientId: string;
-  action: AclAction | 'will';
-  topic: string;
-  reason: DenyReason;
-}
-
-export interface BrokerLogger {
-  warn(msg: string): void;
-  info(msg: string): void;
-}
-
-export interface BrokerOptions {
-  /** Interface to listen on; default: all interfaces. */
-  host?: string;
-  /** MQTT over TCP; 0 picks a free port (see `SentinelBroker.port`). */
-  port: number;
-  /** MQTT over WebSocket; null or undefined: no WebSocket listener. */
-  wsPort?: number | null;
-  /** Largest accepted PUBLISH payload (also applies to Last Will payloads). */
-  maxPayloadBytes?: number;
-  /** Cluster mode: mqemitter-redis + aedes-persistence-redis on this Redis. */
-  redisUrl?: string;
-  /** How long start-up waits for Redis before failing; default 10 s. */
-  redisConnectTimeoutMs?: number;
-  /** Broker id (unique per broker of a cluster); default: random. */
-  id?: string;
-  /** Resolves to null for bad credentials (CONNACK 4); a rejection gives CONNACK 3. */
-  authenticate(
-    client: { id: string },
-    username: string | undefined,
-    password: Buffer | undefined,
-  ): Promise<Principal | null>;
-  /** Default: `authorize` from acl.ts. */
-  authorize?(principal: Principal, action: AclAction, topic: string): AclDecision;
-  onDenied?(event: DeniedEvent): void;
-  onClientConnected?(clientId: string, principal: Principal): void;
-  onClientDisconnected?(clientId: string, principal: Principal): void;
-  logger?: BrokerLogger;
-}
-
-export interface PublishOptions {
-  qos: 0 | 1;
-  retain: boolean;
-}
-
-export interface ConnectedClient {
-  clientId: string;
-  principal: Principal;
-}
-
-export type InProcessHandler = (
-  topic: string,
-  payload: Buffer,
-  meta: { qos: number; retain: boolean },
-) => void;
-
-export interface SentinelBroker {
-  readonly aedes: Aedes;
-  /** The TCP port actually bound. */
-  readonly port: number;
-  /** The WebSocket port actually bound, or null without a WebSocket listener. */
-  readonly wsPort: number | null;
-  /** Publishes in-process, as the hub (no ACL; the topic must be publishable, size limit applies). */
-  publish(topic: string, payload: Buffer | string, opts: PublishOptions): Promise<void>;
-  /**
-   * Subscribes in-process, as the hub; resolves to an unsubscribe function. Retained messages are
-   * not replayed. In cluster mode every broker's subscriber gets every matching message.
-   */
-  subscribe(filter: string, handler: InProcessHandler): Promise<() => Promise<void>>;
-  /** Closes the connection of a client of this broker; false if it is not connected here. */
-  disconnectClient(clientId: string): boolean;
-  /** Closes every connection (of this broker) whose principal matches; returns how many. */
-  disconnectWhere(predicate: (principal: Principal, clientId: string) => boolean): number;
-  /** Authenticated clients connected to this broker. */
-  clients(): ConnectedClient[];
-  /** Closes clients, the broker, Redis connections and listeners. Idempotent. */
-  close(): Promise<void>;
-}
+export type * from './broker-types.js';
 
 type WillMessage = Pick<PublishPacket, 'topic' | 'payload'>;
 
-function authError(returnCode: 2 | 3 | 4 | 5, message: string): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+function authError(refusal: ConnectRefusal): AuthenticateError {
+  return Object.assign(new Error(refusal.message), {
+    returnCode: refusal.returnCode,
+  }) as AuthenticateError;
 }
 
 function payloadSize(payload: Buffer | string | undefined): number {
@@ -123,40 +65,9 @@ function payloadSize(payload: Buffer | string | undefined): number {
   return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
 }
 
-function samePrincipal(a: Principal, b: Principal): boolean {
-  if (a.kind === 'device' && b.kind === 'device') return a.deviceId === b.deviceId;
-  return a.kind === b.kind;
-}
-
-function describePrincipal(p: Principal | null): string {
-  if (p === null) return 'unauthenticated';
-  return p.kind === 'device' ? `device ${p.deviceId}` : p.kind;
-}
-
-function listen(server: NetServer | HttpServer, port: number, host?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host }, () => {
-      server.removeListener('error', reject);
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
-    });
-  });
-}
-
-function closeServer(server: NetServer | HttpServer): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-  });
-}
-
-/** Tracks a server's sockets, so close() can end those that never completed an MQTT CONNECT. */
-function trackSockets(server: NetServer | HttpServer, sockets: Set<Socket>): void {
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
+/** An untrusted string for a log line: quoted (no line breaks) and cut short. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
 }
 
 const silentLogger: BrokerLogger = { warn: () => {}, info: () => {} };
@@ -169,6 +80,7 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
   const logger = options.logger ?? silentLogger;
   const maxPayload = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
   const maxPacket = maxPayload + PACKET_OVERHEAD_BYTES;
+  const observerUsername = options.observerUsername ?? OBSERVER_USERNAME;
   const customAuthorize = options.authorize;
   const authorizeFn = (principal: Principal, action: AclAction, topic: string): AclDecision => {
     if (!customAuthorize) return defaultAuthorize(principal, action, topic);
@@ -181,7 +93,11 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
   };
   const principals = new WeakMap<Client, Principal>();
   const pendingWills = new WeakMap<Client, WillMessage>();
-  const connected = new Map<string, Client>();
+  const telemetryBuckets = options.telemetryLimit ? new TokenBuckets(options.telemetryLimit) : null;
+  // Refusals can be triggered at will from outside: each is counted, few are logged.
+  const bounded = () =>
+    new BoundedLog(logger.warn.bind(logger), options.refusalLog ?? DEFAULT_BOUNDED_LOG);
+  const logs = { connect: bounded(), denied: bounded(), rateLimited: bounded() };
 
   // The hooks run inside Aedes callbacks, where an exception would take the process down.
   const callHook = (name: string, fn: () => void) => {
@@ -193,11 +109,18 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
   };
 
   const denied = (event: DeniedEvent) => {
-    logger.warn(
-      `mqtt: denied ${event.action} on ${JSON.stringify(event.topic)} for ` +
-        `${describePrincipal(event.principal)} (client ${event.clientId}): ${event.reason}`,
+    (event.reason === 'rate_limited' ? logs.rateLimited : logs.denied).report(
+      `mqtt: denied ${event.action} on ${quote(event.topic)} for ` +
+        `${describePrincipal(event.principal)} (client ${quote(event.clientId)}): ${event.reason}`,
     );
     callHook('onDenied', () => options.onDenied?.(event));
+  };
+
+  const refuseConnect = (clientId: string, refusal: ConnectRefusal) => {
+    logs.connect.report(
+      `mqtt: refused CONNECT of client ${quote(clientId)}: ${refusal.message} (CONNACK ${refusal.returnCode})`,
+    );
+    callHook('onConnectRefused', () => options.onConnectRefused?.({ clientId, ...refusal }));
   };
 
   /** Why a principal may not publish a packet, or null if it may. */
@@ -207,8 +130,41 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     return authorizeFn(principal, 'publish', packet.topic) === 'allow' ? null : 'acl';
   };
 
+  /** Whether a device's telemetry message is over its rate limit. */
+  const overLimit = (principal: Principal, topic: string): boolean => {
+    if (!telemetryBuckets || principal.kind !== 'device') return false;
+    if (parseTopic(topic)?.kind !== 'device_telemetry') return false;
+    return !telemetryBuckets.take(principal.deviceId, Date.now());
+  };
+
+  const sessions = new SessionTable<Client>({
+    connected: (client) => {
+      const principal = principals.get(client);
+      if (principal)
+        callHook('onClientConnected', () => options.onClientConnected?.(client.id, principal));
+    },
+    disconnected: (client) => {
+      const principal = principals.get(client);
+      if (principal)
+        callHook('onClientDisconnected', () =>
+          options.onClientDisconnected?.(client.id, principal),
+        );
+    },
+  });
+  let dropPublish: (packet: object) => void = () => {};
+
   const aedesOptions: AedesOptions = {
     preConnect(client, packet, callback) {
+      const refusal = protocolRefusal(packet.protocolVersion ?? 0);
+      if (refusal) {
+        refuseConnect(packet.clientId, refusal);
+        // Aedes answers CONNACK 1 itself to levels outside 3..4; level 3 (MQTT 3.1) is made one of
+        // those ("the packet can be modified" here, says its documentation).
+        packet.protocolVersion = 0 as typeof packet.protocolVersion;
+        return callback(null, true);
+      }
+      // Observers get client ids of their own, so that they can never lock a device out.
+      if (packet.username === observerUsername) packet.clientId = observerClientId(packet.clientId);
       // The will is only known here; authenticate checks it once the principal is known.
       if (packet.will)
         pendingWills.set(client, { topic: packet.will.topic, payload: packet.will.payload });
@@ -216,30 +172,20 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     },
 
     authenticate(client, username, password, done) {
+      const refuse = (refusal: ConnectRefusal) => {
+        refuseConnect(client.id, refusal);
+        done(authError(refusal), false);
+      };
       // Promise.resolve().then: a hook that throws synchronously is a rejection too.
       Promise.resolve()
         .then(() => options.authenticate({ id: client.id }, username, password))
         .then(
           (principal) => {
-            if (principal === null) {
-              logger.info(`mqtt: bad credentials for client ${client.id}`);
-              return done(authError(4, 'bad user name or password'), false);
-            }
-            if (principal.kind === 'device' && client.id !== principal.deviceId) {
-              // Client ids are session identities: a device using another id could take over
-              // (and close) that client's session.
-              logger.warn(`mqtt: device ${principal.deviceId} connected as client ${client.id}`);
-              return done(authError(2, 'client id must be the device id'), false);
-            }
-            const existing = connected.get(client.id);
-            const existingPrincipal = existing && principals.get(existing);
-            if (existingPrincipal && !samePrincipal(existingPrincipal, principal)) {
-              logger.warn(
-                `mqtt: ${describePrincipal(principal)} tried to take over client ${client.id} ` +
-                  `of ${describePrincipal(existingPrincipal)}`,
-              );
-              return done(authError(2, 'client id in use by another principal'), false);
-            }
+            if (principal === null) return refuse(BAD_CREDENTIALS);
+            const holder = sessions.get(client.id);
+            const holderPrincipal = (holder && principals.get(holder)) ?? null;
+            const sessionRefused = sessionRefusal(principal, client.id, holderPrincipal);
+            if (sessionRefused) return refuse(sessionRefused);
             const will = pendingWills.get(client);
             pendingWills.delete(client);
             const willDenial = will ? publishDenial(principal, will) : null;
@@ -251,15 +197,14 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
                 topic: will.topic,
                 reason: willDenial,
               });
-              return done(authError(5, 'last will not authorized'), false);
+              return refuse(WILL_REFUSED);
             }
             principals.set(client, principal);
             done(null, true);
           },
-          (err: unknown) => {
-            logger.warn(`mqtt: authenticate failed for client ${client.id}: ${String(err)}`);
-            done(authError(3, 'authentication unavailable'), false);
-          },
+          // A credential store that is down fails every CONNECT: one bounded log for them all.
+          (err: unknown) =>
+            refuse({ ...UNAVAILABLE, message: `${UNAVAILABLE.message}: ${String(err)}` }),
         );
     },
 
@@ -271,7 +216,20 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
       }
       const principal = principals.get(client) ?? null;
       const reason = principal === null ? 'unauthenticated' : publishDenial(principal, packet);
-      if (reason === null) return callback(null);
+      if (reason === null) {
+        if (principal && overLimit(principal, packet.topic)) {
+          // Dropped, connection kept: closing would only make the device reconnect and resend.
+          dropPublish(packet);
+          denied({
+            principal,
+            clientId: client.id,
+            action: 'publish',
+            topic: packet.topic,
+            reason: 'rate_limited',
+          });
+        }
+        return callback(null);
+      }
       denied({ principal, clientId: client.id, action: 'publish', topic: packet.topic, reason });
       // An error makes aedes close the connection: MQTT 3.1.1 has no negative PUBACK.
       callback(new Error(`publish to ${packet.topic} denied: ${reason}`));
@@ -321,49 +279,34 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     redis?.abort();
     throw err;
   }
+  dropPublish = installPublishDrop(aedes);
   (aedes as EventEmitter).on('error', (err: Error) =>
     logger.warn(`mqtt: broker error: ${err.message}`),
   );
   aedes.on('client', (client) => {
-    connected.set(client.id, client);
+    sessions.registered(client);
+    // Also on the connection's own end: Aedes does not unregister every client it closes.
+    client.conn.once('close', () => sessions.gone(client));
   });
-  aedes.on('clientReady', (client) => {
-    const principal = principals.get(client);
-    if (principal)
-      callHook('onClientConnected', () => options.onClientConnected?.(client.id, principal));
-  });
-  aedes.on('clientDisconnect', (client) => {
-    if (connected.get(client.id) === client) connected.delete(client.id);
-    const principal = principals.get(client);
-    if (principal) {
-      callHook('onClientDisconnected', () => options.onClientDisconnected?.(client.id, principal));
-    }
-  });
+  aedes.on('clientReady', (client) => sessions.ready(client));
+  aedes.on('clientDisconnect', (client) => sessions.gone(client));
 
-  const handle = (stream: Duplex, req?: Parameters<Aedes['handle']>[1]) => {
-    aedes.handle(stream, req);
-    watchPacketSizes(stream, maxPacket, (announced) => {
-      logger.warn(`mqtt: dropping a connection that announced a ${announced}-byte packet`);
-      stream.destroy();
-    });
-  };
-
-  const sockets = new Set<Socket>();
-  const tcpServer = createNetServer((socket) => handle(socket));
-  trackSockets(tcpServer, sockets);
-
-  let httpServer: HttpServer | null = null;
-  let wss: WebSocketServer | null = null;
-  if (options.wsPort !== undefined && options.wsPort !== null) {
-    httpServer = createHttpServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' });
-      res.end('MQTT over WebSocket only\n');
-    });
-    trackSockets(httpServer, sockets);
-    wss = new WebSocketServer({ server: httpServer, maxPayload: maxPacket });
-    wss.on('error', (err) => logger.warn(`mqtt: WebSocket server error: ${err.message}`));
-    wss.on('connection', (ws, req) => handle(createWebSocketStream(ws), req));
-  }
+  const listeners = createListeners(
+    {
+      host: options.host,
+      port: options.port,
+      wsPort: options.wsPort,
+      maxWsMessageBytes: maxPacket,
+      warn: logger.warn.bind(logger),
+    },
+    (stream: Duplex, req?: Parameters<Aedes['handle']>[1]) => {
+      aedes.handle(stream, req);
+      watchPacketSizes(stream, maxPacket, (announced) => {
+        logger.warn(`mqtt: dropping a connection that announced a ${announced}-byte packet`);
+        stream.destroy();
+      });
+    },
+  );
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -371,23 +314,20 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
       // Broker first: closing the listeners first waits for connected clients forever.
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await redis?.close();
-      for (const ws of wss?.clients ?? []) ws.terminate();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve()));
-      await Promise.all([closeServer(tcpServer), httpServer ? closeServer(httpServer) : null]);
+      await listeners.close();
+      for (const log of Object.values(logs)) log.flush();
     })();
     return closing;
   };
 
-  let port: number;
-  let wsPort: number | null = null;
+  let bound: { port: number; wsPort: number | null };
   try {
-    port = await listen(tcpServer, options.port, options.host);
-    if (httpServer) wsPort = await listen(httpServer, options.wsPort ?? 0, options.host);
+    bound = await listeners.listen();
   } catch (err) {
     await close();
     throw err;
   }
+  const { port, wsPort } = bound;
   logger.info(
     `mqtt: listening on ${port}/tcp${wsPort === null ? '' : ` and ${wsPort}/ws`}` +
       (options.redisUrl ? ` (cluster through Redis ${redactRedisUrl(options.redisUrl)})` : ''),
@@ -398,47 +338,11 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     port,
     wsPort,
 
-    publish(topic, payload, opts) {
-      if (!isPublishableTopic(topic)) {
-        return Promise.reject(new TypeError(`not a publishable topic: ${JSON.stringify(topic)}`));
-      }
-      const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-      if (body.length > maxPayload) {
-        return Promise.reject(
-          new RangeError(`payload of ${body.length} bytes exceeds ${maxPayload}`),
-        );
-      }
-      const packet: PublishPacket = {
-        cmd: 'publish',
-        topic,
-        payload: body,
-        qos: opts.qos,
-        retain: opts.retain,
-        dup: false,
-      };
-      return new Promise((resolve, reject) => {
-        aedes.publish(packet, (err) => (err ? reject(err) : resolve()));
-      });
-    },
-
-    async subscribe(filter, handler) {
-      const deliver = (packet: AedesPublishPacket, done: () => void) => {
-        try {
-          const payload =
-            typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-          handler(packet.topic, payload, { qos: packet.qos, retain: packet.retain });
-        } catch (err) {
-          logger.warn(`mqtt: in-process handler for ${filter} threw: ${String(err)}`);
-        } finally {
-          done();
-        }
-      };
-      await new Promise<void>((resolve) => aedes.subscribe(filter, deliver, resolve));
-      return () => new Promise<void>((resolve) => aedes.unsubscribe(filter, deliver, resolve));
-    },
+    publish: (topic, payload, opts) => publishInProcess(aedes, maxPayload, topic, payload, opts),
+    subscribe: (filter, handler) => subscribeInProcess(aedes, filter, handler, logger),
 
     disconnectClient(clientId) {
-      const client = connected.get(clientId);
+      const client = sessions.get(clientId);
       if (!client) return false;
       client.close();
       return true;
@@ -446,9 +350,9 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
 
     disconnectWhere(predicate) {
       let count = 0;
-      for (const [clientId, client] of [...connected]) {
+      for (const client of sessions.registeredClients()) {
         const principal = principals.get(client);
-        if (principal && predicate(principal, clientId)) {
+        if (principal && predicate(principal, client.id)) {
           client.close();
           count += 1;
         }
@@ -458,9 +362,9 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
 
     clients() {
       const list: ConnectedClient[] = [];
-      for (const [clientId, client] of connected) {
+      for (const client of sessions.registeredClients()) {
         const principal = principals.get(client);
-        if (principal) list.push({ clientId, principal });
+        if (principal) list.push({ clientId: client.id, principal });
       }
       return list;
     },

@@ -7,3 +7,6 @@ export * from './acl.js';
 export * from './create-broker.js';
 export * from './packet-size-guard.js';
 export * from './redis-backend.js';
+export * from './connect-policy.js';
+export * from './token-bucket.js';
+export * from './bounded-log.js';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TokensController } from './tokens.controller.js';
+import { TokenEvents } from './token-events.js';
 import { TokensService } from './tokens.service.js';
 
 /**
@@ -9,7 +10,7 @@ import { TokensService } from './tokens.service.js';
  */
 @Module({
   controllers: [TokensController],
-  providers: [TokensService],
-  exports: [TokensService],
+  providers: [TokensService, TokenEvents],
+  exports: [TokensService, TokenEvents],
 })
 export class AuthModule {}

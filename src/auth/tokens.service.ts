@@ -6,6 +6,7 @@ import { DomainError, notFound } from '../common/domain-error.js';
 import { ApiToken } from './api-token.entity.js';
 import { actorOf, type Principal } from './auth.decorators.js';
 import type { Role } from './domain/roles.js';
+import { TokenEvents } from './token-events.js';
 import { displayPrefix, hashToken, newTokenSecret } from './domain/token-secret.js';
 
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -25,6 +26,7 @@ export class TokensService implements OnApplicationBootstrap {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: TokenEvents,
   ) {
     this.tokens = dataSource.getRepository(ApiToken);
   }
@@ -115,6 +117,7 @@ export class TokensService implements OnApplicationBootstrap {
       return token;
     });
     this.lastUsedWritten.delete(token.id);
+    this.events.revoked(id);
   }
 
   async authenticate(secret: string): Promise<Principal | null> {

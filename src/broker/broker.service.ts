@@ -7,11 +7,16 @@ import {
 } from '@nestjs/common';
 import {
   ALL_DEVICE_STATE,
+  BoundedLog,
+  DEFAULT_BOUNDED_LOG,
   deviceDesiredTopic,
   deviceStateTopic,
   groupDesiredTopic,
+  OBSERVER_USERNAME,
+  type DeniedEvent,
   type Principal,
 } from '@sentinel/broker';
+import { TokenEvents } from '../auth/token-events.js';
 import { TokensService } from '../auth/tokens.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DeviceCredentials } from '../fleet/device-credentials.js';
@@ -23,8 +28,6 @@ import { ExternalMqtt } from './external-mqtt.js';
 import type { HubMqtt } from './hub-mqtt.js';
 import { readStateMessage, ReportBatcher, type StateReport } from './state-ingest.js';
 
-/** MQTT user name for read-only observers (dashboards, debugging); the password is an API token. */
-export const OBSERVER_USERNAME = 'observer';
 const STATE_FLUSH_MS = 250;
 const STATE_MAX_BATCH = 1000;
 
@@ -37,6 +40,11 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger('Broker');
   private transport: HubMqtt | null = null;
   private readonly states: ReportBatcher<StateReport>;
+  /** Malformed state messages can come at any rate: each is counted, few are logged. */
+  private readonly droppedStateLog = new BoundedLog(
+    (line) => this.logger.warn(line),
+    DEFAULT_BOUNDED_LOG,
+  );
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -44,6 +52,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly stateWriter: DeviceStateWriter,
     private readonly events: FleetEvents,
     private readonly tokens: TokensService,
+    private readonly tokenEvents: TokenEvents,
     private readonly metrics: MetricsService,
   ) {
     this.states = new ReportBatcher(
@@ -94,6 +103,10 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       this.disconnect(deviceIds, 'group deleted');
       void this.clearRetained([groupDesiredTopic(group)]);
     });
+    this.tokenEvents.onRevoked(({ tokenId }) => {
+      const count = this.transport?.disconnectObservers(tokenId) ?? 0;
+      if (count > 0) this.logger.log(`disconnected ${count} observer session(s): token revoked`);
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -103,51 +116,59 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     this.transport = null;
   }
 
-  private startEmbedded(): Promise<EmbeddedMqtt> {
-    return EmbeddedMqtt.start({
+  private async startEmbedded(): Promise<EmbeddedMqtt> {
+    const rate = this.config.MQTT_TELEMETRY_RATE;
+    const embedded = await EmbeddedMqtt.start({
       host: this.config.HOST,
       port: this.config.MQTT_PORT,
       wsPort: this.config.MQTT_WS_PORT,
       redisUrl: this.config.REDIS_URL,
-      authenticate: (client, username, password) =>
-        this.authenticate(client.id, username, password),
-      // The broker logs each refusal with the device id; the hub counts them.
-      onDenied: (event) =>
-        this.metrics.mqttDenied.inc({ action: event.action, reason: event.reason }),
-      onClientConnected: () => this.metrics.mqttClients.inc(),
-      onClientDisconnected: () => this.metrics.mqttClients.dec(),
+      observerUsername: OBSERVER_USERNAME,
+      telemetryLimit:
+        rate > 0 ? { ratePerSecond: rate, burst: this.config.MQTT_TELEMETRY_BURST } : null,
+      authenticate: (_client, username, password) => this.authenticate(username, password),
+      // The broker logs refusals at a bounded rate; the hub counts every one.
+      onConnectRefused: (event) => this.metrics.mqttAuthFailures.inc({ reason: event.reason }),
+      onDenied: (event) => this.countDenied(event),
       logger: {
         warn: (message) => this.logger.warn(message),
         info: (message) => this.logger.log(message),
       },
     });
+    this.metrics.mqttClientCount = () => embedded.broker.clients().length;
+    return embedded;
+  }
+
+  private countDenied(event: DeniedEvent): void {
+    this.metrics.mqttDenied.inc({ action: event.action, reason: event.reason });
+    if (event.reason === 'rate_limited')
+      this.metrics.telemetryDropped.inc({ reason: 'rate_limited' });
   }
 
   /**
-   * A device logs in with its id as user name, its secret as password and its id as client id (so no
-   * device can take over another's session); observers log in as "observer" with an API token.
+   * A device logs in with its id as user name, its secret as password and its id as client id (the
+   * broker refuses any other client id, so no device can take over another's session); observers
+   * log in as "observer" with an API token, under client ids of their own (`observer:...`).
    */
   private async authenticate(
-    clientId: string,
     username: string | undefined,
     password: Buffer | undefined,
   ): Promise<Principal | null> {
     if (!username || !password) return this.refused('missing credentials');
     if (username === OBSERVER_USERNAME) {
       const principal = await this.tokens.authenticate(password.toString('utf8'));
-      return principal ? { kind: 'observer' } : this.refused('bad observer token');
+      if (principal?.kind !== 'token') return this.refused('bad observer token');
+      return { kind: 'observer', credentialId: principal.tokenId };
     }
-    if (clientId !== username)
-      return this.refused(`client id ${clientId} is not the device id ${username}`);
     const principal = await this.credentials.verify(username, password.toString('utf8'));
-    if (!principal) return this.refused(`bad credentials for ${username}`);
+    if (!principal) return this.refused(`bad credentials for ${JSON.stringify(username)}`);
     if (!principal.group) return this.refused(`device ${username} belongs to no group`);
     return principal;
   }
 
+  /** The broker counts and logs (boundedly) every refused CONNECT; the detail is for debugging. */
   private refused(reason: string): null {
-    this.metrics.mqttAuthFailures.inc();
-    this.logger.warn(`MQTT login refused: ${reason}`);
+    this.logger.debug(`MQTT login refused: ${reason}`);
     return null;
   }
 
@@ -156,7 +177,9 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     const outcome = readStateMessage(topic, payload);
     if (!outcome.ok) {
       this.metrics.mqttDropped.inc({ kind: 'device_state', reason: outcome.reason });
-      this.logger.warn(`dropped a device state message (${outcome.reason}): ${outcome.detail}`);
+      this.droppedStateLog.report(
+        `dropped a device state message (${outcome.reason}): ${outcome.detail.slice(0, 200)}`,
+      );
       return;
     }
     this.states.add(outcome.report);

@@ -31,6 +31,12 @@ export class EmbeddedMqtt implements HubMqtt {
     );
   }
 
+  disconnectObservers(tokenId: string): number {
+    return this.broker.disconnectWhere(
+      (principal) => principal.kind === 'observer' && principal.credentialId === tokenId,
+    );
+  }
+
   close(): Promise<void> {
     return this.broker.close();
   }

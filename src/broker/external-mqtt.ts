@@ -45,6 +45,10 @@ export class ExternalMqtt implements HubMqtt {
     return 0;
   }
 
+  disconnectObservers(): number {
+    return 0;
+  }
+
   async close(): Promise<void> {
     await this.client.endAsync();
   }

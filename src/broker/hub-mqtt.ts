@@ -12,5 +12,7 @@ export interface HubMqtt {
   subscribe(filter: string, handler: MessageHandler): Promise<void>;
   /** Ends the live session of a device at once; false when this hub cannot (external broker). */
   disconnectDevices(deviceIds: string[]): number;
+  /** Ends the live sessions of observers logged in with this API token; 0 when it cannot. */
+  disconnectObservers(tokenId: string): number;
   close(): Promise<void>;
 }

@@ -90,6 +90,15 @@ export const configSchema = z
       .int('must be an integer')
       .min(1, 'must be at least 1')
       .default(30),
+    MQTT_TELEMETRY_RATE: z.coerce
+      .number({ message: 'must be a number of messages per second' })
+      .min(0, 'must be 0 (no limit) or more')
+      .default(5),
+    MQTT_TELEMETRY_BURST: z.coerce
+      .number({ message: 'must be a number of messages' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .default(50),
     RULES_INTERVAL_S: z.coerce
       .number({ message: 'must be a number of seconds' })
       .min(0.1, 'must be at least 0.1')

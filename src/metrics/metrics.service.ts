@@ -34,21 +34,26 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  readonly mqttClients = new Gauge({
+  /** Read at every scrape; the broker service points it at its live client table. */
+  mqttClientCount: () => number = () => 0;
+
+  readonly mqttClients: Gauge = new Gauge({
     name: 'sentinel_mqtt_clients',
     help: "MQTT clients connected to this hub's embedded broker",
     registers: [this.registry],
+    collect: (): void => this.mqttClients.set(this.mqttClientCount()),
   });
 
   readonly mqttAuthFailures = new Counter({
     name: 'sentinel_mqtt_auth_failures_total',
-    help: 'MQTT logins refused (bad or missing credentials, client id not the device id)',
+    help: 'MQTT CONNECTs refused, by reason: bad_credentials (CONNACK 4), client_id and client_id_in_use (2), protocol_version (1), unavailable (3), will (5)',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 
   readonly mqttDenied = new Counter({
     name: 'sentinel_mqtt_denied_total',
-    help: 'MQTT publishes and subscriptions refused by the ACL or the size limit',
+    help: 'MQTT publishes and subscriptions refused (ACL, size limit, reserved topic) or dropped over the per-device telemetry rate limit (rate_limited)',
     labelNames: ['action', 'reason'] as const,
     registers: [this.registry],
   });
@@ -78,7 +83,7 @@ export class MetricsService {
 
   readonly telemetryDropped = new Counter({
     name: 'sentinel_telemetry_dropped_total',
-    help: "Telemetry messages dropped: invalid, the oldest when the buffer overflowed (overflow), refused by the store (rejected), or outside what the device may send: another group's deployment (foreign_deployment), a model not in that slot (not_serving), a device the hub does not know (unknown_device)",
+    help: "Telemetry messages dropped: over the per-device rate limit (rate_limited, by the broker), invalid, the oldest when the buffer overflowed (overflow), refused by the store (rejected), or outside what the device may send: another group's deployment (foreign_deployment), a model not in that slot (not_serving), a device the hub does not know (unknown_device)",
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
