@@ -1,7 +1,4 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
 import {
   Aedes,
   type AedesOptions,
@@ -11,7 +8,6 @@ import {
   type PublishPacket,
 } from 'aedes';
 import mqemitter, { type MQEmitter } from 'mqemitter';
-import { WebSocketServer, createWebSocketStream } from 'ws';
 import {
   authorize as defaultAuthorize,
   isPublishableTopic,
@@ -19,10 +15,18 @@ import {
   type AclDecision,
   type Principal,
 } from './acl.js';
+import {
+  openListeners,
+  type BoundPorts,
+  type BrokerTlsOptions,
+  type ConnectionHandler,
+  type Listeners,
+} from './listeners.js';
 import { MAX_PAYLOAD_BYTES } from './messages.js';
 import { watchPacketSizes } from './packet-size-guard.js';
 import { connectRedisBackend, redactRedisUrl } from './redis-backend.js';
 import { stackSafe } from './stack-safe-mq.js';
+import type { PeerCertificate } from './tls.js';
 
 /** Room for the topic, packet id and CONNECT fields around a maximal payload. */
 const PACKET_OVERHEAD_BYTES = 128 * 1024;
@@ -47,10 +51,12 @@ export interface BrokerLogger {
 export interface BrokerOptions {
   /** Interface to listen on; default: all interfaces. */
   host?: string;
-  /** MQTT over TCP; 0 picks a free port (see `SentinelBroker.port`). */
-  port: number;
+  /** MQTT over TCP; 0 picks a free port (see `SentinelBroker.port`); null: no plain listener. */
+  port: number | null;
   /** MQTT over WebSocket; null or undefined: no WebSocket listener. */
   wsPort?: number | null;
+  /** MQTT over TLS and secure WebSocket (see listeners.ts). */
+  tls?: BrokerTlsOptions;
   /** Largest accepted PUBLISH payload (also applies to Last Will payloads). */
   maxPayloadBytes?: number;
   /** Cluster mode: mqemitter-redis + aedes-persistence-redis on this Redis. */
@@ -59,9 +65,12 @@ export interface BrokerOptions {
   redisConnectTimeoutMs?: number;
   /** Broker id (unique per broker of a cluster); default: random. */
   id?: string;
-  /** Resolves to null for bad credentials (CONNACK 4); a rejection gives CONNACK 3. */
+  /**
+   * Resolves to null for bad credentials (CONNACK 4); a rejection gives CONNACK 3. `certificate`:
+   * the client certificate presented on a TLS listener (null: none, or a plain listener).
+   */
   authenticate(
-    client: { id: string },
+    client: { id: string; certificate: PeerCertificate | null },
     username: string | undefined,
     password: Buffer | undefined,
   ): Promise<Principal | null>;
@@ -89,12 +98,8 @@ export type InProcessHandler = (
   meta: { qos: number; retain: boolean },
 ) => void;
 
-export interface SentinelBroker {
+export interface SentinelBroker extends Readonly<BoundPorts> {
   readonly aedes: Aedes;
-  /** The TCP port actually bound. */
-  readonly port: number;
-  /** The WebSocket port actually bound, or null without a WebSocket listener. */
-  readonly wsPort: number | null;
   /** Publishes in-process, as the hub (no ACL; the topic must be publishable, size limit applies). */
   publish(topic: string, payload: Buffer | string, opts: PublishOptions): Promise<void>;
   /**
@@ -133,32 +138,6 @@ function describePrincipal(p: Principal | null): string {
   return p.kind === 'device' ? `device ${p.deviceId}` : p.kind;
 }
 
-function listen(server: NetServer | HttpServer, port: number, host?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host }, () => {
-      server.removeListener('error', reject);
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
-    });
-  });
-}
-
-function closeServer(server: NetServer | HttpServer): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-  });
-}
-
-/** Tracks a server's sockets, so close() can end those that never completed an MQTT CONNECT. */
-function trackSockets(server: NetServer | HttpServer, sockets: Set<Socket>): void {
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-}
-
 const silentLogger: BrokerLogger = { warn: () => {}, info: () => {} };
 
 /**
@@ -182,6 +161,7 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
   const principals = new WeakMap<Client, Principal>();
   const pendingWills = new WeakMap<Client, WillMessage>();
   const connected = new Map<string, Client>();
+  const certificates = new WeakMap<object, PeerCertificate>();
 
   // The hooks run inside Aedes callbacks, where an exception would take the process down.
   const callHook = (name: string, fn: () => void) => {
@@ -218,7 +198,10 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     authenticate(client, username, password, done) {
       // Promise.resolve().then: a hook that throws synchronously is a rejection too.
       Promise.resolve()
-        .then(() => options.authenticate({ id: client.id }, username, password))
+        .then(() => {
+          const certificate = certificates.get(client.conn) ?? null;
+          return options.authenticate({ id: client.id, certificate }, username, password);
+        })
         .then(
           (principal) => {
             if (principal === null) {
@@ -340,7 +323,8 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     }
   });
 
-  const handle = (stream: Duplex, req?: Parameters<Aedes['handle']>[1]) => {
+  const handle: ConnectionHandler = (stream, req, certificate) => {
+    if (certificate) certificates.set(stream, certificate);
     aedes.handle(stream, req);
     watchPacketSizes(stream, maxPacket, (announced) => {
       logger.warn(`mqtt: dropping a connection that announced a ${announced}-byte packet`);
@@ -348,55 +332,40 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     });
   };
 
-  const sockets = new Set<Socket>();
-  const tcpServer = createNetServer((socket) => handle(socket));
-  trackSockets(tcpServer, sockets);
-
-  let httpServer: HttpServer | null = null;
-  let wss: WebSocketServer | null = null;
-  if (options.wsPort !== undefined && options.wsPort !== null) {
-    httpServer = createHttpServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' });
-      res.end('MQTT over WebSocket only\n');
-    });
-    trackSockets(httpServer, sockets);
-    wss = new WebSocketServer({ server: httpServer, maxPayload: maxPacket });
-    wss.on('error', (err) => logger.warn(`mqtt: WebSocket server error: ${err.message}`));
-    wss.on('connection', (ws, req) => handle(createWebSocketStream(ws), req));
-  }
-
+  let listeners: Listeners | null = null;
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       // Broker first: closing the listeners first waits for connected clients forever.
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await redis?.close();
-      for (const ws of wss?.clients ?? []) ws.terminate();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve()));
-      await Promise.all([closeServer(tcpServer), httpServer ? closeServer(httpServer) : null]);
+      await listeners?.close();
     })();
     return closing;
   };
 
-  let port: number;
-  let wsPort: number | null = null;
   try {
-    port = await listen(tcpServer, options.port, options.host);
-    if (httpServer) wsPort = await listen(httpServer, options.wsPort ?? 0, options.host);
+    const spec = { host: options.host, port: options.port, tls: options.tls, maxPacket };
+    listeners = await openListeners({ ...spec, wsPort: options.wsPort ?? null }, handle, logger);
   } catch (err) {
     await close();
     throw err;
   }
+  const ports = listeners.ports;
+  const bound = [
+    [ports.port, 'tcp'],
+    [ports.wsPort, 'ws'],
+    [ports.tlsPort, 'tls'],
+    [ports.wssPort, 'wss'],
+  ].filter(([port]) => port !== null);
   logger.info(
-    `mqtt: listening on ${port}/tcp${wsPort === null ? '' : ` and ${wsPort}/ws`}` +
+    `mqtt: listening on ${bound.map(([port, kind]) => `${port}/${kind}`).join(', ')}` +
       (options.redisUrl ? ` (cluster through Redis ${redactRedisUrl(options.redisUrl)})` : ''),
   );
 
   return {
     aedes,
-    port,
-    wsPort,
+    ...ports,
 
     publish(topic, payload, opts) {
       if (!isPublishableTopic(topic)) {

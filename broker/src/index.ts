@@ -7,3 +7,5 @@ export * from './acl.js';
 export * from './create-broker.js';
 export * from './packet-size-guard.js';
 export * from './redis-backend.js';
+export * from './listeners.js';
+export * from './tls.js';
