@@ -11,6 +11,7 @@ import { groupDesiredTopic } from '@sentinel/broker';
 import { ConfigError, loadConfig } from '../src/config/app-config.js';
 import { spawnAgent, stopProcess, type AgentProcess } from './support/agent-fixture.js';
 import { spawnHub, type HubProcess } from './support/hub.js';
+import { runProcess } from './support/process.js';
 import { fastModel } from './support/onnx-models.js';
 import {
   TestPki,
@@ -21,6 +22,8 @@ import {
   servedFingerprint,
   type CertFiles,
 } from './support/tls.js';
+
+const HEALTHCHECK = new URL('../scripts/healthcheck.js', import.meta.url).pathname;
 
 interface DeviceAnswer {
   credentials: { username: string; password: string; client_id: string };
@@ -119,6 +122,17 @@ describe('TLS: HTTPS, mqtts, wss and device certificates', () => {
           .end(),
       ),
     );
+  });
+
+  it("the container's health probe reaches /health over HTTPS", async () => {
+    const probe = (port: string) =>
+      runProcess(process.execPath, [HEALTHCHECK], {
+        ...process.env,
+        PORT: port,
+        TLS_CERT_FILE: hubFiles.cert,
+      });
+    assert.equal((await probe(new URL(hub.url).port)).code, 0);
+    assert.equal((await probe(String(hub.mqttTls!.port))).code, 1, 'not an HTTP server');
   });
 
   it('refuses HTTPS and mqtts to a client that does not trust the hub CA', async () => {

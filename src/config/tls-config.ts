@@ -33,9 +33,12 @@ export const tlsSettings = {
   /** PEM CA (bundle) that signs device certificates. */
   TLS_CLIENT_CA_FILE: optionalPath,
   /** Default: `optional` with TLS_CLIENT_CA_FILE, else `off`. */
-  TLS_CLIENT_AUTH: z
-    .enum(CLIENT_AUTH_MODES, { message: `must be one of ${CLIENT_AUTH_MODES.join(', ')}` })
-    .optional(),
+  TLS_CLIENT_AUTH: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .enum(CLIENT_AUTH_MODES, { message: `must be one of ${CLIENT_AUTH_MODES.join(', ')}` })
+      .optional(),
+  ),
   MQTT_TLS_PORT: tlsPort(8883),
   MQTT_WSS_PORT: tlsPort(8084),
   /** false: no plain MQTT listeners (MQTT_PORT, MQTT_WS_PORT), TLS only. */
