@@ -37,8 +37,9 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p /var/lib/sentinel && chown node:node /var/lib/sentinel
 
 USER node
-EXPOSE 8070 1883 8083
-# The hub binds IPv4 (HOST=0.0.0.0), hence 127.0.0.1 rather than localhost, which may be ::1.
+# HTTP(S) API; MQTT and MQTT over WebSocket; mqtts and wss (with TLS_CERT_FILE, see docs/tls.md).
+EXPOSE 8070 1883 8083 8883 8084
+# GET /health on 127.0.0.1:PORT, over HTTPS when TLS_CERT_FILE is set (scripts/healthcheck.ts).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=5 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "dist/scripts/healthcheck.js"]
 CMD ["node", "dist/src/main.js"]

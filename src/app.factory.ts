@@ -5,10 +5,16 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { DEVICE_AUTH_SCHEME } from './common/api-errors.decorator.js';
+import { httpsServer } from './common/https-server.js';
 import type { AppConfig } from './config/app-config.js';
 
 export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
+  const https = httpsServer(config);
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    bufferLogs: true,
+    ...(https ? { httpsOptions: https.options } : {}),
+  });
+  https?.attach(app.getHttpServer());
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(
     new ValidationPipe({

@@ -19,13 +19,18 @@ try {
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address() as { port: number };
   const mqtt = app.get(BrokerService).ports;
-  if (mqtt)
+  const on = (scheme: string, port: number | null) =>
+    port === null ? '' : ` and ${scheme}://${config.HOST}:${port}`;
+  if (mqtt?.mqtt)
+    console.log(`sentinel-hub mqtt on tcp://${config.HOST}:${mqtt.mqtt}${on('ws', mqtt.ws)}`);
+  if (mqtt?.mqtts)
     console.log(
-      `sentinel-hub mqtt on tcp://${config.HOST}:${mqtt.mqtt}${mqtt.ws ? ` and ws://${config.HOST}:${mqtt.ws}` : ''}`,
+      `sentinel-hub mqtt tls on mqtts://${config.HOST}:${mqtt.mqtts}${on('wss', mqtt.wss)}`,
     );
   stopOnSignals(app);
   // A fixed line that tests and scripts wait for (PORT=0 picks a free port); printed last.
-  console.log(`sentinel-hub listening on http://${config.HOST}:${address.port}`);
+  const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
+  console.log(`sentinel-hub listening on ${scheme}://${config.HOST}:${address.port}`);
 } catch (error) {
   console.error(`sentinel-hub: could not start: ${(error as Error).message}`);
   process.exit(1);

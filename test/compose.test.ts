@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config/app-config.js';
+import { TestPki } from './support/tls.js';
 
 // Checks docker-compose.yml without a Docker engine: the Compose Specification's JSON Schema
 // (vendored, see test/fixtures/compose-spec.README.md) plus the project's own wiring rules.
@@ -42,6 +43,7 @@ const SAMPLE_ENV: Record<string, string> = {
   INFLUX_ADMIN_PASSWORD: 'influx-admin-secret-0123456789',
   GRAFANA_ADMIN_PASSWORD: 'grafana-secret-0123456789',
   TRUSTED_KEYS_FILE: '/srv/sentinel/trusted-keys.pem',
+  TLS_DIR: '/srv/sentinel/tls',
 };
 
 // ajv-formats is CommonJS: under nodenext its default import is module.exports, whose .default is
@@ -322,8 +324,9 @@ describe('docker-compose.yml', () => {
     const absent = HUB_NEEDS.filter((name) => !environment[name]);
     assert.deepEqual(absent, [], 'hub variables missing or empty');
 
-    // The mounted key file does not exist here: point TRUSTED_KEYS at a stand-in file.
+    // The mounted files do not exist here: point TRUSTED_KEYS and the TLS files at stand-ins.
     const dir = mkdtempSync(join(tmpdir(), 'sentinel-compose-'));
+    const pki = new TestPki();
     try {
       const keys = join(dir, 'trusted-keys.pem');
       // a real key: the hub's config parses TRUSTED_KEYS
@@ -334,13 +337,26 @@ describe('docker-compose.yml', () => {
         keysMount,
         `TRUSTED_KEYS (${environment.TRUSTED_KEYS}) is a file mounted into the hub`,
       );
-      const config = loadConfig({ ...environment, TRUSTED_KEYS: keys });
+      for (const name of ['TLS_CERT_FILE', 'TLS_KEY_FILE'] as const) {
+        const mount = mountsOf(hub).find((m) => environment[name].startsWith(`${m.target}/`));
+        assert.ok(mount?.type === 'bind', `${name} is in a mounted folder (not a file mount)`);
+      }
+      const server = pki.server(pki.ca('compose-ca'));
+      const config = loadConfig({
+        ...environment,
+        TRUSTED_KEYS: keys,
+        TLS_CERT_FILE: server.cert,
+        TLS_KEY_FILE: server.key,
+      });
       assert.equal(config.PORT, 8070);
+      assert.equal(config.MQTT_PLAINTEXT, false, 'no clear-text MQTT in production');
+      assert.equal(config.TLS_CLIENT_AUTH, undefined);
       assert.equal(config.S3_BUCKET, 'sentinel-models');
       assert.equal(config.INFLUX_DB, 'sentinel');
       assert.equal(config.REQUIRE_SIGNED_MODELS, true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      pki.remove();
     }
   });
 
@@ -360,11 +376,9 @@ describe('docker-compose.yml', () => {
     const publishedTargets = (hub.ports ?? []).map((port) =>
       Number(String(port).split(':').at(-1)),
     );
-    assert.deepEqual(publishedTargets.sort(), [1883, 8070, 8083]);
-    assert.match(
-      JSON.stringify(hub.healthcheck?.test),
-      /http:\/\/(localhost|127\.0\.0\.1):8070\/health/,
-    );
+    assert.deepEqual(publishedTargets.sort(), [8070, 8084, 8883]);
+    assert.deepEqual(hub.healthcheck?.test, ['CMD', 'node', 'dist/scripts/healthcheck.js']);
+    assert.ok(existsSync(join(ROOT, 'scripts/healthcheck.ts')));
   });
 
   it('mounts only relative host paths that exist, and declares every named volume', () => {
@@ -478,7 +492,15 @@ describe('Dockerfile', () => {
     const exposed = instructions
       .filter((line) => line.startsWith('EXPOSE '))
       .flatMap((line) => line.slice(7).trim().split(/\s+/).map(Number));
-    assert.deepEqual(exposed.sort(), [1883, 8070, 8083]);
+    // the plain ports too, for a hub run without TLS; compose publishes the TLS ones
+    assert.deepEqual(exposed.sort(), [1883, 8070, 8083, 8084, 8883]);
+    const published = (services.hub.ports ?? []).map((port) =>
+      Number(String(port).split(':').at(-1)),
+    );
+    assert.deepEqual(
+      published.filter((port) => !exposed.includes(port)),
+      [],
+    );
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const entry of ['.env', '**/node_modules', '**/dist'])
       assert.ok(ignored.includes(entry), `.dockerignore has ${entry}`);

@@ -1,6 +1,8 @@
 import type { Aedes } from 'aedes';
 import type { AclAction, AclDecision, Principal } from './acl.js';
 import type { ConnectRefusal } from './connect-policy.js';
+import type { BoundPorts, BrokerTlsOptions } from './listeners.js';
+import type { PeerCertificate } from './tls.js';
 import type { RateLimit } from './token-bucket.js';
 
 export type DenyReason =
@@ -27,10 +29,12 @@ export interface BrokerLogger {
 export interface BrokerOptions {
   /** Interface to listen on; default: all interfaces. */
   host?: string;
-  /** MQTT over TCP; 0 picks a free port (see `SentinelBroker.port`). */
-  port: number;
+  /** MQTT over TCP; 0 picks a free port (see `SentinelBroker.port`); null: no plain listener. */
+  port: number | null;
   /** MQTT over WebSocket; null or undefined: no WebSocket listener. */
   wsPort?: number | null;
+  /** MQTT over TLS and secure WebSocket (see listeners.ts). */
+  tls?: BrokerTlsOptions;
   /** Largest accepted PUBLISH payload (also applies to Last Will payloads). */
   maxPayloadBytes?: number;
   /** Cluster mode: mqemitter-redis + aedes-persistence-redis on this Redis. */
@@ -39,9 +43,13 @@ export interface BrokerOptions {
   redisConnectTimeoutMs?: number;
   /** Broker id (unique per broker of a cluster); default: random. */
   id?: string;
-  /** Resolves to null for bad credentials (CONNACK 4); a rejection gives CONNACK 3. */
+  /**
+   * Resolves to null for bad credentials (CONNACK 4); a rejection gives CONNACK 3. `client.id` is
+   * the client id after the observer namespace is applied; `certificate`: the client certificate
+   * presented on a TLS listener (null: none, or a plain listener).
+   */
   authenticate(
-    client: { id: string },
+    client: { id: string; certificate: PeerCertificate | null },
     username: string | undefined,
     password: Buffer | undefined,
   ): Promise<Principal | null>;
@@ -80,12 +88,9 @@ export type InProcessHandler = (
   meta: { qos: number; retain: boolean },
 ) => void;
 
-export interface SentinelBroker {
+/** The ports actually bound (`port`: TCP, `wsPort`, `tlsPort`, `wssPort`); null: not open. */
+export interface SentinelBroker extends Readonly<BoundPorts> {
   readonly aedes: Aedes;
-  /** The TCP port actually bound. */
-  readonly port: number;
-  /** The WebSocket port actually bound, or null without a WebSocket listener. */
-  readonly wsPort: number | null;
   /** Publishes in-process, as the hub (no ACL; the topic must be publishable, size limit applies). */
   publish(topic: string, payload: Buffer | string, opts: PublishOptions): Promise<void>;
   /**

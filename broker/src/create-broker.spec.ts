@@ -195,7 +195,7 @@ describe('createBroker (in memory)', () => {
   });
 
   it('binds free ports', () => {
-    assert.ok(h.broker.port > 0);
+    assert.ok(h.broker.port! > 0);
     assert.ok(h.broker.wsPort !== null && h.broker.wsPort > 0 && h.broker.wsPort !== h.broker.port);
   });
 
@@ -331,7 +331,7 @@ describe('createBroker (in memory)', () => {
   });
 
   it('drops a connection announcing a huge packet at its header', async () => {
-    const socket = netConnect(h.broker.port, '127.0.0.1');
+    const socket = netConnect(h.broker.port!, '127.0.0.1');
     const gone = within(
       new Promise((resolve) => socket.once('close', resolve)),
       'the broker to drop the socket',
@@ -485,7 +485,7 @@ describe('createBroker close()', () => {
     const device = await connect(`mqtt://127.0.0.1:${h.broker.port}`, 'cam-1', 'pw-cam-1');
     const wsDevice = await connect(`ws://127.0.0.1:${h.broker.wsPort}`, 'cam-2', 'pw-cam-2');
     // A socket that never sends CONNECT is not an MQTT client yet; close() must end it too.
-    const raw = netConnect(h.broker.port, '127.0.0.1');
+    const raw = netConnect(h.broker.port!, '127.0.0.1');
     raw.on('error', () => {});
     await within(new Promise((resolve) => raw.once('connect', resolve)), 'raw connect');
     const rawClosed = within(new Promise((resolve) => raw.once('close', resolve)), 'raw close');

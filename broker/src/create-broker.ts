@@ -1,5 +1,4 @@
 import type { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
 import {
   Aedes,
   type AedesOptions,
@@ -34,7 +33,13 @@ import {
   WILL_REFUSED,
   type ConnectRefusal,
 } from './connect-policy.js';
-import { createListeners } from './listeners.js';
+import {
+  createListeners,
+  describePorts,
+  type BoundPorts,
+  type ConnectionHandler,
+  type Listeners,
+} from './listeners.js';
 import { MAX_PAYLOAD_BYTES } from './messages.js';
 import { watchPacketSizes } from './packet-size-guard.js';
 import { publishInProcess, subscribeInProcess } from './in-process.js';
@@ -43,6 +48,7 @@ import { connectRedisBackend, redactRedisUrl } from './redis-backend.js';
 import { SessionTable } from './session-table.js';
 import { stackSafe } from './stack-safe-mq.js';
 import { TokenBuckets } from './token-bucket.js';
+import type { PeerCertificate } from './tls.js';
 import { parseTopic } from './topics.js';
 
 /** Room for the topic, packet id and CONNECT fields around a maximal payload. */
@@ -93,6 +99,8 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
   };
   const principals = new WeakMap<Client, Principal>();
   const pendingWills = new WeakMap<Client, WillMessage>();
+  // The client certificate of each TLS connection (mTLS), by the connection's stream.
+  const certificates = new WeakMap<object, PeerCertificate>();
   const telemetryBuckets = options.telemetryLimit ? new TokenBuckets(options.telemetryLimit) : null;
   // Refusals can be triggered at will from outside: each is counted, few are logged.
   const bounded = () =>
@@ -178,7 +186,10 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
       };
       // Promise.resolve().then: a hook that throws synchronously is a rejection too.
       Promise.resolve()
-        .then(() => options.authenticate({ id: client.id }, username, password))
+        .then(() => {
+          const certificate = certificates.get(client.conn) ?? null;
+          return options.authenticate({ id: client.id, certificate }, username, password);
+        })
         .then(
           (principal) => {
             if (principal === null) return refuse(BAD_CREDENTIALS);
@@ -291,52 +302,55 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
   aedes.on('clientReady', (client) => sessions.ready(client));
   aedes.on('clientDisconnect', (client) => sessions.gone(client));
 
-  const listeners = createListeners(
-    {
-      host: options.host,
-      port: options.port,
-      wsPort: options.wsPort,
-      maxWsMessageBytes: maxPacket,
-      warn: logger.warn.bind(logger),
-    },
-    (stream: Duplex, req?: Parameters<Aedes['handle']>[1]) => {
-      aedes.handle(stream, req);
-      watchPacketSizes(stream, maxPacket, (announced) => {
-        logger.warn(`mqtt: dropping a connection that announced a ${announced}-byte packet`);
-        stream.destroy();
-      });
-    },
-  );
+  const handle: ConnectionHandler = (stream, req, certificate) => {
+    if (certificate) certificates.set(stream, certificate);
+    aedes.handle(stream, req);
+    watchPacketSizes(stream, maxPacket, (announced) => {
+      logger.warn(`mqtt: dropping a connection that announced a ${announced}-byte packet`);
+      stream.destroy();
+    });
+  };
 
+  let listeners: Listeners | null = null;
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       // Broker first: closing the listeners first waits for connected clients forever.
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await redis?.close();
-      await listeners.close();
+      await listeners?.close();
       for (const log of Object.values(logs)) log.flush();
     })();
     return closing;
   };
 
-  let bound: { port: number; wsPort: number | null };
+  let ports: BoundPorts;
   try {
-    bound = await listeners.listen();
+    // Unusable TLS files throw here (TlsFilesError): the broker and Redis are closed again.
+    listeners = createListeners(
+      {
+        host: options.host,
+        port: options.port,
+        wsPort: options.wsPort,
+        tls: options.tls,
+        maxWsMessageBytes: maxPacket,
+        logger,
+      },
+      handle,
+    );
+    ports = await listeners.listen();
   } catch (err) {
     await close();
     throw err;
   }
-  const { port, wsPort } = bound;
   logger.info(
-    `mqtt: listening on ${port}/tcp${wsPort === null ? '' : ` and ${wsPort}/ws`}` +
+    `mqtt: listening on ${describePorts(ports)}` +
       (options.redisUrl ? ` (cluster through Redis ${redactRedisUrl(options.redisUrl)})` : ''),
   );
 
   return {
     aedes,
-    port,
-    wsPort,
+    ...ports,
 
     publish: (topic, payload, opts) => publishInProcess(aedes, maxPayload, topic, payload, opts),
     subscribe: (filter, handler) => subscribeInProcess(aedes, filter, handler, logger),

@@ -10,3 +10,5 @@ export * from './redis-backend.js';
 export * from './connect-policy.js';
 export * from './token-bucket.js';
 export * from './bounded-log.js';
+export * from './listeners.js';
+export * from './tls.js';

@@ -26,6 +26,7 @@ import { SessionPool } from './inference/session-pool.js';
 import { Slots, type InferenceResult } from './inference/slots.js';
 import { syntheticFeeds, type Feeds } from './inference/tensors.js';
 import { LocalApi } from './api/local-api.js';
+import { basicAuth, lookupGroup } from './hub-client.js';
 import { silentLogger, type Logger } from './log.js';
 import {
   effectiveDesired,
@@ -117,6 +118,7 @@ export class Agent {
         minBackoffMs: 500,
         maxBackoffMs: 30_000,
         stallTimeoutMs: 30_000,
+        tls: config.tls,
       });
     this.log = deps.logger ?? silentLogger;
     this.persist = deps.persist ?? true;
@@ -219,6 +221,7 @@ export class Agent {
       clientId: id,
       username: this.config.mqttUsername,
       password: this.config.mqttPassword,
+      ...this.config.tls,
       protocolVersion: 4,
       clean: true,
       reconnectPeriod: 1000,
@@ -257,7 +260,7 @@ export class Agent {
     let group = this.config.group ?? null;
     if (!group) {
       try {
-        group = await this.lookupGroup();
+        group = await lookupGroup(this.config);
       } catch (error) {
         group = this.state.group;
         this.recordError(`group lookup failed: ${(error as Error).message}`);
@@ -287,18 +290,6 @@ export class Agent {
   }
 
   private subscribedGroup: string | null = null;
-
-  private async lookupGroup(): Promise<string | null> {
-    const response = await fetch(`${this.config.hubUrl}/api/v1/devices/me`, {
-      headers: {
-        authorization: basicAuth(this.config.mqttUsername, this.config.mqttPassword) ?? '',
-      },
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!response.ok) throw new Error(`hub answered HTTP ${response.status}`);
-    const body = (await response.json()) as { group?: string | null };
-    return body.group ?? null;
-  }
 
   private async subscribe(topics: string[]): Promise<void> {
     const granted = await this.client!.subscribeAsync(topics, { qos: 1 });
@@ -712,11 +703,6 @@ function safeGoldens(model: ModelRef) {
   } catch {
     return [];
   }
-}
-
-export function basicAuth(username: string, password: string | undefined): string | undefined {
-  if (password === undefined) return undefined;
-  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
 export { AgentError };

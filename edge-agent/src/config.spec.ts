@@ -54,6 +54,14 @@ describe('loadAgentConfig', () => {
     ],
     [{ SENTINEL_DEVICE_ID: 'cam-1' }, /SENTINEL_HUB_URL .* or SENTINEL_GROUP/],
     [{ ...base, SENTINEL_API: 'nowhere' }, /^SENTINEL_API must be HOST:PORT/],
+    [
+      { ...base, SENTINEL_TLS_CERT_FILE: '/etc/agent.crt' },
+      /^SENTINEL_TLS_CERT_FILE needs SENTINEL_TLS_KEY_FILE$/,
+    ],
+    [
+      { ...base, SENTINEL_TLS_CA_FILE: '/nonexistent/ca.pem' },
+      /^SENTINEL_TLS_CA_FILE \/nonexistent\/ca.pem cannot be read \(ENOENT\)$/,
+    ],
   ];
   for (const [env, pattern] of refusals) {
     it(`refuses ${JSON.stringify(env)} with one line`, () => {
@@ -74,6 +82,16 @@ describe('loadAgentConfig', () => {
       () =>
         loadAgentConfig({ ...base, SENTINEL_MQTT_PASSWORD: 'hunter2', SENTINEL_ERROR_BURST: '-1' }),
       (error: Error) => !error.message.includes('hunter2'),
+    );
+  });
+
+  it('refuses a CA file that holds no certificate', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-config-'));
+    const file = join(dir, 'ca.pem');
+    writeFileSync(file, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+    assert.throws(
+      () => loadAgentConfig({ ...base, SENTINEL_TLS_CA_FILE: file }),
+      /^ConfigError: SENTINEL_TLS_CA_FILE .* is not PEM certificates: /,
     );
   });
 

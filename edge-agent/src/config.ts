@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ID_PATTERN } from '@sentinel/broker';
 import { parseTrustedKeys, type TrustedKey } from '@sentinel/broker/signing';
+import { loadClientTls, type ClientTls } from './tls.js';
 
 /**
  * Every setting of the agent, in one table: the environment variable, the key in a `--config`
@@ -37,6 +38,19 @@ export const SETTINGS = [
     'Hub base URL, to look up the device group (GET /api/v1/devices/me).',
   ],
   ['SENTINEL_GROUP', 'group', undefined, 'Device group; when set, no lookup at the hub.'],
+  [
+    'SENTINEL_TLS_CA_FILE',
+    'tls_ca_file',
+    undefined,
+    "PEM CA(s) trusted for the hub's certificate (mqtts, wss, https), besides the system's.",
+  ],
+  [
+    'SENTINEL_TLS_CERT_FILE',
+    'tls_cert_file',
+    undefined,
+    'PEM client certificate (CN = device id) for mTLS; the secret is then optional.',
+  ],
+  ['SENTINEL_TLS_KEY_FILE', 'tls_key_file', undefined, 'PEM key of SENTINEL_TLS_CERT_FILE.'],
   [
     'SENTINEL_DATA_DIR',
     'data_dir',
@@ -141,6 +155,9 @@ const schema = z.object({
   SENTINEL_MQTT_PASSWORD: z.string().min(1).optional(),
   SENTINEL_HUB_URL: url(['http', 'https']).optional(),
   SENTINEL_GROUP: z.string().regex(new RegExp(ID_PATTERN), `must match ${ID_PATTERN}`).optional(),
+  SENTINEL_TLS_CA_FILE: z.string().min(1).optional(),
+  SENTINEL_TLS_CERT_FILE: z.string().min(1).optional(),
+  SENTINEL_TLS_KEY_FILE: z.string().min(1).optional(),
   SENTINEL_DATA_DIR: z.string().min(1),
   SENTINEL_TRUSTED_KEYS: z.string().optional(),
   SENTINEL_REQUIRE_SIGNED: bool,
@@ -172,6 +189,8 @@ export interface AgentConfig {
   mqttPassword?: string;
   hubUrl?: string;
   group?: string;
+  /** CAs to trust and a client certificate, for mqtts, wss and https; undefined: system defaults. */
+  tls?: ClientTls;
   dataDir: string;
   trustedKeys: TrustedKey[];
   requireSigned: boolean;
@@ -270,6 +289,16 @@ export function loadAgentConfig(
   if (c.SENTINEL_REQUIRE_SIGNED && trustedKeys.length === 0) {
     throw new ConfigError('SENTINEL_REQUIRE_SIGNED=true needs SENTINEL_TRUSTED_KEYS');
   }
+  let tls: ClientTls | undefined;
+  try {
+    tls = loadClientTls({
+      caFile: c.SENTINEL_TLS_CA_FILE,
+      certFile: c.SENTINEL_TLS_CERT_FILE,
+      keyFile: c.SENTINEL_TLS_KEY_FILE,
+    });
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   if (!c.SENTINEL_GROUP && !c.SENTINEL_HUB_URL) {
     throw new ConfigError('set SENTINEL_HUB_URL (to look up the device group) or SENTINEL_GROUP');
   }
@@ -280,6 +309,7 @@ export function loadAgentConfig(
     mqttPassword: c.SENTINEL_MQTT_PASSWORD,
     hubUrl: c.SENTINEL_HUB_URL?.replace(/\/+$/, ''),
     group: c.SENTINEL_GROUP,
+    tls,
     dataDir: resolve(c.SENTINEL_DATA_DIR),
     trustedKeys,
     requireSigned: c.SENTINEL_REQUIRE_SIGNED,

@@ -35,6 +35,7 @@ function setup() {
           : null,
       );
     },
+    identify: () => Promise.reject(new Error('no certificates in these cases')),
   };
   const tokens = {
     authenticate: (secret: string) => Promise.resolve(secret === 'stl_viewer' ? VIEWER : null),

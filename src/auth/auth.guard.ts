@@ -1,5 +1,15 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { TLSSocket } from 'node:tls';
+import { peerCertificateOf } from '@sentinel/broker';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { clientAuthMode, type ClientAuthMode } from '../config/tls-config.js';
 import { DomainError } from '../common/domain-error.js';
 import {
   DEVICE_ACCESS,
@@ -15,6 +25,7 @@ import {
   type DevicePrincipal,
 } from './device-authenticator.js';
 import { readAuthorization, type PresentedCredential } from './domain/authorization-header.js';
+import { certificateLogin } from './domain/certificate-login.js';
 import { roleAllows, type Role } from './domain/roles.js';
 import { TokensService } from './tokens.service.js';
 
@@ -41,7 +52,12 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: TokensService,
     @Inject(DEVICE_AUTHENTICATOR) private readonly devices: DeviceAuthenticator,
-  ) {}
+    @Optional() @Inject(APP_CONFIG) config?: AppConfig,
+  ) {
+    this.clientAuth = config ? clientAuthMode(config) : 'off';
+  }
+
+  private readonly clientAuth: ClientAuthMode;
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -50,16 +66,47 @@ export class AuthGuard implements CanActivate {
     const deviceAccess =
       this.reflector.getAllAndOverride<DeviceAccessMode>(DEVICE_ACCESS, targets) ?? null;
 
-    const request = context
-      .switchToHttp()
-      .getRequest<{ headers: Record<string, string>; principal?: RequestPrincipal }>();
+    const request = context.switchToHttp().getRequest<{
+      headers: Record<string, string>;
+      principal?: RequestPrincipal;
+      socket?: Partial<TLSSocket>;
+    }>();
     const credential = readAuthorization(request.headers['authorization']);
+    const certified = await this.byCertificate(request.socket, credential, deviceAccess);
+    if (certified) {
+      request.principal = certified;
+      return true;
+    }
     if (!credential) throw unauthenticated(MISSING[deviceAccess ?? 'tokens']);
     request.principal =
       credential.scheme === 'bearer'
         ? await this.asToken(credential.token, required, deviceAccess)
         : await this.asDevice(credential, deviceAccess);
     return true;
+  }
+
+  /**
+   * mTLS over HTTPS, on the routes devices may call: a verified client certificate is the device
+   * its CN names (see certificateLogin). Null when the certificate plays no part.
+   */
+  private async byCertificate(
+    socket: Partial<TLSSocket> | undefined,
+    credential: PresentedCredential | null,
+    deviceAccess: DeviceAccessMode | null,
+  ): Promise<DevicePrincipal | null> {
+    if (this.clientAuth === 'off' || !deviceAccess || credential?.scheme === 'bearer') return null;
+    const certificate =
+      typeof socket?.getPeerCertificate === 'function'
+        ? peerCertificateOf(socket as TLSSocket)
+        : null;
+    if (!certificate && !credential) return null;
+    const username = credential?.scheme === 'basic' ? credential.deviceId : undefined;
+    const login = certificateLogin(this.clientAuth, certificate, { username, notADevice: false });
+    if (login.kind === 'refuse') throw unauthenticated(login.reason);
+    if (login.kind === 'password') return null;
+    const principal = await this.devices.identify(login.deviceId);
+    if (!principal) throw unauthenticated(`certificate of unknown device ${login.deviceId}`);
+    return principal;
   }
 
   private async asToken(

@@ -16,6 +16,8 @@ export interface DevicePrincipal {
 export interface DeviceAuthenticator {
   /** The device's principal when the secret matches, else null (unknown device or wrong secret). */
   verify(deviceId: string, secret: string): Promise<DevicePrincipal | null>;
+  /** The principal of a registered device, with no secret (its client certificate named it). */
+  identify(deviceId: string): Promise<DevicePrincipal | null>;
 }
 
 export const DEVICE_AUTHENTICATOR = Symbol('DEVICE_AUTHENTICATOR');

@@ -14,11 +14,14 @@ import {
   groupDesiredTopic,
   OBSERVER_USERNAME,
   type DeniedEvent,
+  type PeerCertificate,
   type Principal,
 } from '@sentinel/broker';
+import { certificateLogin } from '../auth/domain/certificate-login.js';
 import { TokenEvents } from '../auth/token-events.js';
 import { TokensService } from '../auth/tokens.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { clientAuthMode, tlsFilesOf } from '../config/tls-config.js';
 import { DeviceCredentials } from '../fleet/device-credentials.js';
 import { DeviceStateWriter } from '../fleet/device-state-writer.js';
 import { FleetEvents } from '../fleet/fleet-events.js';
@@ -71,11 +74,16 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     return this.transport;
   }
 
-  /** The embedded broker's bound ports (tests and the start-up line use them). */
-  get ports(): { mqtt: number; ws: number | null } | null {
-    return this.transport instanceof EmbeddedMqtt
-      ? { mqtt: this.transport.broker.port, ws: this.transport.broker.wsPort }
-      : null;
+  /** The embedded broker's bound ports (tests and the start-up line use them); null: none. */
+  get ports(): {
+    mqtt: number | null;
+    ws: number | null;
+    mqtts: number | null;
+    wss: number | null;
+  } | null {
+    if (!(this.transport instanceof EmbeddedMqtt)) return null;
+    const { port, wsPort, tlsPort, wssPort } = this.transport.broker;
+    return { mqtt: port, ws: wsPort, mqtts: tlsPort, wss: wssPort };
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -118,15 +126,20 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
 
   private async startEmbedded(): Promise<EmbeddedMqtt> {
     const rate = this.config.MQTT_TELEMETRY_RATE;
+    const plain = this.config.MQTT_PLAINTEXT;
+    const files = tlsFilesOf(this.config);
     const embedded = await EmbeddedMqtt.start({
       host: this.config.HOST,
-      port: this.config.MQTT_PORT,
-      wsPort: this.config.MQTT_WS_PORT,
+      port: plain ? this.config.MQTT_PORT : null,
+      wsPort: plain ? this.config.MQTT_WS_PORT : null,
+      tls: files
+        ? { port: this.config.MQTT_TLS_PORT, wsPort: this.config.MQTT_WSS_PORT, files }
+        : undefined,
       redisUrl: this.config.REDIS_URL,
       observerUsername: OBSERVER_USERNAME,
       telemetryLimit:
         rate > 0 ? { ratePerSecond: rate, burst: this.config.MQTT_TELEMETRY_BURST } : null,
-      authenticate: (_client, username, password) => this.authenticate(username, password),
+      authenticate: (client, username, password) => this.login(client, username, password),
       // The broker logs refusals at a bounded rate; the hub counts every one.
       onConnectRefused: (event) => this.metrics.mqttAuthFailures.inc({ reason: event.reason }),
       onDenied: (event) => this.countDenied(event),
@@ -143,6 +156,22 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     this.metrics.mqttDenied.inc({ action: event.action, reason: event.reason });
     if (event.reason === 'rate_limited')
       this.metrics.telemetryDropped.inc({ reason: 'rate_limited' });
+  }
+
+  /** A client certificate (mTLS, see certificateLogin) first; without one, authenticate(). */
+  private async login(
+    client: { id: string; certificate: PeerCertificate | null },
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<Principal | null> {
+    const attempt = { clientId: client.id, username, notADevice: username === OBSERVER_USERNAME };
+    const login = certificateLogin(clientAuthMode(this.config), client.certificate, attempt);
+    if (login.kind === 'refuse') return this.refused(login.reason);
+    if (login.kind === 'password') return this.authenticate(username, password);
+    const principal = await this.credentials.identify(login.deviceId);
+    if (!principal) return this.refused(`certificate of unknown device ${login.deviceId}`);
+    if (!principal.group) return this.refused(`device ${login.deviceId} belongs to no group`);
+    return principal;
   }
 
   /**

@@ -206,7 +206,8 @@ export class DesiredStateService implements OnApplicationBootstrap {
       this.warnedAboutPublicUrl = true;
     }
     const host = this.config.HOST === '0.0.0.0' ? '127.0.0.1' : this.config.HOST;
-    return `http://${host}:${address?.port ?? this.config.PORT}`;
+    const scheme = this.config.TLS_CERT_FILE ? 'https' : 'http';
+    return `${scheme}://${host}:${address?.port ?? this.config.PORT}`;
   }
 
   private async republishAll(): Promise<number> {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseTrustedKeys } from '@sentinel/broker/signing';
+import { tlsProblems, tlsSettings } from './tls-config.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -113,8 +114,11 @@ export const configSchema = z
     LOG_LEVEL: z
       .enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
       .default('info'),
+    ...tlsSettings,
   })
   .superRefine((cfg, ctx) => {
+    for (const { path, message } of tlsProblems(cfg))
+      ctx.addIssue({ code: 'custom', path: [path], message });
     if (cfg.S3_ENDPOINT) {
       for (const key of ['S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
         if (!cfg[key])

@@ -67,16 +67,30 @@ export class DeviceCredentials implements DeviceAuthenticator {
 
   /** Resolves the device's principal when the secret matches, else null. */
   async verify(deviceId: string, secret: string): Promise<DevicePrincipal | null> {
-    if (!FLEET_ID_RE.test(deviceId) || secret.length === 0) return null;
-    let stored = this.cache.get(deviceId);
-    if (!stored) {
-      const generation = this.generation;
-      stored = await this.batcher.load(deviceId);
-      if (!stored) return null;
-      if (generation === this.generation) this.cache.set(deviceId, stored);
-    }
-    if (!secretMatches(secret, stored.credentialHash)) return null;
+    if (secret.length === 0) return null;
+    const stored = await this.stored(deviceId);
+    if (!stored || !secretMatches(secret, stored.credentialHash)) return null;
     return { kind: 'device', deviceId, group: stored.group };
+  }
+
+  /**
+   * The principal of a registered device, with no secret: for a client certificate (signed by the
+   * hub's client CA) that names it. Null for an unknown device.
+   */
+  async identify(deviceId: string): Promise<DevicePrincipal | null> {
+    const stored = await this.stored(deviceId);
+    return stored ? { kind: 'device', deviceId, group: stored.group } : null;
+  }
+
+  private async stored(deviceId: string): Promise<StoredCredential | null> {
+    if (!FLEET_ID_RE.test(deviceId)) return null;
+    const cached = this.cache.get(deviceId);
+    if (cached) return cached;
+    const generation = this.generation;
+    const stored = await this.batcher.load(deviceId);
+    if (!stored) return null;
+    if (generation === this.generation) this.cache.set(deviceId, stored);
+    return stored;
   }
 
   /** Drops what is remembered about one device, so its next CONNECT reads the database. */

@@ -10,8 +10,10 @@ import { loadConfig } from '../../src/config/app-config.js';
 
 export interface TestHub {
   url: string;
-  /** The embedded broker's ports (null in external-broker mode). */
+  /** The embedded broker's plain ports (null in external-broker mode, or MQTT_PLAINTEXT=false). */
   mqtt: { port: number; wsPort: number | null } | null;
+  /** The embedded broker's mqtts and wss ports (null without TLS_CERT_FILE). */
+  mqttTls?: { port: number; wsPort: number | null } | null;
   adminToken: string;
   dataDir: string;
   stop(): Promise<void>;
@@ -34,6 +36,8 @@ function baseEnv(env: Record<string, string>) {
       LOG_LEVEL: 'warn',
       MQTT_PORT: '0',
       MQTT_WS_PORT: '0',
+      MQTT_TLS_PORT: '0',
+      MQTT_WSS_PORT: '0',
       ...env,
       DATA_DIR: dataDir,
       ADMIN_TOKEN: adminToken,
@@ -44,14 +48,16 @@ function baseEnv(env: Record<string, string>) {
 /** The hub in this process: fast, and lets a test reach into the Nest container. */
 export async function startHub(env: Record<string, string> = {}): Promise<InProcessHub> {
   const base = baseEnv(env);
-  const app = await createApp(loadConfig(base.env));
+  const config = loadConfig(base.env);
+  const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   const ports = app.get(BrokerService).ports;
   return {
     app,
-    url: `http://127.0.0.1:${port}`,
-    mqtt: ports ? { port: ports.mqtt, wsPort: ports.ws } : null,
+    url: `${config.TLS_CERT_FILE ? 'https' : 'http'}://127.0.0.1:${port}`,
+    mqtt: ports?.mqtt ? { port: ports.mqtt, wsPort: ports.ws } : null,
+    mqttTls: ports?.mqtts ? { port: ports.mqtts, wsPort: ports.wss } : null,
     adminToken: base.adminToken,
     dataDir: base.dataDir,
     async stop() {
@@ -84,10 +90,10 @@ export async function spawnHub(env: Record<string, string> = {}): Promise<HubPro
 
   const url = await new Promise<string>((resolve, reject) => {
     const onData = () => {
-      const match = /sentinel-hub listening on http:\/\/[^:]+:(\d+)/.exec(output);
+      const match = /sentinel-hub listening on (https?):\/\/[^:]+:(\d+)/.exec(output);
       if (match) {
         child.stdout!.off('data', onData);
-        resolve(`http://127.0.0.1:${match[1]}`);
+        resolve(`${match[1]}://127.0.0.1:${match[2]}`);
       }
     };
     child.stdout!.on('data', onData);
@@ -103,11 +109,16 @@ export async function spawnHub(env: Record<string, string> = {}): Promise<HubPro
   const mqttLine = /sentinel-hub mqtt on tcp:\/\/[^:]+:(\d+)(?: and ws:\/\/[^:]+:(\d+))?/.exec(
     output,
   );
+  const tlsLine =
+    /sentinel-hub mqtt tls on mqtts:\/\/[^:]+:(\d+)(?: and wss:\/\/[^:]+:(\d+))?/.exec(output);
   return {
     child,
     url,
     mqtt: mqttLine
       ? { port: Number(mqttLine[1]), wsPort: mqttLine[2] ? Number(mqttLine[2]) : null }
+      : null,
+    mqttTls: tlsLine
+      ? { port: Number(tlsLine[1]), wsPort: tlsLine[2] ? Number(tlsLine[2]) : null }
       : null,
     adminToken: base.adminToken,
     dataDir: base.dataDir,

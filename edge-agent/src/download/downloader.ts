@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { ModelRef } from '@sentinel/broker';
 import type { TrustedKey } from '@sentinel/broker/signing';
 import { AgentError } from '../errors.js';
+import type { ClientTls } from '../tls.js';
 import {
   beginCheck,
   finishCheck,
@@ -39,6 +40,8 @@ export interface ModelCacheOptions {
   maxBackoffMs: number;
   /** Per-request timeout for receiving headers and for any pause between chunks. */
   stallTimeoutMs: number;
+  /** For https downloads: CAs to trust and a client certificate (mTLS). */
+  tls?: ClientTls;
 }
 
 export interface FetchedModel {

@@ -1,11 +1,14 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { ClientTls } from '../tls.js';
 
 export interface GetOptions {
   headers: Record<string, string>;
   signal: AbortSignal;
   /** Socket inactivity limit: waiting for the headers and any pause between body chunks. */
   stallTimeoutMs: number;
+  /** For https: CAs to trust and a client certificate (see ClientTls). */
+  tls?: ClientTls;
 }
 
 /** A transfer that stopped making progress (no headers, or no bytes, within the stall timeout). */
@@ -25,6 +28,7 @@ export function httpGet(url: URL, options: GetOptions): Promise<IncomingMessage>
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request(url, {
+      ...(url.protocol === 'https:' ? options.tls : undefined),
       method: 'GET',
       headers: options.headers,
       signal: options.signal,

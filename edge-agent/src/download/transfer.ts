@@ -322,11 +322,7 @@ export class Transfer {
     }
     let response: IncomingMessage;
     try {
-      response = await httpGet(this.url!, {
-        headers,
-        signal: this.signal,
-        stallTimeoutMs: this.options.stallTimeoutMs,
-      });
+      response = await httpGet(this.url!, { ...this.options, headers, signal: this.signal });
     } catch (error) {
       throw this.networkError(error, 'request');
     }
