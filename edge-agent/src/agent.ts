@@ -27,6 +27,7 @@ import { Slots, type InferenceResult } from './inference/slots.js';
 import { syntheticFeeds, type Feeds } from './inference/tensors.js';
 import { LocalApi } from './api/local-api.js';
 import { silentLogger, type Logger } from './log.js';
+import { closeMqtt } from './lifecycle/close-mqtt.js';
 import {
   effectiveDesired,
   nextStep,
@@ -153,17 +154,11 @@ export class Agent {
     await this.frameLoop?.stop();
     await this.reconciling?.catch(() => undefined);
     await this.api.close();
-    const client = this.client;
-    if (client) {
-      // A clean stop says so; the Last Will covers the unclean ones.
-      await client
-        .publishAsync(deviceStateTopic(this.config.deviceId), this.statePayload(false), {
-          qos: 1,
-          retain: true,
-        })
-        .catch(() => undefined);
-      await client.endAsync().catch(() => undefined);
-    }
+    const goodbye = {
+      topic: deviceStateTopic(this.config.deviceId),
+      payload: this.statePayload(false),
+    };
+    if (this.client) await closeMqtt(this.client, goodbye, 5_000);
     this.slots.close();
   }
 
