@@ -94,6 +94,7 @@ describe('edge agent (in process) against a real broker and model server', () =>
   async function infer(agent: Agent): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${agent.apiUrl}/v1/infer`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ inputs: { input: { dims: [1, 64], data: [...golden.input] } } }),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -243,6 +244,7 @@ describe('edge agent (in process) against a real broker and model server', () =>
     for (let i = 0; i < 3; i++) {
       const response = await fetch(`${agent.apiUrl}/v1/infer`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           inputs: { wrong_name: { dims: [1, 64], data: new Array(64).fill(0) } },
         }),

@@ -136,7 +136,7 @@ export class Agent {
     // Transient failures get another chance after a restart.
     this.state.vetoes = this.state.vetoes.filter((v) => !TRANSIENT_REASONS.has(v.reason));
     await this.restoreSlots();
-    this.apiAddress = await this.api.listen(this.config.api);
+    this.apiAddress = await this.api.listen(this.config.api, this.config.apiHosts);
     this.group = this.config.group ?? this.state.group;
     this.connect();
     const interval = this.config.telemetryIntervalS * 1000;

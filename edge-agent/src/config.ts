@@ -69,6 +69,12 @@ export const SETTINGS = [
     'Local inference API: HOST:PORT (port 0 = any free one) or unix:/path/to.sock; "off" disables it.',
   ],
   [
+    'SENTINEL_API_HOSTS',
+    'api_hosts',
+    undefined,
+    'Host names (comma-separated) the local API answers besides localhost and IP addresses.',
+  ],
+  [
     'SENTINEL_HEALTH_LATENCY_MS',
     'health_latency_ms',
     '1000',
@@ -128,6 +134,19 @@ const url = (protocols: string[]) =>
     { message: `must be a URL with scheme ${protocols.join(', ')}` },
   );
 
+/** A comma-separated list (empty when unset) whose items all pass `item`. */
+const list = (item: z.ZodType<string>, message: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
+    )
+    .refine((values) => values.every((v) => item.safeParse(v).success), { message });
+
 const apiListen = z.string().refine((value) => parseApiListen(value) !== undefined, {
   message: 'must be HOST:PORT, unix:/path or off',
 });
@@ -153,6 +172,10 @@ const schema = z.object({
     .min(0, 'must be >= 0')
     .max(1000, 'must be at most 1000'),
   SENTINEL_API: apiListen,
+  SENTINEL_API_HOSTS: list(
+    z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i),
+    'must be host names, comma-separated',
+  ),
   SENTINEL_HEALTH_LATENCY_MS: int('ms', 1, 600_000),
   SENTINEL_HEALTH_RUNS: int('runs', 1, 100),
   SENTINEL_ERROR_BURST: int('errors', 0, 1_000_000),
@@ -178,6 +201,8 @@ export interface AgentConfig {
   telemetryIntervalS: number;
   simulateFps: number;
   api: ApiListen;
+  /** Host names the local API answers besides localhost and IP literals. */
+  apiHosts: string[];
   health: { latencyBudgetMs: number; runs: number };
   errorBurst: { errors: number; windowS: number };
   downloadRetries: number;
@@ -286,6 +311,7 @@ export function loadAgentConfig(
     telemetryIntervalS: c.SENTINEL_TELEMETRY_INTERVAL_S,
     simulateFps: c.SENTINEL_SIMULATE_FPS,
     api: parseApiListen(c.SENTINEL_API)!,
+    apiHosts: c.SENTINEL_API_HOSTS.map((host) => host.toLowerCase()),
     health: { latencyBudgetMs: c.SENTINEL_HEALTH_LATENCY_MS, runs: c.SENTINEL_HEALTH_RUNS },
     errorBurst: { errors: c.SENTINEL_ERROR_BURST, windowS: c.SENTINEL_ERROR_BURST_WINDOW_S },
     downloadRetries: c.SENTINEL_DOWNLOAD_RETRIES,
