@@ -75,6 +75,8 @@ describe('edge agent (in process) against a real broker and model server', () =>
       SENTINEL_DEVICE_ID: id,
       SENTINEL_MQTT_URL: broker.url,
       SENTINEL_MQTT_PASSWORD: device.password,
+      // The model server plays the hub: the device credential goes to its origin only.
+      SENTINEL_HUB_URL: server.baseUrl,
       SENTINEL_GROUP: group,
       SENTINEL_DATA_DIR: join(dir, id),
       SENTINEL_API: '127.0.0.1:0',

@@ -19,6 +19,7 @@ import {
   type Slot,
 } from '@sentinel/broker';
 import type { AgentConfig } from './config.js';
+import { basicAuth, credentialOrigins } from './download/credentials.js';
 import { ModelCache } from './download/downloader.js';
 import { AgentError, reasonOf } from './errors.js';
 import { goldenFeeds, goldensOf, healthCheck, firstMismatch } from './inference/health-check.js';
@@ -112,6 +113,7 @@ export class Agent {
       new ModelCache({
         dir: join(config.dataDir, 'models'),
         authorization: basicAuth(config.mqttUsername, config.mqttPassword),
+        credentialOrigins: credentialOrigins(config.hubUrl, config.credentialOrigins),
         trustedKeys: config.trustedKeys,
         requireSigned: config.requireSigned,
         retries: config.downloadRetries,
@@ -709,9 +711,4 @@ function safeGoldens(model: ModelRef) {
   }
 }
 
-export function basicAuth(username: string, password: string | undefined): string | undefined {
-  if (password === undefined) return undefined;
-  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-}
-
-export { AgentError };
+export { AgentError, basicAuth };

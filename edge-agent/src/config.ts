@@ -36,6 +36,12 @@ export const SETTINGS = [
     undefined,
     'Hub base URL, to look up the device group (GET /api/v1/devices/me).',
   ],
+  [
+    'SENTINEL_CREDENTIAL_ORIGINS',
+    'credential_origins',
+    undefined,
+    "Other origins (comma-separated scheme://host:port) that may receive the device secret with artifact downloads; SENTINEL_HUB_URL's always may, any other gets none.",
+  ],
   ['SENTINEL_GROUP', 'group', undefined, 'Device group; when set, no lookup at the hub.'],
   [
     'SENTINEL_DATA_DIR',
@@ -159,6 +165,10 @@ const schema = z.object({
   SENTINEL_MQTT_USERNAME: z.string().min(1).optional(),
   SENTINEL_MQTT_PASSWORD: z.string().min(1).optional(),
   SENTINEL_HUB_URL: url(['http', 'https']).optional(),
+  SENTINEL_CREDENTIAL_ORIGINS: list(
+    url(['http', 'https']),
+    'must be http(s) URLs, comma-separated',
+  ),
   SENTINEL_GROUP: z.string().regex(new RegExp(ID_PATTERN), `must match ${ID_PATTERN}`).optional(),
   SENTINEL_DATA_DIR: z.string().min(1),
   SENTINEL_TRUSTED_KEYS: z.string().optional(),
@@ -194,6 +204,8 @@ export interface AgentConfig {
   mqttUsername: string;
   mqttPassword?: string;
   hubUrl?: string;
+  /** Origins besides hubUrl's that receive the device credential with downloads. */
+  credentialOrigins: string[];
   group?: string;
   dataDir: string;
   trustedKeys: TrustedKey[];
@@ -304,6 +316,7 @@ export function loadAgentConfig(
     mqttUsername: c.SENTINEL_MQTT_USERNAME ?? c.SENTINEL_DEVICE_ID,
     mqttPassword: c.SENTINEL_MQTT_PASSWORD,
     hubUrl: c.SENTINEL_HUB_URL?.replace(/\/+$/, ''),
+    credentialOrigins: c.SENTINEL_CREDENTIAL_ORIGINS.map((value) => new URL(value).origin),
     group: c.SENTINEL_GROUP,
     dataDir: resolve(c.SENTINEL_DATA_DIR),
     trustedKeys,

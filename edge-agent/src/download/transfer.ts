@@ -7,6 +7,7 @@ import type { SignatureCheck } from '@sentinel/broker/signing';
 import pRetry, { AbortError } from 'p-retry';
 import { AgentError } from '../errors.js';
 import { AppendWriter } from './append-writer.js';
+import { credentialFor, credentialHeader, refusedDownload } from './credentials.js';
 import { fullJitterDelay, parseRetryAfter, sleep } from './backoff.js';
 import type { DownloadProgress, ModelCacheOptions } from './downloader.js';
 import { httpGet, isTransientNetworkError, parseContentRange, strongEtag } from './http-get.js';
@@ -99,7 +100,6 @@ export class Transfer {
     this.done.catch(() => undefined);
   }
 
-  /** Whether this transfer fetches the same thing as `model` would (same URL, size and bundle). */
   /**
    * Whether this transfer fetches what `model` would, the way it would: same URL, size and bundle,
    * same credential and trusted keys (another ModelCache over the same folder may differ).
@@ -110,7 +110,7 @@ export class Transfer {
       model.url === this.model.url &&
       model.size === this.model.size &&
       bundleKey(plan) === bundleKey(this.plan) &&
-      options.authorization === this.options.authorization &&
+      credentialFor(this.url, options) === credentialFor(this.url, this.options) &&
       hints(options) === hints(this.options)
     );
   }
@@ -308,8 +308,8 @@ export class Transfer {
   /** One HTTP request; resolves true if it continued the .part (206). */
   private async attempt(file: FileHandle): Promise<boolean> {
     const from = this.have;
-    const headers: Record<string, string> = { 'accept-encoding': 'identity' };
-    if (this.options.authorization) headers.authorization = this.options.authorization;
+    // The device credential goes only to a configured origin (credentials.ts).
+    const headers = credentialHeader(this.url, this.options, { 'accept-encoding': 'identity' });
     if (from > 0) {
       headers.range = `bytes=${from}-`;
       // A .part from an earlier process: the hub's ETag is the quoted sha256 of the content.
@@ -384,7 +384,7 @@ export class Transfer {
     }
     throw new AgentError(
       'download_failed',
-      `model ${this.label}: HTTP ${status} from ${this.url!.origin}${this.url!.pathname}`,
+      refusedDownload(this.label, status, this.url!, this.options),
     );
   }
 
