@@ -35,6 +35,7 @@ import {
   phaseOf,
   targetOf,
   TRANSIENT_REASONS,
+  withServed,
   type Veto,
 } from './state/plan.js';
 import { EMPTY_STATE, readState, writeState, type PersistedState } from './state/state-file.js';
@@ -277,7 +278,7 @@ export class Agent {
     this.group = group;
     if (group !== this.state.group) {
       this.state.group = group;
-      await this.save();
+      await this.saveOrRecord(); // a full disk must not keep the device off its group's topic
     }
     if (group) await this.subscribe([groupDesiredTopic(group)]);
     this.subscribedGroup = group;
@@ -416,26 +417,18 @@ export class Agent {
         this.reportPhase(desired, target.inCohort);
         return;
       }
-      if (step.kind === 'activate') {
-        await this.swapTo(step.slot, desired);
-        continue;
-      }
+      const model = step.kind === 'stage' ? step.model : this.slots.view()[step.slot]!;
       try {
-        await this.stage(step.slot, step.model, desired, target.inCohort);
+        if (step.kind === 'activate') await this.swapTo(step.slot, desired);
+        else await this.stage(step.slot, step.model, desired, target.inCohort);
       } catch (error) {
         const reason = reasonOf(error);
         const detail = (error as Error).message;
-        this.log.warn('model refused', { sha256: step.model.sha256, reason, detail });
-        this.recordError(`${step.model.name}@${step.model.version}: ${detail}`);
-        this.veto({
-          deployment_id: desired.deployment_id,
-          sha256: step.model.sha256,
-          reason,
-          detail,
-        });
-        await this.save();
+        this.log.warn('model refused', { sha256: model.sha256, reason, detail });
+        this.recordError(`${model.name}@${model.version}: ${detail}`);
+        this.veto({ deployment_id: desired.deployment_id, sha256: model.sha256, reason, detail });
+        await this.saveOrRecord();
       }
-      if (this.desired() !== desired) continue;
     }
   }
 
@@ -454,6 +447,8 @@ export class Agent {
     const session = await this.pool.acquire(model.sha256, fetched.path);
     try {
       await healthCheck(session, model, this.config.health);
+      // On disk before in the slot: a state that cannot be saved (disk_full) changes nothing.
+      if (this.slots.active !== slot) await this.save({ ...this.slots.view(), [slot]: model });
     } catch (error) {
       this.pool.release(model.sha256);
       throw error;
@@ -461,10 +456,9 @@ export class Agent {
     if (this.slots.active === slot) {
       // A rollback swapped while this model loaded: that slot serves now. Re-plan instead.
       this.pool.release(model.sha256);
-      return;
+      return this.saveOrRecord();
     }
     this.slots.install(slot, model, session);
-    await this.save();
     this.log.info('model staged', {
       slot,
       name: model.name,
@@ -475,11 +469,15 @@ export class Agent {
 
   private async swapTo(slot: Slot, desired: DesiredState | null): Promise<void> {
     const before = this.slots.activeModel();
+    const now = this.slots.view()[slot]!;
+    if (desired) {
+      // On disk first: a swap that cannot be recorded (disk_full) does not happen.
+      const served = withServed(this.state.served, `${desired.deployment_id}:${now.sha256}`);
+      await this.save({ ...this.slots.view(), active: slot }, served);
+    }
     this.slots.activate(slot);
     this.counters.swaps += 1;
-    const now = this.slots.activeModel()!;
-    if (desired) this.markServed(desired.deployment_id, now.sha256);
-    await this.save();
+    if (!desired) await this.saveOrRecord(); // a rollback swaps even on a full disk
     this.log.info('swapped', { slot, from: before?.version ?? null, to: now.version });
     const burst = this.config.errorBurst;
     this.burst =
@@ -528,12 +526,6 @@ export class Agent {
 
   private veto(veto: Veto): void {
     this.state.vetoes = [...this.state.vetoes.slice(-(MAX_VETOES - 1)), veto];
-  }
-
-  private markServed(deploymentId: string | null, sha256: string): void {
-    const key = `${deploymentId}:${sha256}`;
-    if (!this.state.served.includes(key))
-      this.state.served = [...this.state.served.slice(-49), key];
   }
 
   private reportPhase(desired: DesiredState, inCohort: boolean): void {
@@ -587,10 +579,16 @@ export class Agent {
     }
   }
 
-  private async save(): Promise<void> {
-    const view = this.slots.view();
-    this.state = { ...this.state, active: view.active, blue: view.blue, green: view.green };
-    if (this.persist) await writeState(this.statePath, this.state);
+  /** Saves the slots (`view`, the current ones by default); throws AgentError('disk_full'). */
+  private async save(view = this.slots.view(), served = this.state.served): Promise<void> {
+    const next = { ...this.state, active: view.active, blue: view.blue, green: view.green, served };
+    if (this.persist) await writeState(this.statePath, next);
+    this.state = next;
+  }
+
+  /** Saves the slots, reporting a failure instead of throwing it (the state in memory holds). */
+  private async saveOrRecord(): Promise<void> {
+    await this.save().catch((error: Error) => this.recordError(`cannot save: ${error.message}`));
   }
 
   // --- reports -------------------------------------------------------------------------------

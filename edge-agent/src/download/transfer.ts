@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ModelRef } from '@sentinel/broker';
 import type { SignatureCheck } from '@sentinel/broker/signing';
 import pRetry, { AbortError } from 'p-retry';
-import { AgentError } from '../errors.js';
+import { AgentError, isDiskFull } from '../errors.js';
 import { AppendWriter } from './append-writer.js';
 import { credentialFor, credentialHeader, refusedDownload } from './credentials.js';
 import { fullJitterDelay, parseRetryAfter, sleep } from './backoff.js';
@@ -23,8 +23,6 @@ import {
 const WRITE_BACKLOG_BYTES = 8 * 1024 * 1024;
 /** An attempt that added this much to the .part does not use up a retry (a flaky but working link). */
 const PROGRESS_FOR_FREE_RETRY = 1024 * 1024;
-const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
-
 /** A failure worth retrying: network errors, stalls, 408, 429, 5xx. */
 class TransientError extends Error {
   /** Whether the failed attempt still moved the download forward (see PROGRESS_FOR_FREE_RETRY). */
@@ -507,7 +505,7 @@ function bundleKey(plan: SignaturePlan): string {
 
 function fileError(error: unknown, path: string): AgentError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code && DISK_FULL_CODES.has(code)) {
+  if (isDiskFull(error)) {
     return new AgentError('disk_full', `no space left writing ${path} (${code})`, { cause: error });
   }
   return new AgentError('download_failed', `cannot write ${path}: ${describe(error)}`, {
