@@ -73,6 +73,7 @@ export const FAILURE_REASONS = [
   'health_check',
   'download_failed',
   'disk_full',
+  'too_large',
   'timeout',
   'error_burst',
   'manual',

@@ -22,13 +22,13 @@ import type { AgentConfig } from './config.js';
 import { basicAuth, credentialOrigins } from './download/credentials.js';
 import { ModelCache } from './download/downloader.js';
 import { AgentError, reasonOf } from './errors.js';
-import { goldenFeeds, goldensOf, healthCheck, firstMismatch } from './inference/health-check.js';
+import { healthCheck, firstMismatch } from './inference/health-check.js';
 import { SessionPool } from './inference/session-pool.js';
 import { Slots, type InferenceResult } from './inference/slots.js';
-import { syntheticFeeds, type Feeds } from './inference/tensors.js';
+import type { Feeds } from './inference/tensors.js';
 import { LocalApi } from './api/local-api.js';
-import { silentLogger, type Logger } from './log.js';
 import { closeMqtt } from './lifecycle/close-mqtt.js';
+import { silentLogger, type Logger } from './log.js';
 import {
   effectiveDesired,
   nextStep,
@@ -41,6 +41,7 @@ import {
 import { EMPTY_STATE, readState, writeState, type PersistedState } from './state/state-file.js';
 import { TelemetryWindow } from './telemetry/window.js';
 import { FrameLoop } from './telemetry/frame-loop.js';
+import { simFeedsFor, type SimFeeds } from './telemetry/sim-feeds.js';
 
 export const AGENT_VERSION = '0.1.0';
 const MAX_ERRORS_REPORTED = 10;
@@ -661,10 +662,7 @@ export class Agent {
 
   // --- simulation ----------------------------------------------------------------------------
 
-  private readonly simFeeds = new Map<
-    string,
-    { feeds: Feeds; golden?: { output: number[]; name: string; atol: number } }
-  >();
+  private readonly simFeeds = new Map<string, SimFeeds>();
 
   /** One synthetic frame through the active model; a golden input when the model has one. */
   private async simulatedFrame(): Promise<void> {
@@ -673,13 +671,8 @@ export class Agent {
     if (!model || !slot) return;
     let prepared = this.simFeeds.get(model.sha256);
     if (!prepared) {
-      const golden = safeGoldens(model)[0];
-      prepared = golden
-        ? {
-            feeds: goldenFeeds(golden),
-            golden: { output: golden.output, name: golden.output_name, atol: golden.atol ?? 1e-4 },
-          }
-        : { feeds: syntheticFeeds(this.slots.session(slot)!.inputMetadata, (i) => Math.sin(i)) };
+      const inputs = this.slots.session(slot)!.inputMetadata;
+      prepared = simFeedsFor(model, inputs, this.config.health.maxInputBytes);
       this.simFeeds.set(model.sha256, prepared);
     }
     const result = await this.infer(prepared.feeds).catch(() => null);
@@ -698,14 +691,6 @@ export class Agent {
       // The model's validated mAP holds while it still answers its golden input as expected.
       this.window.recordQuality(agrees ? declaredMap : 0);
     }
-  }
-}
-
-function safeGoldens(model: ModelRef) {
-  try {
-    return goldensOf(model.metadata);
-  } catch {
-    return [];
   }
 }
 

@@ -88,6 +88,12 @@ export const SETTINGS = [
   ],
   ['SENTINEL_HEALTH_RUNS', 'health_runs', '3', 'Health check: warm-up inferences.'],
   [
+    'SENTINEL_MAX_INPUT_BYTES',
+    'max_input_bytes',
+    String(64 * 1024 * 1024),
+    "Largest input (bytes, all of a model's inputs) the agent allocates for warm-up and simulated frames; a model declaring more is refused (too_large).",
+  ],
+  [
     'SENTINEL_ERROR_BURST',
     'error_burst',
     '5',
@@ -188,6 +194,7 @@ const schema = z.object({
   ),
   SENTINEL_HEALTH_LATENCY_MS: int('ms', 1, 600_000),
   SENTINEL_HEALTH_RUNS: int('runs', 1, 100),
+  SENTINEL_MAX_INPUT_BYTES: int('bytes', 1, Number.MAX_SAFE_INTEGER),
   SENTINEL_ERROR_BURST: int('errors', 0, 1_000_000),
   SENTINEL_ERROR_BURST_WINDOW_S: int('seconds', 1, 86_400),
   SENTINEL_DOWNLOAD_RETRIES: int('retries', 0, 100),
@@ -215,7 +222,7 @@ export interface AgentConfig {
   api: ApiListen;
   /** Host names the local API answers besides localhost and IP literals. */
   apiHosts: string[];
-  health: { latencyBudgetMs: number; runs: number };
+  health: { latencyBudgetMs: number; runs: number; maxInputBytes: number };
   errorBurst: { errors: number; windowS: number };
   downloadRetries: number;
   intraOpThreads: number;
@@ -325,7 +332,11 @@ export function loadAgentConfig(
     simulateFps: c.SENTINEL_SIMULATE_FPS,
     api: parseApiListen(c.SENTINEL_API)!,
     apiHosts: c.SENTINEL_API_HOSTS.map((host) => host.toLowerCase()),
-    health: { latencyBudgetMs: c.SENTINEL_HEALTH_LATENCY_MS, runs: c.SENTINEL_HEALTH_RUNS },
+    health: {
+      latencyBudgetMs: c.SENTINEL_HEALTH_LATENCY_MS,
+      runs: c.SENTINEL_HEALTH_RUNS,
+      maxInputBytes: c.SENTINEL_MAX_INPUT_BYTES,
+    },
     errorBurst: { errors: c.SENTINEL_ERROR_BURST, windowS: c.SENTINEL_ERROR_BURST_WINDOW_S },
     downloadRetries: c.SENTINEL_DOWNLOAD_RETRIES,
     intraOpThreads: c.SENTINEL_INTRA_OP_THREADS,
