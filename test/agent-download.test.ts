@@ -104,6 +104,7 @@ describe('ModelCache against the hub', () => {
   const options = (overrides: Partial<ModelCacheOptions> = {}): ModelCacheOptions => ({
     dir: join(work, `cache-${Math.random().toString(36).slice(2)}`),
     authorization: basic(device.credentials.username, device.credentials.password),
+    credentialOrigins: [new URL(hub.url).origin],
     trustedKeys: parseTrustedKeys(signer.publicKeyPem),
     requireSigned: true,
     retries: 3,
@@ -180,7 +181,9 @@ describe('ModelCache against the hub', () => {
       relay.cutAfter = 4 * MiB;
       const ref = { ...refs.large, url: refs.large.url.replace(/:\d+\//, `:${port}/`) };
 
-      const fetched = await new ModelCache(options()).fetch(ref);
+      // The device knows the hub by the relay's address: that origin gets the credential.
+      const viaRelay = options({ credentialOrigins: [new URL(ref.url).origin] });
+      const fetched = await new ModelCache(viaRelay).fetch(ref);
 
       assert.equal(fetched.signature, 'message_signature');
       assert.ok((await readFile(fetched.path)).equals(large.bytes));

@@ -29,6 +29,7 @@ async function status(agent: AgentProcess): Promise<Record<string, unknown>> {
 async function inferVersion(agent: AgentProcess): Promise<string> {
   const response = await fetch(`${agent.apiUrl}/v1/infer`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ inputs: { input: { dims: [1, 64], data: [...golden.input] } } }),
   });
   assert.equal(response.status, 200, await response.clone().text());

@@ -75,6 +75,8 @@ describe('edge agent (in process) against a real broker and model server', () =>
       SENTINEL_DEVICE_ID: id,
       SENTINEL_MQTT_URL: broker.url,
       SENTINEL_MQTT_PASSWORD: device.password,
+      // The model server plays the hub: the device credential goes to its origin only.
+      SENTINEL_HUB_URL: server.baseUrl,
       SENTINEL_GROUP: group,
       SENTINEL_DATA_DIR: join(dir, id),
       SENTINEL_API: '127.0.0.1:0',
@@ -94,6 +96,7 @@ describe('edge agent (in process) against a real broker and model server', () =>
   async function infer(agent: Agent): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${agent.apiUrl}/v1/infer`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ inputs: { input: { dims: [1, 64], data: [...golden.input] } } }),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -243,6 +246,7 @@ describe('edge agent (in process) against a real broker and model server', () =>
     for (let i = 0; i < 3; i++) {
       const response = await fetch(`${agent.apiUrl}/v1/infer`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           inputs: { wrong_name: { dims: [1, 64], data: new Array(64).fill(0) } },
         }),

@@ -73,6 +73,7 @@ export const FAILURE_REASONS = [
   'health_check',
   'download_failed',
   'disk_full',
+  'too_large',
   'timeout',
   'error_burst',
   'manual',
@@ -92,7 +93,10 @@ export const ModelRefSchema = Type.Object(
     version: ShortText(100, 'Semantic version'),
     sha256: Sha256,
     size: Type.Integer({ minimum: 0, description: 'Artifact size in bytes' }),
-    url: ShortText(2048, 'Where the device downloads the artifact (device credentials apply)'),
+    url: ShortText(
+      2048,
+      "Where the device downloads the artifact (with the device credential only on the hub's origin)",
+    ),
     signature: nullable(
       AnyObject('Sigstore bundle JSON (as written by `cosign sign-blob --bundle`)'),
       'Sigstore bundle, or null for an unsigned model',

@@ -19,14 +19,16 @@ import {
   type Slot,
 } from '@sentinel/broker';
 import type { AgentConfig } from './config.js';
+import { basicAuth, credentialOrigins } from './download/credentials.js';
 import { ModelCache } from './download/downloader.js';
 import { AgentError, reasonOf } from './errors.js';
-import { goldenFeeds, goldensOf, healthCheck, firstMismatch } from './inference/health-check.js';
+import { healthCheck, firstMismatch } from './inference/health-check.js';
 import { SessionPool } from './inference/session-pool.js';
 import { Slots, type InferenceResult } from './inference/slots.js';
-import { syntheticFeeds, type Feeds } from './inference/tensors.js';
+import type { Feeds } from './inference/tensors.js';
 import { LocalApi } from './api/local-api.js';
-import { basicAuth, lookupGroup } from './hub-client.js';
+import { lookupGroup } from './hub-client.js';
+import { closeMqtt } from './lifecycle/close-mqtt.js';
 import { silentLogger, type Logger } from './log.js';
 import {
   effectiveDesired,
@@ -34,11 +36,13 @@ import {
   phaseOf,
   targetOf,
   TRANSIENT_REASONS,
+  withServed,
   type Veto,
 } from './state/plan.js';
 import { EMPTY_STATE, readState, writeState, type PersistedState } from './state/state-file.js';
 import { TelemetryWindow } from './telemetry/window.js';
 import { FrameLoop } from './telemetry/frame-loop.js';
+import { simFeedsFor, type SimFeeds } from './telemetry/sim-feeds.js';
 
 export const AGENT_VERSION = '0.1.0';
 const MAX_ERRORS_REPORTED = 10;
@@ -112,6 +116,7 @@ export class Agent {
       new ModelCache({
         dir: join(config.dataDir, 'models'),
         authorization: basicAuth(config.mqttUsername, config.mqttPassword),
+        credentialOrigins: credentialOrigins(config.hubUrl, config.credentialOrigins),
         trustedKeys: config.trustedKeys,
         requireSigned: config.requireSigned,
         retries: config.downloadRetries,
@@ -137,7 +142,7 @@ export class Agent {
     // Transient failures get another chance after a restart.
     this.state.vetoes = this.state.vetoes.filter((v) => !TRANSIENT_REASONS.has(v.reason));
     await this.restoreSlots();
-    this.apiAddress = await this.api.listen(this.config.api);
+    this.apiAddress = await this.api.listen(this.config.api, this.config.apiHosts);
     this.group = this.config.group ?? this.state.group;
     this.connect();
     const interval = this.config.telemetryIntervalS * 1000;
@@ -155,17 +160,11 @@ export class Agent {
     await this.frameLoop?.stop();
     await this.reconciling?.catch(() => undefined);
     await this.api.close();
-    const client = this.client;
-    if (client) {
-      // A clean stop says so; the Last Will covers the unclean ones.
-      await client
-        .publishAsync(deviceStateTopic(this.config.deviceId), this.statePayload(false), {
-          qos: 1,
-          retain: true,
-        })
-        .catch(() => undefined);
-      await client.endAsync().catch(() => undefined);
-    }
+    const goodbye = {
+      topic: deviceStateTopic(this.config.deviceId),
+      payload: this.statePayload(false),
+    };
+    if (this.client) await closeMqtt(this.client, goodbye, 5_000);
     this.slots.close();
   }
 
@@ -283,7 +282,7 @@ export class Agent {
     this.group = group;
     if (group !== this.state.group) {
       this.state.group = group;
-      await this.save();
+      await this.saveOrRecord(); // a full disk must not keep the device off its group's topic
     }
     if (group) await this.subscribe([groupDesiredTopic(group)]);
     this.subscribedGroup = group;
@@ -410,26 +409,18 @@ export class Agent {
         this.reportPhase(desired, target.inCohort);
         return;
       }
-      if (step.kind === 'activate') {
-        await this.swapTo(step.slot, desired);
-        continue;
-      }
+      const model = step.kind === 'stage' ? step.model : this.slots.view()[step.slot]!;
       try {
-        await this.stage(step.slot, step.model, desired, target.inCohort);
+        if (step.kind === 'activate') await this.swapTo(step.slot, desired);
+        else await this.stage(step.slot, step.model, desired, target.inCohort);
       } catch (error) {
         const reason = reasonOf(error);
         const detail = (error as Error).message;
-        this.log.warn('model refused', { sha256: step.model.sha256, reason, detail });
-        this.recordError(`${step.model.name}@${step.model.version}: ${detail}`);
-        this.veto({
-          deployment_id: desired.deployment_id,
-          sha256: step.model.sha256,
-          reason,
-          detail,
-        });
-        await this.save();
+        this.log.warn('model refused', { sha256: model.sha256, reason, detail });
+        this.recordError(`${model.name}@${model.version}: ${detail}`);
+        this.veto({ deployment_id: desired.deployment_id, sha256: model.sha256, reason, detail });
+        await this.saveOrRecord();
       }
-      if (this.desired() !== desired) continue;
     }
   }
 
@@ -448,6 +439,8 @@ export class Agent {
     const session = await this.pool.acquire(model.sha256, fetched.path);
     try {
       await healthCheck(session, model, this.config.health);
+      // On disk before in the slot: a state that cannot be saved (disk_full) changes nothing.
+      if (this.slots.active !== slot) await this.save({ ...this.slots.view(), [slot]: model });
     } catch (error) {
       this.pool.release(model.sha256);
       throw error;
@@ -455,10 +448,9 @@ export class Agent {
     if (this.slots.active === slot) {
       // A rollback swapped while this model loaded: that slot serves now. Re-plan instead.
       this.pool.release(model.sha256);
-      return;
+      return this.saveOrRecord();
     }
     this.slots.install(slot, model, session);
-    await this.save();
     this.log.info('model staged', {
       slot,
       name: model.name,
@@ -469,11 +461,15 @@ export class Agent {
 
   private async swapTo(slot: Slot, desired: DesiredState | null): Promise<void> {
     const before = this.slots.activeModel();
+    const now = this.slots.view()[slot]!;
+    if (desired) {
+      // On disk first: a swap that cannot be recorded (disk_full) does not happen.
+      const served = withServed(this.state.served, `${desired.deployment_id}:${now.sha256}`);
+      await this.save({ ...this.slots.view(), active: slot }, served);
+    }
     this.slots.activate(slot);
     this.counters.swaps += 1;
-    const now = this.slots.activeModel()!;
-    if (desired) this.markServed(desired.deployment_id, now.sha256);
-    await this.save();
+    if (!desired) await this.saveOrRecord(); // a rollback swaps even on a full disk
     this.log.info('swapped', { slot, from: before?.version ?? null, to: now.version });
     const burst = this.config.errorBurst;
     this.burst =
@@ -522,12 +518,6 @@ export class Agent {
 
   private veto(veto: Veto): void {
     this.state.vetoes = [...this.state.vetoes.slice(-(MAX_VETOES - 1)), veto];
-  }
-
-  private markServed(deploymentId: string | null, sha256: string): void {
-    const key = `${deploymentId}:${sha256}`;
-    if (!this.state.served.includes(key))
-      this.state.served = [...this.state.served.slice(-49), key];
   }
 
   private reportPhase(desired: DesiredState, inCohort: boolean): void {
@@ -581,10 +571,16 @@ export class Agent {
     }
   }
 
-  private async save(): Promise<void> {
-    const view = this.slots.view();
-    this.state = { ...this.state, active: view.active, blue: view.blue, green: view.green };
-    if (this.persist) await writeState(this.statePath, this.state);
+  /** Saves the slots (`view`, the current ones by default); throws AgentError('disk_full'). */
+  private async save(view = this.slots.view(), served = this.state.served): Promise<void> {
+    const next = { ...this.state, active: view.active, blue: view.blue, green: view.green, served };
+    if (this.persist) await writeState(this.statePath, next);
+    this.state = next;
+  }
+
+  /** Saves the slots, reporting a failure instead of throwing it (the state in memory holds). */
+  private async saveOrRecord(): Promise<void> {
+    await this.save().catch((error: Error) => this.recordError(`cannot save: ${error.message}`));
   }
 
   // --- reports -------------------------------------------------------------------------------
@@ -657,10 +653,7 @@ export class Agent {
 
   // --- simulation ----------------------------------------------------------------------------
 
-  private readonly simFeeds = new Map<
-    string,
-    { feeds: Feeds; golden?: { output: number[]; name: string; atol: number } }
-  >();
+  private readonly simFeeds = new Map<string, SimFeeds>();
 
   /** One synthetic frame through the active model; a golden input when the model has one. */
   private async simulatedFrame(): Promise<void> {
@@ -669,13 +662,8 @@ export class Agent {
     if (!model || !slot) return;
     let prepared = this.simFeeds.get(model.sha256);
     if (!prepared) {
-      const golden = safeGoldens(model)[0];
-      prepared = golden
-        ? {
-            feeds: goldenFeeds(golden),
-            golden: { output: golden.output, name: golden.output_name, atol: golden.atol ?? 1e-4 },
-          }
-        : { feeds: syntheticFeeds(this.slots.session(slot)!.inputMetadata, (i) => Math.sin(i)) };
+      const inputs = this.slots.session(slot)!.inputMetadata;
+      prepared = simFeedsFor(model, inputs, this.config.health.maxInputBytes);
       this.simFeeds.set(model.sha256, prepared);
     }
     const result = await this.infer(prepared.feeds).catch(() => null);
@@ -697,12 +685,4 @@ export class Agent {
   }
 }
 
-function safeGoldens(model: ModelRef) {
-  try {
-    return goldensOf(model.metadata);
-  } catch {
-    return [];
-  }
-}
-
-export { AgentError };
+export { AgentError, basicAuth };

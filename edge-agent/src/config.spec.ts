@@ -15,6 +15,21 @@ describe('loadAgentConfig', () => {
     assert.equal(config.telemetryIntervalS, 10);
     assert.deepEqual(config.api, { kind: 'tcp', host: '127.0.0.1', port: 8071 });
     assert.equal(config.requireSigned, false);
+    assert.deepEqual(config.credentialOrigins, []);
+    assert.deepEqual(config.apiHosts, []);
+    assert.equal(config.health.maxInputBytes, 64 * 1024 * 1024);
+  });
+
+  it('reads the credential origins, API host names and input budget', () => {
+    const config = loadAgentConfig({
+      ...base,
+      SENTINEL_CREDENTIAL_ORIGINS: 'https://Hub.Example:443/api, http://10.0.0.5:8070',
+      SENTINEL_API_HOSTS: 'Agent, camera.local',
+      SENTINEL_MAX_INPUT_BYTES: '1048576',
+    });
+    assert.deepEqual(config.credentialOrigins, ['https://hub.example', 'http://10.0.0.5:8070']);
+    assert.deepEqual(config.apiHosts, ['agent', 'camera.local']);
+    assert.equal(config.health.maxInputBytes, 1048576);
   });
 
   it('reads a YAML file under the environment', () => {
@@ -62,6 +77,12 @@ describe('loadAgentConfig', () => {
       { ...base, SENTINEL_TLS_CA_FILE: '/nonexistent/ca.pem' },
       /^SENTINEL_TLS_CA_FILE \/nonexistent\/ca.pem cannot be read \(ENOENT\)$/,
     ],
+    [
+      { ...base, SENTINEL_CREDENTIAL_ORIGINS: 'https://hub.example,ftp://files' },
+      /^SENTINEL_CREDENTIAL_ORIGINS must be http\(s\) URLs/,
+    ],
+    [{ ...base, SENTINEL_API_HOSTS: 'agent,-bad-' }, /^SENTINEL_API_HOSTS must be host names/],
+    [{ ...base, SENTINEL_MAX_INPUT_BYTES: '0' }, /^SENTINEL_MAX_INPUT_BYTES must be between 1/],
   ];
   for (const [env, pattern] of refusals) {
     it(`refuses ${JSON.stringify(env)} with one line`, () => {

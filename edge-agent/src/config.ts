@@ -37,6 +37,12 @@ export const SETTINGS = [
     undefined,
     'Hub base URL, to look up the device group (GET /api/v1/devices/me).',
   ],
+  [
+    'SENTINEL_CREDENTIAL_ORIGINS',
+    'credential_origins',
+    undefined,
+    "Other origins (comma-separated scheme://host:port) that may receive the device secret with artifact downloads; SENTINEL_HUB_URL's always may, any other gets none.",
+  ],
   ['SENTINEL_GROUP', 'group', undefined, 'Device group; when set, no lookup at the hub.'],
   [
     'SENTINEL_TLS_CA_FILE',
@@ -83,12 +89,24 @@ export const SETTINGS = [
     'Local inference API: HOST:PORT (port 0 = any free one) or unix:/path/to.sock; "off" disables it.',
   ],
   [
+    'SENTINEL_API_HOSTS',
+    'api_hosts',
+    undefined,
+    'Host names (comma-separated) the local API answers besides localhost and IP addresses.',
+  ],
+  [
     'SENTINEL_HEALTH_LATENCY_MS',
     'health_latency_ms',
     '1000',
     'Health check: slowest allowed warm-up inference.',
   ],
   ['SENTINEL_HEALTH_RUNS', 'health_runs', '3', 'Health check: warm-up inferences.'],
+  [
+    'SENTINEL_MAX_INPUT_BYTES',
+    'max_input_bytes',
+    String(64 * 1024 * 1024),
+    "Largest input (bytes, all of a model's inputs) the agent allocates for warm-up and simulated frames; a model declaring more is refused (too_large).",
+  ],
   [
     'SENTINEL_ERROR_BURST',
     'error_burst',
@@ -142,6 +160,19 @@ const url = (protocols: string[]) =>
     { message: `must be a URL with scheme ${protocols.join(', ')}` },
   );
 
+/** A comma-separated list (empty when unset) whose items all pass `item`. */
+const list = (item: z.ZodType<string>, message: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
+    )
+    .refine((values) => values.every((v) => item.safeParse(v).success), { message });
+
 const apiListen = z.string().refine((value) => parseApiListen(value) !== undefined, {
   message: 'must be HOST:PORT, unix:/path or off',
 });
@@ -154,6 +185,10 @@ const schema = z.object({
   SENTINEL_MQTT_USERNAME: z.string().min(1).optional(),
   SENTINEL_MQTT_PASSWORD: z.string().min(1).optional(),
   SENTINEL_HUB_URL: url(['http', 'https']).optional(),
+  SENTINEL_CREDENTIAL_ORIGINS: list(
+    url(['http', 'https']),
+    'must be http(s) URLs, comma-separated',
+  ),
   SENTINEL_GROUP: z.string().regex(new RegExp(ID_PATTERN), `must match ${ID_PATTERN}`).optional(),
   SENTINEL_TLS_CA_FILE: z.string().min(1).optional(),
   SENTINEL_TLS_CERT_FILE: z.string().min(1).optional(),
@@ -170,8 +205,13 @@ const schema = z.object({
     .min(0, 'must be >= 0')
     .max(1000, 'must be at most 1000'),
   SENTINEL_API: apiListen,
+  SENTINEL_API_HOSTS: list(
+    z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i),
+    'must be host names, comma-separated',
+  ),
   SENTINEL_HEALTH_LATENCY_MS: int('ms', 1, 600_000),
   SENTINEL_HEALTH_RUNS: int('runs', 1, 100),
+  SENTINEL_MAX_INPUT_BYTES: int('bytes', 1, Number.MAX_SAFE_INTEGER),
   SENTINEL_ERROR_BURST: int('errors', 0, 1_000_000),
   SENTINEL_ERROR_BURST_WINDOW_S: int('seconds', 1, 86_400),
   SENTINEL_DOWNLOAD_RETRIES: int('retries', 0, 100),
@@ -188,6 +228,8 @@ export interface AgentConfig {
   mqttUsername: string;
   mqttPassword?: string;
   hubUrl?: string;
+  /** Origins besides hubUrl's that receive the device credential with downloads. */
+  credentialOrigins: string[];
   group?: string;
   /** CAs to trust and a client certificate, for mqtts, wss and https; undefined: system defaults. */
   tls?: ClientTls;
@@ -197,7 +239,9 @@ export interface AgentConfig {
   telemetryIntervalS: number;
   simulateFps: number;
   api: ApiListen;
-  health: { latencyBudgetMs: number; runs: number };
+  /** Host names the local API answers besides localhost and IP literals. */
+  apiHosts: string[];
+  health: { latencyBudgetMs: number; runs: number; maxInputBytes: number };
   errorBurst: { errors: number; windowS: number };
   downloadRetries: number;
   intraOpThreads: number;
@@ -308,6 +352,7 @@ export function loadAgentConfig(
     mqttUsername: c.SENTINEL_MQTT_USERNAME ?? c.SENTINEL_DEVICE_ID,
     mqttPassword: c.SENTINEL_MQTT_PASSWORD,
     hubUrl: c.SENTINEL_HUB_URL?.replace(/\/+$/, ''),
+    credentialOrigins: c.SENTINEL_CREDENTIAL_ORIGINS.map((value) => new URL(value).origin),
     group: c.SENTINEL_GROUP,
     tls,
     dataDir: resolve(c.SENTINEL_DATA_DIR),
@@ -316,7 +361,12 @@ export function loadAgentConfig(
     telemetryIntervalS: c.SENTINEL_TELEMETRY_INTERVAL_S,
     simulateFps: c.SENTINEL_SIMULATE_FPS,
     api: parseApiListen(c.SENTINEL_API)!,
-    health: { latencyBudgetMs: c.SENTINEL_HEALTH_LATENCY_MS, runs: c.SENTINEL_HEALTH_RUNS },
+    apiHosts: c.SENTINEL_API_HOSTS.map((host) => host.toLowerCase()),
+    health: {
+      latencyBudgetMs: c.SENTINEL_HEALTH_LATENCY_MS,
+      runs: c.SENTINEL_HEALTH_RUNS,
+      maxInputBytes: c.SENTINEL_MAX_INPUT_BYTES,
+    },
     errorBurst: { errors: c.SENTINEL_ERROR_BURST, windowS: c.SENTINEL_ERROR_BURST_WINDOW_S },
     downloadRetries: c.SENTINEL_DOWNLOAD_RETRIES,
     intraOpThreads: c.SENTINEL_INTRA_OP_THREADS,

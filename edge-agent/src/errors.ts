@@ -18,3 +18,11 @@ export class AgentError extends Error {
 export function reasonOf(error: unknown): FailureReason {
   return error instanceof AgentError ? error.reason : 'load_error';
 }
+
+const DISK_FULL_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/** Whether a file system error means "no room": no space, quota exceeded, file size limit. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && DISK_FULL_CODES.has(code);
+}

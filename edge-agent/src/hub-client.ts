@@ -1,14 +1,9 @@
 import type { AgentConfig } from './config.js';
+import { basicAuth } from './download/credentials.js';
 import { httpGet } from './download/http-get.js';
 
 const LOOKUP_TIMEOUT_MS = 10_000;
 const MAX_ANSWER_BYTES = 64 * 1024;
-
-/** HTTP Basic with the device credential; undefined without a secret (mTLS: the certificate says who). */
-export function basicAuth(username: string, password: string | undefined): string | undefined {
-  if (password === undefined) return undefined;
-  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-}
 
 /** The device's group, asked of the hub (GET /api/v1/devices/me), over the agent's TLS settings. */
 export async function lookupGroup(config: AgentConfig): Promise<string | null> {

@@ -178,6 +178,21 @@ export function slowModel(options: SlowModelOptions = {}): Buffer {
   );
 }
 
+/**
+ * input [dims] float32 -> ReduceSum over every axis -> output [] (a scalar): a model that declares
+ * whatever input size a test asks for, in a few bytes; onnxruntime allocates nothing for it at load.
+ */
+export function wideInputModel(dims: readonly number[]): Buffer {
+  const keepdims = { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 };
+  const graph = {
+    name: 'wide',
+    node: [node('ReduceSum', [INPUT_NAME], OUTPUT_NAME, [keepdims])],
+    input: [tensorValue(INPUT_NAME, dims)],
+    output: [tensorValue(OUTPUT_NAME, [])],
+  };
+  return encode(modelProto(graph, `wide input test model: [${dims.join(', ')}] float32`));
+}
+
 /** The first half of fastModel(): an interrupted copy that no ONNX reader accepts. */
 export function corruptModel(): Buffer {
   const whole = fastModel();

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { ApiListen } from '../config.js';
 import { fromTensor, toTensor, type Feeds, type JsonTensor } from '../inference/tensors.js';
 import { NoModelError, type InferenceResult } from '../inference/slots.js';
+import { hostAllowed, isJsonType } from './request-guard.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -30,14 +31,22 @@ class HttpError extends Error {
  *   POST /v1/quality  {"map": 0.87}   mAP measured by the application (0..1), sent with telemetry
  *   GET  /v1/status   slots, active model, deployment phase, counters
  *   GET  /healthz     200 when a model serves, else 503
+ * On TCP it answers only its own Host names (403 otherwise), and POST bodies only as
+ * application/json (415 otherwise): see request-guard.ts.
  */
 export class LocalApi {
   private server?: Server;
+  private checkHost = false;
+  private hosts: readonly string[] = [];
 
   constructor(private readonly handler: LocalApiHandler) {}
 
-  async listen(where: ApiListen): Promise<string | null> {
+  /** `hosts`: names the API answers besides localhost and IP addresses (SENTINEL_API_HOSTS). */
+  async listen(where: ApiListen, hosts: readonly string[] = []): Promise<string | null> {
     if (where.kind === 'off') return null;
+    this.hosts = hosts;
+    // A browser cannot reach a Unix socket, and socket clients send all sorts of Host values.
+    this.checkHost = where.kind === 'tcp';
     const server = createServer((req, res) => void this.route(req, res));
     this.server = server;
     if (where.kind === 'unix') await rm(where.path, { force: true });
@@ -61,6 +70,13 @@ export class LocalApi {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      if (this.checkHost && !hostAllowed(req.headers.host, this.hosts)) {
+        req.resume();
+        throw new HttpError(
+          403,
+          `Host ${JSON.stringify(req.headers.host)} is not this API's: use localhost or an IP address (or list the name in SENTINEL_API_HOSTS)`,
+        );
+      }
       const path = new URL(req.url ?? '/', 'http://local').pathname;
       if (path === '/v1/infer') {
         requireMethod(req, 'POST');
@@ -125,6 +141,10 @@ function requireMethod(req: IncomingMessage, method: string): void {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
+  if (!isJsonType(req.headers['content-type'])) {
+    req.resume();
+    throw new HttpError(415, 'send the body as Content-Type: application/json');
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { Agent, AGENT_VERSION } from '../agent.js';
 import { ConfigError, loadAgentConfig, settingsHelp } from '../config.js';
 import { jsonLogger } from '../log.js';
+import { STOP_GRACE_MS, stopOnSignals } from '../lifecycle/signals.js';
 
 const program = new Command('sentinel-agent')
   .description(
@@ -22,7 +23,8 @@ const program = new Command('sentinel-agent')
   .addHelpText(
     'after',
     `\nSettings (environment variable, description, default, config file key):\n${settingsHelp()}\n\n` +
-      'Exit codes: 0 stopped by SIGTERM/SIGINT, 2 invalid configuration, 1 any other start-up failure.\n' +
+      'Exit codes: 0 stopped by SIGTERM/SIGINT, 2 invalid configuration, 1 any other start-up failure,\n' +
+      `or a stop that did not finish within ${STOP_GRACE_MS / 1000} s (or a second signal).\n` +
       'Local API: POST /v1/infer, POST /v1/quality, GET /v1/status, GET /healthz (see edge-agent/README.md).',
   );
 
@@ -63,11 +65,4 @@ process.stdout.write(
   `sentinel-agent ${config.deviceId} ready; local API ${agent.apiUrl ?? 'off'}\n`,
 );
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    void agent.stop().then(() => process.exit(0));
-  });
-}
+stopOnSignals(() => agent.stop(), logger);

@@ -33,7 +33,9 @@ describe('ModelCache.fetch', () => {
     const { dir, server } = await setup(t);
     const body = modelBytes(3 * MiB + 123);
     const model = modelRef(body, server.serve('/m/1/artifact', body));
-    const cache = new ModelCache(cacheOptions(dir));
+    const cache = new ModelCache(
+      cacheOptions(dir, { credentialOrigins: [new URL(server.url('/')).origin] }),
+    );
     const progress: DownloadProgress[] = [];
     let verifying = 0;
 

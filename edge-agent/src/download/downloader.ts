@@ -25,6 +25,11 @@ export interface ModelCacheOptions {
   dir: string;
   /** Value of the Authorization header for artifact downloads (HTTP Basic with the device credential). */
   authorization?: string;
+  /**
+   * Origins (`scheme://host:port`) that receive `authorization`; a URL of any other origin is
+   * fetched without it (see credentials.ts). None when absent.
+   */
+  credentialOrigins?: readonly string[];
   trustedKeys: TrustedKey[];
   /**
    * Refuse models without a signature that verifies against trustedKeys. When false, an unsigned

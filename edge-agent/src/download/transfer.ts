@@ -5,8 +5,9 @@ import type { IncomingMessage } from 'node:http';
 import type { ModelRef } from '@sentinel/broker';
 import type { SignatureCheck } from '@sentinel/broker/signing';
 import pRetry, { AbortError } from 'p-retry';
-import { AgentError } from '../errors.js';
+import { AgentError, isDiskFull } from '../errors.js';
 import { AppendWriter } from './append-writer.js';
+import { credentialFor, credentialHeader, refusedDownload } from './credentials.js';
 import { fullJitterDelay, parseRetryAfter, sleep } from './backoff.js';
 import type { DownloadProgress, ModelCacheOptions } from './downloader.js';
 import { httpGet, isTransientNetworkError, parseContentRange, strongEtag } from './http-get.js';
@@ -22,8 +23,6 @@ import {
 const WRITE_BACKLOG_BYTES = 8 * 1024 * 1024;
 /** An attempt that added this much to the .part does not use up a retry (a flaky but working link). */
 const PROGRESS_FOR_FREE_RETRY = 1024 * 1024;
-const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
-
 /** A failure worth retrying: network errors, stalls, 408, 429, 5xx. */
 class TransientError extends Error {
   /** Whether the failed attempt still moved the download forward (see PROGRESS_FOR_FREE_RETRY). */
@@ -99,7 +98,6 @@ export class Transfer {
     this.done.catch(() => undefined);
   }
 
-  /** Whether this transfer fetches the same thing as `model` would (same URL, size and bundle). */
   /**
    * Whether this transfer fetches what `model` would, the way it would: same URL, size and bundle,
    * same credential and trusted keys (another ModelCache over the same folder may differ).
@@ -110,7 +108,7 @@ export class Transfer {
       model.url === this.model.url &&
       model.size === this.model.size &&
       bundleKey(plan) === bundleKey(this.plan) &&
-      options.authorization === this.options.authorization &&
+      credentialFor(this.url, options) === credentialFor(this.url, this.options) &&
       hints(options) === hints(this.options)
     );
   }
@@ -308,8 +306,8 @@ export class Transfer {
   /** One HTTP request; resolves true if it continued the .part (206). */
   private async attempt(file: FileHandle): Promise<boolean> {
     const from = this.have;
-    const headers: Record<string, string> = { 'accept-encoding': 'identity' };
-    if (this.options.authorization) headers.authorization = this.options.authorization;
+    // The device credential goes only to a configured origin (credentials.ts).
+    const headers = credentialHeader(this.url, this.options, { 'accept-encoding': 'identity' });
     if (from > 0) {
       headers.range = `bytes=${from}-`;
       // A .part from an earlier process: the hub's ETag is the quoted sha256 of the content.
@@ -380,7 +378,7 @@ export class Transfer {
     }
     throw new AgentError(
       'download_failed',
-      `model ${this.label}: HTTP ${status} from ${this.url!.origin}${this.url!.pathname}`,
+      refusedDownload(this.label, status, this.url!, this.options),
     );
   }
 
@@ -503,7 +501,7 @@ function bundleKey(plan: SignaturePlan): string {
 
 function fileError(error: unknown, path: string): AgentError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code && DISK_FULL_CODES.has(code)) {
+  if (isDiskFull(error)) {
     return new AgentError('disk_full', `no space left writing ${path} (${code})`, { cause: error });
   }
   return new AgentError('download_failed', `cannot write ${path}: ${describe(error)}`, {

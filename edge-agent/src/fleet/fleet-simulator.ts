@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Agent } from '../agent.js';
 import type { AgentConfig } from '../config.js';
+import { credentialOrigins } from '../download/credentials.js';
 import { ModelCache } from '../download/downloader.js';
 import { SessionPool } from '../inference/session-pool.js';
 import type { Logger } from '../log.js';
@@ -36,6 +37,7 @@ export class FleetSimulator {
     this.cache = new ModelCache({
       dir: join(base.dataDir, 'models'),
       authorization: `Basic ${Buffer.from(`${devices[0]!.id}:${devices[0]!.password}`).toString('base64')}`,
+      credentialOrigins: credentialOrigins(base.hubUrl, base.credentialOrigins),
       trustedKeys: base.trustedKeys,
       requireSigned: base.requireSigned,
       retries: base.downloadRetries,

@@ -9,6 +9,8 @@ export interface HealthPolicy {
   /** Slowest warm-up inference allowed (the model's `health.latency_budget_ms` overrides). */
   latencyBudgetMs: number;
   runs: number;
+  /** Largest synthetic input to allocate (SENTINEL_MAX_INPUT_BYTES); more is refused as too_large. */
+  maxInputBytes?: number;
 }
 
 /**
@@ -52,6 +54,15 @@ export function goldensOf(metadata: Record<string, unknown> | undefined): Golden
     }
     return golden as Golden;
   });
+}
+
+/** The golden cases of a model's metadata, none when they are malformed (simulated frames). */
+export function goldensOrNone(model: ModelRef): Golden[] {
+  try {
+    return goldensOf(model.metadata);
+  } catch {
+    return [];
+  }
 }
 
 /** Expected output shapes declared in the metadata as `outputs: {name: [dims]}` (or a list of names). */
@@ -99,7 +110,8 @@ export function firstMismatch(
 /**
  * Runs the checks a model must pass before it may serve: declared outputs exist, warm-up
  * inferences succeed with the declared output shapes and within the latency budget, and golden
- * inputs give their expected outputs. Throws AgentError('health_check') with the first failure.
+ * inputs give their expected outputs. Throws AgentError('health_check') with the first failure,
+ * or AgentError('too_large') for inputs over `policy.maxInputBytes` (before allocating them).
  */
 export async function healthCheck(
   session: Session,
@@ -126,8 +138,9 @@ export async function healthCheck(
 
   let feeds: Feeds;
   try {
-    feeds = syntheticFeeds(session.inputMetadata);
+    feeds = syntheticFeeds(session.inputMetadata, undefined, policy.maxInputBytes);
   } catch (error) {
+    if (error instanceof AgentError) throw error; // too_large
     throw new AgentError('health_check', (error as Error).message);
   }
   const latencies: number[] = [];

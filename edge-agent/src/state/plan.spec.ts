@@ -6,6 +6,7 @@ import {
   nextStep,
   phaseOf,
   targetOf,
+  withServed,
   type SlotsView,
   type Veto,
 } from './plan.js';
@@ -177,5 +178,19 @@ describe('phaseOf', () => {
       phaseOf(d, { active: 'blue', blue: v1, green: v2 }, burst, true).phase,
       'rolled_back',
     );
+  });
+});
+
+describe('withServed', () => {
+  it('adds a key once, last, keeping the newest 50', () => {
+    assert.deepEqual(withServed([], 'd:a'), ['d:a']);
+    const served = ['d:a', 'd:b'];
+    assert.deepEqual(withServed(served, 'd:a'), ['d:a', 'd:b']);
+    assert.deepEqual(served, ['d:a', 'd:b'], 'the input stays as it was');
+    const many = Array.from({ length: 50 }, (_, i) => `d:${i}`);
+    const next = withServed(many, 'd:new');
+    assert.equal(next.length, 50);
+    assert.equal(next[0], 'd:1');
+    assert.equal(next.at(-1), 'd:new');
   });
 });

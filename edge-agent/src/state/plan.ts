@@ -147,3 +147,8 @@ export function phaseOf(
   }
   return { phase: 'notified' };
 }
+
+/** `served` with `key` (`<deployment_id>:<sha256>`) added last, keeping the newest 50. */
+export function withServed(served: readonly string[], key: string): string[] {
+  return served.includes(key) ? [...served] : [...served.slice(-49), key];
+}

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ModelRef, Slot } from '@sentinel/broker';
+import { AgentError, isDiskFull } from '../errors.js';
 import type { Veto } from './plan.js';
 
 /** What survives a restart: which slot serves, what each slot holds, and the refusals. */
@@ -27,23 +28,29 @@ export const EMPTY_STATE: PersistedState = {
 
 /**
  * Writes the state atomically: a temporary file, fsync, rename over the old one, fsync of the
- * folder. A crash at any point leaves either the old or the new file, never a torn one.
+ * folder. A crash at any point leaves either the old or the new file, never a torn one; a failed
+ * write removes its temporary file and leaves the old state as it was. A full disk (ENOSPC, EDQUOT,
+ * EFBIG) throws AgentError('disk_full').
  */
 export async function writeState(path: string, state: PersistedState): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
-  const file = await open(temporary, 'w');
   try {
-    await file.writeFile(JSON.stringify(state, null, 2) + '\n');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
+    await mkdir(dirname(path), { recursive: true });
+    const file = await open(temporary, 'w');
+    try {
+      await file.writeFile(JSON.stringify(state, null, 2) + '\n');
+      await file.sync();
+    } finally {
+      await file.close();
+    }
     await rename(temporary, path);
   } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
+    await rm(temporary, { force: true }).catch(() => undefined);
+    if (!isDiskFull(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new AgentError('disk_full', `cannot save the slot state ${path}: ${code}`, {
+      cause: error,
+    });
   }
   const folder = await open(dirname(path), 'r');
   try {
