@@ -5,11 +5,13 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { DEVICE_AUTH_SCHEME } from './common/api-errors.decorator.js';
+import { hardenHttp } from './common/http-hardening.js';
 import type { AppConfig } from './config/app-config.js';
 
 export async function createApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
+  hardenHttp(app, config);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
