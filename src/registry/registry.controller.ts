@@ -64,7 +64,7 @@ export class RegistryController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: PUSH_MODEL_SCHEMA })
   @ApiCreatedResponse({ type: ModelVersionDto })
-  @ApiErrors(400, 409, 413)
+  @ApiErrors(400, 409, 413, 507)
   async push(
     @Req() request: Request,
     @CurrentPrincipal() principal: Principal,
