@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { DEVICE_AUTH_SCHEME } from './common/api-errors.decorator.js';
+import { hardenHttp } from './common/http-hardening.js';
 import { httpsServer } from './common/https-server.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -16,6 +17,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   });
   https?.attach(app.getHttpServer());
   app.useLogger(app.get(Logger));
+  hardenHttp(app, config);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -280,7 +280,7 @@ for (const engine of ENGINES) {
 
       for (const [query, message] of [
         ['?online=maybe', /online must be true or false/],
-        ['?limit=0', /limit must not be less than 1/],
+        ['?limit=0', /limit must be an integer from 1 to 500/],
         ['?group=a/b', /^group must be 1-64 characters/],
       ] as const) {
         const response = await send('GET', `/api/v1/devices${query}`);

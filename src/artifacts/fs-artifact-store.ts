@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ArtifactNotFoundError } from './artifact-errors.js';
@@ -17,7 +17,15 @@ import {
 export interface FsArtifactStoreOptions {
   /** The hub passes DATA_DIR/artifacts. */
   root: string;
+  /** A file in tmp/ not written for this long is a dead upload's (default 15 minutes). */
+  staleTmpMs?: number;
 }
+
+/**
+ * Far above HTTP_IDLE_TIMEOUT_S: an upload still running writes its file at least that often, so
+ * an older file is a crashed hub's or a lost client's, even with two hubs on one folder.
+ */
+const DEFAULT_STALE_TMP_MS = 15 * 60_000;
 
 /**
  * Artifacts as files `<root>/sha256/<first two hex>/<sha256>`. A put writes `<root>/tmp/<uuid>`,
@@ -29,9 +37,12 @@ export class FsArtifactStore implements ArtifactStore {
   private readonly root: string;
   private readonly tmpDir: string;
   private readonly objectsDir: string;
+  private readonly staleTmpMs: number;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: FsArtifactStoreOptions) {
     this.root = options.root;
+    this.staleTmpMs = options.staleTmpMs ?? DEFAULT_STALE_TMP_MS;
     this.tmpDir = join(options.root, 'tmp');
     this.objectsDir = join(options.root, 'sha256');
   }
@@ -42,9 +53,32 @@ export class FsArtifactStore implements ArtifactStore {
     return join(this.objectsDir, hex.slice(0, 2), hex);
   }
 
+  /** Creates the folders and removes what crashed uploads left in tmp/, then does so periodically. */
   async init(): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true });
     await mkdir(this.objectsDir, { recursive: true });
+    await this.sweepTmp();
+    this.sweeper ??= setInterval(
+      () => void this.sweepTmp().catch(() => undefined),
+      this.staleTmpMs,
+    );
+    this.sweeper.unref();
+  }
+
+  /** Removes files of tmp/ not modified for staleTmpMs; returns their names. */
+  async sweepTmp(now = Date.now()): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of await readdir(this.tmpDir)) {
+      const path = join(this.tmpDir, name);
+      try {
+        if (now - (await stat(path)).mtimeMs < this.staleTmpMs) continue;
+        await rm(path, { force: true, recursive: true });
+        removed.push(name);
+      } catch (err) {
+        if (!isMissing(err)) throw err;
+      }
+    }
+    return removed;
   }
 
   async put(source: Readable, opts: PutOptions = {}): Promise<StoredArtifact> {
@@ -111,13 +145,32 @@ export class FsArtifactStore implements ArtifactStore {
     await rm(this.pathFor(sha256), { force: true });
   }
 
+  /**
+   * Writes, syncs and removes a small file where puts write theirs: a full disk (ENOSPC, which a
+   * permission check does not see) or a read-only one fails the probe as it would fail a push.
+   */
   async check(): Promise<void> {
-    await access(this.tmpDir, constants.W_OK);
     await access(this.objectsDir, constants.R_OK | constants.W_OK);
+    const probe = join(this.tmpDir, `.probe-${randomUUID()}`);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(probe, 'wx', 0o600);
+      await writeFully(handle, PROBE_BYTES);
+      await handle.sync();
+    } finally {
+      await handle?.close().catch(() => undefined);
+      await rm(probe, { force: true }).catch(() => undefined);
+    }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
 }
+
+/** One page: on a full filesystem even the first block of a file cannot be allocated. */
+const PROBE_BYTES = Buffer.alloc(4096);
 
 async function writeFully(handle: FileHandle, chunk: Buffer): Promise<void> {
   let offset = 0;

@@ -12,8 +12,10 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'No such object.',
   409: 'Conflicts with the current state (duplicate, in use).',
   413: 'The upload is larger than MAX_MODEL_BYTES.',
+  415: 'The body is not of a type the route reads (JSON routes: application/json).',
   416: 'The requested range is outside the artifact.',
   503: 'A backing engine (database, storage) is unavailable.',
+  507: "The hub's storage is full; nothing was stored.",
 };
 
 const WITH_DEVICES: Record<number, string> = {

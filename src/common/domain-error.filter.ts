@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError } from './domain-error.js';
+import { isStorageFull } from './storage-errors.js';
 
 const HTTP_CODES: Record<number, string> = {
   400: 'VALIDATION_FAILED',
@@ -36,6 +37,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     }
     const body = this.toBody(exception);
     if (body.statusCode >= 500)
+      // 507 included: whoever runs the hub must learn that its disk is full.
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     if (response.headersSent) {
       // A streamed response failed midway: all we can do is cut it so the client sees it is incomplete.
@@ -68,6 +70,13 @@ export class DomainErrorFilter implements ExceptionFilter {
         statusCode: status,
         error: HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'HTTP_ERROR'),
         message,
+      };
+    }
+    if (isStorageFull(exception)) {
+      return {
+        statusCode: 507,
+        error: 'INSUFFICIENT_STORAGE',
+        message: "the hub's storage is full; nothing was stored (free space, then retry)",
       };
     }
     return { statusCode: 500, error: 'INTERNAL', message: 'internal error; see the hub log' };

@@ -40,6 +40,14 @@ const booleanFlag = z
   .default('false')
   .transform((value) => ['true', '1', 'yes'].includes(value));
 
+/** A number of seconds (fractions allowed); 0 turns the limit off. */
+const seconds = (fallback: number) =>
+  z.coerce
+    .number({ message: 'must be a number of seconds' })
+    .min(0, 'must be 0 (no limit) or more')
+    .max(86_400, 'must be at most 86400')
+    .default(fallback);
+
 /** Every environment variable the hub reads (design section 3). Secrets are listed in SECRET_KEYS. */
 export const configSchema = z
   .object({
@@ -111,6 +119,8 @@ export const configSchema = z
       .min(50, 'must be at least 50')
       .max(600_000, 'must be at most 600000')
       .default(1000),
+    HTTP_REQUEST_TIMEOUT_S: seconds(300),
+    HTTP_IDLE_TIMEOUT_S: seconds(120),
     LOG_LEVEL: z
       .enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
       .default('info'),

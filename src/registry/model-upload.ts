@@ -98,13 +98,16 @@ export function receiveModelUpload(
       );
     };
 
+    // busboy finishes the chunk it is parsing after destroy(): parts that follow a failure are dropped.
     parser.on('field', (name, value, info) => {
+      if (failure) return;
       if (info.valueTruncated)
         return fail(validationFailed(`field "${name}" is longer than ${MAX_FIELD_BYTES} bytes`));
       fields[name] = value;
     });
 
     parser.on('file', (name, stream) => {
+      if (failure) return stream.resume();
       // A body cut off mid-part errors the part's stream; that failure is reported through `fail`.
       stream.on('error', (error: Error) => fail(interrupted(error)));
       if (name === 'signature') return readSignature(stream);
@@ -144,6 +147,9 @@ export function receiveModelUpload(
     const storeFile = async (stream: Readable) => {
       try {
         await options.checkFieldsBeforeFile({ ...fields });
+        // The push may have failed meanwhile (the body ended without its closing boundary): the
+        // part's stream will then never end, and a store started on it would wait forever.
+        if (failure) throw failure;
       } catch (error) {
         stream.resume();
         throw error;

@@ -33,6 +33,7 @@ import {
 } from '../auth/auth.decorators.js';
 import { ApiErrors, ApiErrorsWithDevices } from '../common/api-errors.decorator.js';
 import { DomainError } from '../common/domain-error.js';
+import { StreamingUpload } from '../common/request-deadline.js';
 import { artifactEtag, planArtifactResponse } from './domain/artifact-response.js';
 import {
   LineageDto,
@@ -53,6 +54,7 @@ export class RegistryController {
 
   @Post()
   @RequireRole('operator')
+  @StreamingUpload()
   @ApiOperation({
     summary: 'Push a model version',
     description:
@@ -62,7 +64,7 @@ export class RegistryController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: PUSH_MODEL_SCHEMA })
   @ApiCreatedResponse({ type: ModelVersionDto })
-  @ApiErrors(400, 409, 413)
+  @ApiErrors(400, 409, 413, 507)
   async push(
     @Req() request: Request,
     @CurrentPrincipal() principal: Principal,

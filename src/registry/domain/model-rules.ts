@@ -1,4 +1,5 @@
 import semver from 'semver';
+import { jsonProblem } from '../../common/json-input.js';
 
 export const STAGES = ['staging', 'production', 'archived'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -89,7 +90,8 @@ export function parseMetadata(
   try {
     const value: unknown = JSON.parse(raw);
     if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const problem = checkMetadataSize(value as Record<string, unknown>);
+      const problem =
+        jsonProblem(value, 'metadata') ?? checkMetadataSize(value as Record<string, unknown>);
       return problem ? { problem } : { metadata: value as Record<string, unknown> };
     }
   } catch {
