@@ -96,6 +96,25 @@ for (const engine of ENGINES) {
       }
     });
 
+    it('refuses form fields it would otherwise ignore: a signature sent as text, an unknown field', async () => {
+      for (const [parts, pattern] of [
+        [
+          [...fields('fields', '1.0.0'), ['signature', '{"mediaType":"x"}'], ['file', bytes]],
+          /"signature" must be sent as a file part/,
+        ],
+        [
+          [...fields('fields', '1.0.1'), ['descripton', 'typo'], ['file', bytes]],
+          /unknown field "descripton"/,
+        ],
+      ] as [[string, string | Buffer][], RegExp][]) {
+        const response = await pushParts(hub, parts);
+        assert.equal(response.status, 400);
+        assert.match((await json<{ message: string }>(response)).message, pattern);
+      }
+      const listed = await json<{ total: number }>(await api(hub)('/api/v1/models?name=fields'));
+      assert.equal(listed.total, 0);
+    });
+
     it('concurrent pushes of the same bytes, one failing validation, never lose the good one', async () => {
       const other = slowModel({ hidden: 8, layers: 1 });
       const otherSha = createHash('sha256').update(other).digest('hex');

@@ -270,21 +270,16 @@ describe('multipart push fuzz', () => {
     );
   });
 
-  // Issue 15, item 1: a failed push deletes the bytes a stored version shares (a second file part
-  // after the first was stored, a bad field after the file). The fix belongs to src/registry's
-  // upload clean-up; until it lands this fails and is reported as a todo. Remove the todo then.
-  it(
-    'keeps serving the good model whose bytes failed pushes shared',
-    { todo: 'issue 15 item 1: failed pushes delete shared bytes (fix in src/registry)' },
-    async () => {
-      const response = await fetch(`${hub.url}/api/v1/models/${goodId}/artifact`, {
-        headers: { authorization: `Bearer ${hub.adminToken}` },
-      });
-      assert.equal(response.status, 200);
-      const sha = createHash('sha256')
-        .update(Buffer.from(await response.arrayBuffer()))
-        .digest('hex');
-      assert.equal(sha, goodSha);
-    },
-  );
+  // Issue 15, item 1: a failed push must not delete the bytes a stored version shares (a second
+  // file part after the first was stored, a bad field after the file).
+  it('keeps serving the good model whose bytes failed pushes shared', async () => {
+    const response = await fetch(`${hub.url}/api/v1/models/${goodId}/artifact`, {
+      headers: { authorization: `Bearer ${hub.adminToken}` },
+    });
+    assert.equal(response.status, 200);
+    const sha = createHash('sha256')
+      .update(Buffer.from(await response.arrayBuffer()))
+      .digest('hex');
+    assert.equal(sha, goodSha);
+  });
 });

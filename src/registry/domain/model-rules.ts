@@ -32,6 +32,27 @@ export function checkVersion(version: string): Problem {
   return null;
 }
 
+/** The text fields of a multipart push; anything else is refused rather than silently ignored. */
+export const PUSH_FIELDS = [
+  'name',
+  'version',
+  'model_type',
+  'framework',
+  'stage',
+  'metadata',
+  'tags',
+  'parent_id',
+] as const;
+
+/** Why a text field of a push is refused, or null. The file and signature are file parts. */
+export function checkPushField(name: string): Problem {
+  if (name === 'file' || name === 'signature')
+    return `"${name}" must be sent as a file part (with a filename), not as a text field`;
+  return (PUSH_FIELDS as readonly string[]).includes(name)
+    ? null
+    : `unknown field "${name}" (accepted: ${PUSH_FIELDS.join(', ')}, and the file parts "file" and "signature")`;
+}
+
 export function isStage(value: string): value is Stage {
   return (STAGES as readonly string[]).includes(value);
 }
