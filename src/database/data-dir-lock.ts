@@ -96,7 +96,7 @@ export function lockDataDir(dataDir: string): () => void {
       const owner = parseOwner(readFileSync(path, 'utf8').trim());
       if (owner && ownerAlive(owner, { boot: me.boot, startedOf: startTicks }, isAlive)) {
         throw new DataDirLockedError(
-          `DATA_DIR ${dataDir} is in use by another hub (pid ${owner.pid} on ${owner.host}); stop it or choose another DATA_DIR`,
+          `DATA_DIR ${dataDir} is in use by another hub (pid ${owner.pid}) on host ${owner.host}; stop it or choose another DATA_DIR`,
         );
       }
       rmSync(path, { force: true });
