@@ -44,13 +44,23 @@ const RECEIVED = 'sentinel_telemetry_received_total';
 const INVALID = 'sentinel_telemetry_dropped_total{reason="invalid"}';
 const DROPPED_STATES = 'sentinel_mqtt_messages_dropped_total{kind="device_state"';
 
-/** Every telemetry message the hub took or dropped at intake (not later, at the store). */
+/** Drops of messages already counted as received: out of the device's scope, or at the store. */
+const AFTER_RECEIPT = [
+  'foreign_deployment',
+  'not_serving',
+  'unknown_device',
+  'overflow',
+  'rejected',
+];
+
+/** Every telemetry message the hub took or dropped at intake (not later: scope check, store). */
 function telemetryAccounted(count: (prefix: string) => number): number {
   const dropped = count('sentinel_telemetry_dropped_total{');
-  const atStore =
-    count('sentinel_telemetry_dropped_total{reason="overflow"}') +
-    count('sentinel_telemetry_dropped_total{reason="rejected"}');
-  return count(RECEIVED) + dropped - atStore;
+  const afterReceipt = AFTER_RECEIPT.reduce(
+    (sum, reason) => sum + count(`sentinel_telemetry_dropped_total{reason="${reason}"}`),
+    0,
+  );
+  return count(RECEIVED) + dropped - afterReceipt;
 }
 
 function telemetryMarker(): Buffer {
