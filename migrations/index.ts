@@ -4,6 +4,7 @@ import { Deployments1795935086417 } from './1795935086417-deployments.js';
 import { TelemetryAndHealth1795936523520 } from './1795936523520-telemetry-and-health.js';
 import { RulesHistory1796606813687 } from './1796606813687-rules-history.js';
 import { TelemetryLatencyHist1796608114910 } from './1796608114910-telemetry-latency-hist.js';
+import { ModelFormats1796620156429 } from './1796620156429-model-formats.js';
 
 /** In order of application. Committed migrations are never rewritten; add a new one instead. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   TelemetryAndHealth1795936523520,
   RulesHistory1796606813687,
   TelemetryLatencyHist1796608114910,
+  ModelFormats1796620156429,
 ];

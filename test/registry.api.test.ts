@@ -119,7 +119,7 @@ for (const engine of ENGINES) {
       [
         'bad semver',
         { name: 'detector', version: '1.x' },
-        /version "1.x" is not a valid semantic version/,
+        /version "1.x" is not a semantic version \(e.g. 1.2.0\), a nightly date/,
       ],
       [
         'unknown stage',

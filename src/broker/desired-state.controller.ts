@@ -44,7 +44,8 @@ export class DesiredStateController {
   @ApiOperation({
     summary: 'Pin a model version on a whole group, without a rollout',
     description:
-      'Publishes a retained desired state with strategy "pinned"; the model it replaces becomes "previous".',
+      'Publishes a retained desired state with strategy "pinned"; the model it replaces becomes "previous". ' +
+      'Only ONNX models can be pinned (400 NOT_DEPLOYABLE otherwise).',
   })
   @ApiOkResponse(DESIRED_STATE_SCHEMA)
   @ApiErrors(400, 404)

@@ -12,6 +12,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type Principal } from '../auth/auth.decorators.js';
 import { DomainError, notFound } from '../common/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { checkDeployable } from '../registry/domain/model-format.js';
 import type { ModelVersion } from '../registry/model-version.entity.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { BrokerService } from './broker.service.js';
@@ -163,6 +164,8 @@ export class DesiredStateService implements OnApplicationBootstrap {
   /** Pins a model version on a group or device, keeping what it ran before as `previous`. */
   async pin(target: Target, modelId: string, principal: Principal): Promise<DesiredState> {
     const model = await this.registry.get(modelId);
+    const notRunnable = checkDeployable(model);
+    if (notRunnable) throw new DomainError('NOT_DEPLOYABLE', notRunnable);
     const before = await this.current(target);
     const previous =
       before?.model && before.model.id !== model.id ? before.model : (before?.previous ?? null);

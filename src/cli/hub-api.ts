@@ -19,6 +19,8 @@ export interface ModelVersion {
   version: string;
   model_type: string;
   framework: string;
+  /** The format the hub detected from the bytes (onnx, pytorch, tflite, ...). */
+  format?: string;
   stage: string;
   sha256: string;
   size: number;
@@ -42,6 +44,8 @@ export interface ListModelsQuery {
   name?: string;
   stage?: string;
   modelType?: string;
+  /** created (newest push first, the default) or version (highest version first). */
+  sort?: 'created' | 'version';
   limit?: number;
   offset?: number;
 }

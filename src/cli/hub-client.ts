@@ -121,6 +121,7 @@ export class HubClient {
         name: query.name,
         stage: query.stage,
         model_type: query.modelType,
+        sort: query.sort,
         limit: query.limit,
         offset: query.offset,
       },

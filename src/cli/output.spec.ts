@@ -127,9 +127,10 @@ describe('output formatting', () => {
         '  metadata    {"dataset":"v3"}\n',
     );
     const bare = formatModelDetail(
-      model({ onnx: null, signature: null, metadata: null, tags: [] }),
+      model({ onnx: null, format: 'pytorch', signature: null, metadata: null, tags: [] }),
     );
     assert.match(bare, /\n {2}signature +unsigned\n/);
+    assert.match(bare, /\n {2}framework +pytorch\n {2}format +pytorch\n/);
     assert.doesNotMatch(bare, /opset/);
   });
 

@@ -94,6 +94,7 @@ export function formatModelDetail(model: ModelVersion): string {
     ['id', model.id],
     ['type', model.model_type],
     ['framework', model.framework],
+    ...(model.format ? [['format', model.format] as [string, string]] : []),
     ['stage', model.stage],
     ['sha256', model.sha256],
     ['size', `${formatBytes(model.size)} (${model.size} bytes)`],

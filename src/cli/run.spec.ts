@@ -180,7 +180,7 @@ describe('run (in-process CLI)', { timeout: 30_000 }, () => {
     const cases: [string[], string][] = [
       [
         [...pushArgs().slice(0, 6), '1.x', ...pushArgs().slice(7)],
-        'sentinel: --version "1.x" is not a valid semver version\n',
+        'sentinel: --version "1.x" is not a semantic version (1.2.0), a nightly date (20261206) or a calendar version (2026.12.6)\n',
       ],
       [
         [...pushArgs(), '--metadata', '[1]'],

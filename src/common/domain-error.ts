@@ -5,6 +5,10 @@
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   NOT_ONNX: 400,
+  /** The declared framework contradicts the format detected from the file's bytes. */
+  FORMAT_MISMATCH: 400,
+  /** A deployment or pin of a model format the edge agents cannot run. */
+  NOT_DEPLOYABLE: 400,
   EMPTY_FILE: 400,
   INVALID_SIGNATURE: 400,
   SIGNATURE_REQUIRED: 400,

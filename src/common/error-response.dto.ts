@@ -5,6 +5,6 @@ export class ErrorResponseDto {
   @ApiProperty({ example: 400 }) statusCode: number;
   @ApiProperty({ enum: [...Object.keys(ERROR_STATUS), 'INTERNAL'], example: 'VALIDATION_FAILED' })
   error: string;
-  @ApiProperty({ example: 'version "1.x" is not a valid semantic version (e.g. 1.2.0)' })
+  @ApiProperty({ example: 'version "1.x" is not a semantic version (e.g. 1.2.0)' })
   message: string;
 }

@@ -29,7 +29,9 @@ export class DeploymentsController {
       'blue-green: devices stage the model while the previous one serves, then all swap at once (cutover) when the ' +
       'online devices have staged (or staging_timeout_s passed and min_staged_share did). canary: the cohort of each ' +
       'step (canary.steps, default 5, 25, 100 %) runs the model; a step lasts canary.step_interval_s. One active ' +
-      'deployment per group: a second one is 409 unless supersede is true.',
+      'deployment per group: a second one is 409 unless supersede is true. The agents run ONNX models only: a ' +
+      'model of another format (PyTorch, TFLite, ...) is refused (400 NOT_DEPLOYABLE); deploy its ONNX export, ' +
+      'pushed with parent_id set to it.',
   })
   @ApiCreatedResponse({ type: DeploymentDto })
   @ApiErrors(400, 404, 409)

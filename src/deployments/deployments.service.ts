@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { actorOf, type Principal } from '../auth/auth.decorators.js';
 import { DomainError, notFound, validationFailed } from '../common/domain-error.js';
 import { DesiredStateService, type StagedDesired } from '../broker/desired-state.service.js';
+import { checkDeployable } from '../registry/domain/model-format.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { Deployment } from './deployment.entity.js';
 import type { DeploymentSummary } from './deployment-views.js';
@@ -49,6 +50,8 @@ export class DeploymentsService {
   async create(input: CreateDeploymentDto, principal: Principal): Promise<DeploymentSummary> {
     const policy = policyOf(input);
     const model = await this.registry.get(input.model_id);
+    const notRunnable = checkDeployable(model);
+    if (notRunnable) throw new DomainError('NOT_DEPLOYABLE', notRunnable);
     const actor = actorOf(principal);
     const id = randomUUID();
     const staged: StagedDesired[] = [];

@@ -8,7 +8,7 @@ import {
 } from '../artifacts/artifact-store.js';
 import { DomainError, validationFailed } from '../common/domain-error.js';
 import { checkPushField } from './domain/model-rules.js';
-import { onnxInspector, type OnnxHeader } from './domain/onnx-header.js';
+import { modelInspector, type Inspection } from './model-inspector.js';
 
 /** A Sigstore bundle is a few KiB; it travels inside desired states, which are bounded MQTT messages. */
 const MAX_SIGNATURE_BYTES = 64 * 1024;
@@ -20,8 +20,8 @@ export interface ReceivedUpload {
   fields: Record<string, string>;
   signature: Buffer | null;
   artifact: StoredArtifact;
-  /** The parsed ONNX header, or the reason the bytes are not an ONNX model. */
-  onnx: OnnxHeader | Error;
+  /** The detected format, and the parsed ONNX header or the reason the bytes are not ONNX. */
+  inspection: Inspection;
 }
 
 export interface UploadOptions {
@@ -37,7 +37,7 @@ export interface UploadOptions {
 }
 
 /**
- * Reads a multipart model push. The `file` part streams through the ONNX inspector into the artifact
+ * Reads a multipart model push. The `file` part streams through the model inspector (format and ONNX header) into the artifact
  * store, which hashes as it writes, so no more than a few buffers of the model are ever in memory.
  * On a failure after the file was stored, its sha256 goes to `discard` before this rejects.
  */
@@ -58,7 +58,7 @@ export function receiveModelUpload(
   return new Promise<ReceivedUpload>((resolve, reject) => {
     const fields: Record<string, string> = {};
     let signature: Buffer | null = null;
-    let stored: Promise<{ artifact: StoredArtifact; onnx: OnnxHeader | Error }> | null = null;
+    let stored: Promise<{ artifact: StoredArtifact; inspection: Inspection }> | null = null;
     let failure: Error | null = null;
     let parsed = false;
     let fileSink: Transform | null = null;
@@ -87,12 +87,12 @@ export function receiveModelUpload(
         return;
       }
       stored.then(
-        async ({ artifact, onnx }) => {
+        async ({ artifact, inspection }) => {
           if (failure) {
             await options.discard(artifact.sha256).catch(() => undefined);
             reject(failure);
           } else {
-            resolve({ fields, signature, artifact, onnx });
+            resolve({ fields, signature, artifact, inspection });
           }
         },
         (error: Error) => reject(failure ?? error),
@@ -157,7 +157,7 @@ export function receiveModelUpload(
         stream.resume();
         throw error;
       }
-      const inspector = onnxInspector();
+      const inspector = modelInspector();
       fileSink = inspector.transform;
       // put() reports the sink's errors while it runs; this keeps a late one (after put settled) from crashing.
       inspector.transform.on('error', () => undefined);
@@ -173,13 +173,7 @@ export function receiveModelUpload(
         const artifact = await options.store.put(inspector.transform, {
           maxBytes: options.maxBytes,
         });
-        let onnx: OnnxHeader | Error;
-        try {
-          onnx = inspector.result();
-        } catch (error) {
-          onnx = error as Error;
-        }
-        return { artifact, onnx };
+        return { artifact, inspection: inspector.result() };
       } catch (error) {
         throw error instanceof ArtifactTooLargeError ? tooLarge(options.maxBytes) : error;
       } finally {

@@ -8,6 +8,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import type { ModelFormat } from './domain/model-format.js';
 import type { OnnxHeader } from './domain/onnx-header.js';
 import { STAGES, type Stage } from './domain/model-rules.js';
 
@@ -28,8 +29,13 @@ export class ModelVersion {
   @Column({ type: 'text' })
   name: string;
 
+  /** Exactly as pushed (semver, nightly date or CalVer). */
   @Column({ type: 'text' })
   version: string;
+
+  /** versionSortKey(version): its byte order (collation C) is the version order (list ?sort=version). */
+  @Column({ name: 'version_key', type: 'text', collation: 'C' })
+  versionKey: string;
 
   @Column({ name: 'model_type', type: 'text' })
   modelType: string;
@@ -49,8 +55,13 @@ export class ModelVersion {
   @Column({ type: 'jsonb', default: () => "'{}'" })
   metadata: Record<string, unknown>;
 
-  @Column({ type: 'jsonb' })
-  onnx: OnnxHeader;
+  /** The file format detected from the bytes (only onnx runs on the agents). */
+  @Column({ type: 'text', default: 'onnx' })
+  format: ModelFormat;
+
+  /** The ONNX header; null for the other formats. */
+  @Column({ type: 'jsonb', nullable: true })
+  onnx: OnnxHeader | null;
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   tags: string[];

@@ -35,6 +35,7 @@ import { ApiErrors, ApiErrorsWithDevices } from '../common/api-errors.decorator.
 import { DomainError } from '../common/domain-error.js';
 import { StreamingUpload } from '../common/request-deadline.js';
 import { artifactEtag, planArtifactResponse } from './domain/artifact-response.js';
+import { formatExtension } from './domain/model-format.js';
 import {
   LineageDto,
   ListModelsQueryDto,
@@ -58,7 +59,7 @@ export class RegistryController {
   @ApiOperation({
     summary: 'Push a model version',
     description:
-      'Multipart upload. The file is streamed to storage while it is hashed and its ONNX header parsed. ' +
+      'Multipart upload. The file is streamed to storage while it is hashed and its format detected (and its ONNX header parsed). ' +
       'Send the text fields before the file so that a bad name, version or stage is refused before the upload.',
   })
   @ApiConsumes('multipart/form-data')
@@ -74,7 +75,7 @@ export class RegistryController {
 
   @Get()
   @RequireRole('viewer')
-  @ApiOperation({ summary: 'List model versions, newest first' })
+  @ApiOperation({ summary: 'List model versions, newest first (or highest version first)' })
   @ApiOkResponse({ type: ModelListDto })
   @ApiErrors(400)
   async list(@Query() query: ListModelsQueryDto): Promise<ModelListDto> {
@@ -85,6 +86,7 @@ export class RegistryController {
       stage: query.stage,
       modelType: query.model_type,
       tag: query.tag,
+      sort: query.sort ?? 'created',
       limit,
       offset,
     });
@@ -196,7 +198,7 @@ export class RegistryController {
     response.setHeader('Content-Type', 'application/octet-stream');
     response.setHeader(
       'Content-Disposition',
-      `attachment; filename="${model.name}-${model.version}.onnx"`,
+      `attachment; filename="${model.name}-${model.version}.${formatExtension(model.format)}"`,
     );
     response.setHeader('Content-Length', String(range ? range.end - range.start + 1 : model.size));
     if (range)

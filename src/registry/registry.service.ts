@@ -22,7 +22,10 @@ import {
   type Problem,
   type Stage,
 } from './domain/model-rules.js';
+import { checkFrameworkFormat } from './domain/model-format.js';
+import { versionSortKey } from './domain/versions.js';
 import { ArtifactJanitor } from './artifact-janitor.js';
+import type { Inspection } from './model-inspector.js';
 import { ModelVersion, type SignatureRecord } from './model-version.entity.js';
 import { receiveModelUpload } from './model-upload.js';
 
@@ -31,6 +34,8 @@ export interface ModelFilter {
   stage?: Stage;
   modelType?: string;
   tag?: string;
+  /** created: newest push first; version: highest version first. */
+  sort?: 'created' | 'version';
   limit: number;
   offset: number;
 }
@@ -108,7 +113,7 @@ export class RegistryService {
         upload.fields,
         upload.signature,
         upload.artifact,
-        upload.onnx,
+        upload.inspection,
         principal,
       );
     } catch (error) {
@@ -132,7 +137,7 @@ export class RegistryService {
     fields: Record<string, string>,
     bundle: Buffer | null,
     artifact: StoredArtifact,
-    onnx: ModelVersion['onnx'] | Error,
+    inspection: Inspection,
     principal: Principal,
   ): Promise<ModelVersion> {
     const { name = '', version = '', model_type = '', framework = '', stage = '' } = fields;
@@ -152,7 +157,12 @@ export class RegistryService {
     );
     if (problem) throw validationFailed(problem);
     if (artifact.size === 0) throw new DomainError('EMPTY_FILE', 'the model file is empty');
-    if (onnx instanceof Error) throw new DomainError('NOT_ONNX', onnx.message);
+    const { format, onnx } = inspection;
+    // framework "onnx" keeps its own code and the parser's reason
+    if (framework.toLowerCase() === 'onnx' && onnx instanceof Error)
+      throw new DomainError('NOT_ONNX', onnx.message);
+    const mismatch = checkFrameworkFormat(framework, format);
+    if (mismatch) throw new DomainError('FORMAT_MISMATCH', mismatch);
     await this.assertNewVersion(name, version);
     const parentId = fields.parent_id || null;
     if (parentId && !(await this.models.existsBy({ id: parentId }))) {
@@ -183,13 +193,15 @@ export class RegistryService {
           manager.getRepository(ModelVersion).create({
             name,
             version,
+            versionKey: versionSortKey(version),
             modelType: model_type,
             framework,
             stage: stage as Stage,
             sha256: artifact.sha256,
             size: artifact.size,
             metadata: (metadata as { metadata: Record<string, unknown> }).metadata,
-            onnx,
+            format,
+            onnx: onnx instanceof Error ? null : onnx,
             tags,
             parentId,
             signature,
@@ -229,10 +241,10 @@ export class RegistryService {
   }
 
   async list(filter: ModelFilter): Promise<{ items: ModelVersion[]; total: number }> {
-    const query = this.models
-      .createQueryBuilder('m')
-      .orderBy('m.created_at', 'DESC')
-      .addOrderBy('m.id', 'ASC');
+    const query = this.models.createQueryBuilder('m');
+    if (filter.sort === 'version') query.orderBy('m.version_key', 'DESC');
+    else query.orderBy('m.created_at', 'DESC');
+    query.addOrderBy('m.id', 'ASC');
     if (filter.name) query.andWhere('m.name = :name', { name: filter.name });
     if (filter.stage) query.andWhere('m.stage = :stage', { stage: filter.stage });
     if (filter.modelType)

@@ -23,27 +23,45 @@ function usageError(message: string) {
 }
 
 describe('model option validation', () => {
-  it('accepts canonical semver only, with a hint for near misses', () => {
-    for (const ok of ['1.2.3', '0.0.1', '1.0.0-rc.1', '1.0.0-rc.1+build.5', '2.0.0+sha.abc']) {
+  it('accepts canonical semver, nightly dates and CalVer as typed, with a hint for near misses', () => {
+    for (const ok of [
+      '1.2.3',
+      '0.0.1',
+      '1.0.0-rc.1',
+      '1.0.0-rc.1+build.5',
+      '2.0.0+sha.abc',
+      '20261206',
+      '2026.12.06',
+      '2026.12.6.2',
+    ]) {
       assert.equal(checkVersion(ok), ok);
     }
     assert.throws(
       () => checkVersion('1.x'),
-      usageError('--version "1.x" is not a valid semver version'),
+      usageError(
+        '--version "1.x" is not a semantic version (1.2.0), a nightly date (20261206) or a calendar version (2026.12.6)',
+      ),
     );
     assert.throws(
       () => checkVersion('1.2'),
-      usageError('--version "1.2" is not a valid semver version'),
+      usageError(
+        '--version "1.2" is not a semantic version (1.2.0), a nightly date (20261206) or a calendar version (2026.12.6)',
+      ),
     );
     assert.throws(
       () => checkVersion('01.2.3'),
-      usageError('--version "01.2.3" is not a valid semver version'),
+      usageError(
+        '--version "01.2.3" is not a semantic version (1.2.0), a nightly date (20261206) or a calendar version (2026.12.6)',
+      ),
     );
     assert.throws(
       () => checkVersion('v1.2.3'),
-      usageError('--version "v1.2.3" is not a valid semver version (did you mean "1.2.3"?)'),
+      usageError(
+        '--version "v1.2.3" is not a semantic version (1.2.0), a nightly date (20261206) or a calendar version (2026.12.6) (did you mean "1.2.3"?)',
+      ),
     );
     assert.throws(() => checkVersion(' 1.2.3'), /did you mean "1\.2\.3"/);
+    assert.throws(() => checkVersion('20261332'), /nightly date/);
   });
 
   it('accepts the three stages', () => {
@@ -84,10 +102,13 @@ describe('model option validation', () => {
       name: 'r',
       stage: 'staging',
       modelType: undefined,
+      sort: undefined,
       limit: 5,
       offset: 10,
     });
+    assert.equal(prepareListQuery({ sort: 'version' }).sort, 'version');
     assert.throws(() => prepareListQuery({ stage: 'live' }), /--stage "live" must be one of/);
+    assert.throws(() => prepareListQuery({ sort: 'semver' }), /--sort "semver" must be/);
   });
 });
 
@@ -183,7 +204,9 @@ describe('model push preparation', () => {
     );
     await assert.rejects(
       preparePush(join(dir, 'missing.onnx'), options({ version: '1.x' })),
-      usageError('--version "1.x" is not a valid semver version'),
+      usageError(
+        '--version "1.x" is not a semantic version (1.2.0), a nightly date (20261206) or a calendar version (2026.12.6)',
+      ),
     );
   });
 });

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import semver from 'semver';
 import { defineCommand, printResult, resolveGlobalOptions, type CliIo } from '../cli-context.js';
+import { parseVersion } from '../../registry/domain/versions.js';
 import { UsageError } from '../cli-errors.js';
 import { HubClient } from '../hub-client.js';
 import { STAGES, type ListModelsQuery, type PushModelInput, type Stage } from '../hub-api.js';
@@ -31,6 +32,7 @@ export interface ListCliOptions {
   name?: string;
   stage?: string;
   modelType?: string;
+  sort?: string;
   limit?: string;
   offset?: string;
 }
@@ -42,15 +44,25 @@ export function checkNonEmpty(flag: string, value: string): string {
   return value;
 }
 
-/** Accepts only canonical SemVer 2.0 text, so what the hub stores is exactly what was typed. */
+/**
+ * Accepts the hub's versions (canonical SemVer 2.0, a nightly date YYYYMMDD, CalVer YYYY.M.D[.N]) as
+ * typed, so what the hub stores is exactly what was typed.
+ */
 export function checkVersion(version: string): string {
+  if (parseVersion(version)) return version;
   const parsed = semver.parse(version);
   const canonical = parsed
     ? parsed.version + (parsed.build.length > 0 ? `+${parsed.build.join('.')}` : '')
     : undefined;
-  if (canonical === version) return version;
   const hint = canonical ? ` (did you mean "${canonical}"?)` : '';
-  throw new UsageError(`--version "${version}" is not a valid semver version${hint}`);
+  throw new UsageError(
+    `--version "${version}" is not a semantic version (1.2.0), a nightly date (20261206) or a calendar version (2026.12.6)${hint}`,
+  );
+}
+
+export function checkSort(sort: string): 'created' | 'version' {
+  if (sort === 'created' || sort === 'version') return sort;
+  throw new UsageError(`--sort "${sort}" must be created or version`);
 }
 
 export function checkStage(stage: string): Stage {
@@ -145,6 +157,7 @@ export function prepareListQuery(options: ListCliOptions): ListModelsQuery {
     name: options.name,
     stage: options.stage === undefined ? undefined : checkStage(options.stage),
     modelType: options.modelType,
+    sort: options.sort === undefined ? undefined : checkSort(options.sort),
     limit: options.limit === undefined ? undefined : parseCount('--limit', options.limit, 1),
     offset: options.offset === undefined ? undefined : parseCount('--offset', options.offset, 0),
   };
@@ -154,11 +167,21 @@ export function prepareListQuery(options: ListCliOptions): ListModelsQuery {
 export function registerModelCommands(program: Command, io: CliIo): Command {
   const model = defineCommand(program, 'model', 'publish, inspect and deploy model versions');
 
-  defineCommand(model, 'push <path>', 'upload an ONNX model as a new model version')
+  defineCommand(
+    model,
+    'push <path>',
+    'upload a model file (ONNX, PyTorch, TFLite, ...) as a new model version',
+  )
     .requiredOption('--name <name>', 'model name')
-    .requiredOption('--version <version>', 'semver version, e.g. 1.4.0')
+    .requiredOption(
+      '--version <version>',
+      'semver (1.4.0), nightly date (20261206) or CalVer (2026.12.6)',
+    )
     .requiredOption('--model-type <type>', 'model type, e.g. detector')
-    .requiredOption('--framework <framework>', 'training framework, e.g. pytorch')
+    .requiredOption(
+      '--framework <framework>',
+      'framework, e.g. pytorch or onnx (the hub checks it against the file)',
+    )
     .requiredOption('--stage <stage>', `one of ${STAGES.join(', ')}`)
     .option('--metadata <json>', 'extra metadata as a JSON object')
     .option('--signature <bundle-file>', 'Sigstore bundle (JSON) signing the model file')
@@ -182,6 +205,7 @@ export function registerModelCommands(program: Command, io: CliIo): Command {
     .option('--name <name>', 'only this model name')
     .option('--stage <stage>', `only this stage (${STAGES.join(', ')})`)
     .option('--model-type <type>', 'only this model type')
+    .option('--sort <order>', 'created (newest first, the default) or version (highest first)')
     .option('--limit <n>', 'page size')
     .option('--offset <n>', 'number of versions to skip')
     .action(async (options: ListCliOptions, command: Command) => {

@@ -1,4 +1,3 @@
-import semver from 'semver';
 import { jsonProblem } from '../../common/json-input.js';
 
 export const STAGES = ['staging', 'production', 'archived'] as const;
@@ -20,17 +19,8 @@ export function checkModelName(name: string): Problem {
   return null;
 }
 
-/** Strict semver 2.0 (no leading "v", no loose forms): the version is also part of device-side paths. */
-export function checkVersion(version: string): Problem {
-  if (!version) return 'version is required';
-  const parsed = semver.parse(version);
-  // semver.parse forgives a leading "v" or spaces and drops build metadata in .version: compare the whole text.
-  const canonical =
-    parsed && parsed.version + (parsed.build.length > 0 ? `+${parsed.build.join('.')}` : '');
-  if (canonical !== version)
-    return `version "${version}" is not a valid semantic version (e.g. 1.2.0)`;
-  return null;
-}
+/** Versions (semver, nightly dates, CalVer) are versions.ts'; the version is also part of device-side paths. */
+export { checkVersion } from './versions.js';
 
 /** The text fields of a multipart push; anything else is refused rather than silently ignored. */
 export const PUSH_FIELDS = [

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsIn, IsObject, IsOptional, IsString, Matches } from 'class-validator';
 import { PageQueryDto } from '../../common/page-query.dto.js';
+import { MODEL_FORMATS, type ModelFormat } from '../domain/model-format.js';
 import { STAGES, type Stage } from '../domain/model-rules.js';
 import type { ModelVersion } from '../model-version.entity.js';
 
@@ -56,9 +57,19 @@ export class SignatureInfoDto {
 export class ModelVersionDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: 'yolov8n-traffic' }) name: string;
-  @ApiProperty({ example: '1.4.0' }) version: string;
+  @ApiProperty({
+    example: '1.4.0',
+    description: 'As pushed: a semantic version, a nightly date (20261206) or CalVer (2026.12.6).',
+  })
+  version: string;
   @ApiProperty({ example: 'object-detection' }) model_type: string;
-  @ApiProperty({ example: 'onnx' }) framework: string;
+  @ApiProperty({ example: 'onnx', description: 'As declared by the push.' }) framework: string;
+  @ApiProperty({
+    enum: MODEL_FORMATS,
+    description:
+      'The file format detected from the bytes. Only onnx models can be deployed to the agents.',
+  })
+  format: ModelFormat;
   @ApiProperty({ enum: STAGES }) stage: Stage;
   @ApiProperty({ example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' })
   sha256: string;
@@ -69,7 +80,12 @@ export class ModelVersionDto {
     example: { map: 0.62, dataset: 'coco-2017' },
   })
   metadata: Record<string, unknown>;
-  @ApiProperty({ type: OnnxHeaderDto }) onnx: OnnxHeaderDto;
+  @ApiProperty({
+    type: OnnxHeaderDto,
+    nullable: true,
+    description: 'The ONNX header; null for other formats.',
+  })
+  onnx: OnnxHeaderDto | null;
   @ApiProperty({ type: [String] }) tags: string[];
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) parent_id: string | null;
   @ApiProperty({ type: SignatureInfoDto, nullable: true }) signature: SignatureInfoDto | null;
@@ -84,6 +100,7 @@ export class ModelVersionDto {
       version: model.version,
       model_type: model.modelType,
       framework: model.framework,
+      format: model.format,
       stage: model.stage,
       sha256: model.sha256,
       size: model.size,
@@ -119,6 +136,9 @@ export class LineageDto {
   descendants: ModelVersionDto[];
 }
 
+export const MODEL_SORTS = ['created', 'version'] as const;
+export type ModelSort = (typeof MODEL_SORTS)[number];
+
 export class ListModelsQueryDto extends PageQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() name?: string;
   @ApiPropertyOptional({ enum: STAGES })
@@ -127,6 +147,15 @@ export class ListModelsQueryDto extends PageQueryDto {
   stage?: Stage;
   @ApiPropertyOptional() @IsOptional() @IsString() model_type?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() tag?: string;
+  @ApiPropertyOptional({
+    enum: MODEL_SORTS,
+    default: 'created',
+    description:
+      'created: newest push first; version: highest version first (semver precedence, nightly dates and CalVer by their numbers).',
+  })
+  @IsOptional()
+  @IsIn(MODEL_SORTS, { message: `sort must be one of ${MODEL_SORTS.join(', ')}` })
+  sort?: ModelSort;
 }
 
 export class UpdateModelDto {
@@ -161,9 +190,19 @@ export const PUSH_MODEL_SCHEMA = {
   required: ['file', 'name', 'version', 'model_type', 'framework', 'stage'],
   properties: {
     name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,127}$', example: 'yolov8n-traffic' },
-    version: { type: 'string', description: 'Semantic version, e.g. 1.4.0', example: '1.4.0' },
+    version: {
+      type: 'string',
+      description:
+        'A semantic version (1.4.0), a nightly date (20261206) or a calendar version (2026.12.6)',
+      example: '1.4.0',
+    },
     model_type: { type: 'string', example: 'object-detection' },
-    framework: { type: 'string', example: 'onnx' },
+    framework: {
+      type: 'string',
+      example: 'onnx',
+      description:
+        'onnx, pytorch, tensorflow, tflite, ... It must agree with the file: "onnx" requires ONNX bytes',
+    },
     stage: { type: 'string', enum: [...STAGES] },
     metadata: {
       type: 'string',
@@ -183,7 +222,8 @@ export const PUSH_MODEL_SCHEMA = {
     file: {
       type: 'string',
       format: 'binary',
-      description: 'The ONNX model; send it as the last part',
+      description:
+        'The model file (ONNX, PyTorch/TorchScript, TFLite, SavedModel archive, safetensors, ...); send it as the last part',
     },
   },
 };
