@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
 import {
   ApiNoContentResponse,
   ApiOkResponse,
@@ -6,15 +6,25 @@ import {
   ApiProperty,
   ApiTags,
 } from '@nestjs/swagger';
-import { IsUUID } from 'class-validator';
 import { CurrentPrincipal, RequireRole, actorOf, type Principal } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
+import { MODEL_REF_HELP } from '../registry/domain/model-ref.js';
+import type { Response } from 'express';
+import { IsModelRef } from '../registry/dto/model-ref.validator.js';
 import { DesiredStateService } from './desired-state.service.js';
 
 export class PinModelDto {
-  @ApiProperty({ format: 'uuid', description: 'The model version to run' })
-  @IsUUID('all', { message: 'model_id must be a UUID' })
+  @ApiProperty({
+    example: 'detector@2.0.0',
+    description: `The model version to run: ${MODEL_REF_HELP}.`,
+  })
+  @IsModelRef()
   model_id: string;
+}
+
+/** Nest answers a handler's null with an empty body; a desired state that is not set is JSON `null`. */
+function sendJson(response: Response, value: unknown): void {
+  response.status(200).json(value);
 }
 
 const DESIRED_STATE_SCHEMA = {
@@ -35,8 +45,8 @@ export class DesiredStateController {
   })
   @ApiOkResponse(DESIRED_STATE_SCHEMA)
   @ApiErrors(404)
-  groupDesired(@Param('name') name: string) {
-    return this.desired.current({ kind: 'group', name });
+  async groupDesired(@Param('name') name: string, @Res() response: Response): Promise<void> {
+    sendJson(response, await this.desired.current({ kind: 'group', name }));
   }
 
   @Put('groups/:name/desired')
@@ -62,8 +72,8 @@ export class DesiredStateController {
   @ApiOperation({ summary: "A device's own desired-state override, if any" })
   @ApiOkResponse(DESIRED_STATE_SCHEMA)
   @ApiErrors(404)
-  deviceDesired(@Param('id') id: string) {
-    return this.desired.current({ kind: 'device', id });
+  async deviceDesired(@Param('id') id: string, @Res() response: Response): Promise<void> {
+    sendJson(response, await this.desired.current({ kind: 'device', id }));
   }
 
   @Put('devices/:id/desired')

@@ -572,7 +572,7 @@ describe(
             '--deployment-type',
             'canary',
           ],
-          'sentinel: model id "not-a-uuid" is not a UUID\n',
+          'sentinel: model "not-a-uuid" must be a model version id (UUID) or name@version, e.g. detector@2.0.0\n',
         ],
         [
           [...deploy, '--deployment-type', 'rolling'],

@@ -1,44 +1,19 @@
-// The hub's API as the CLI sees it: request and response shapes (snake_case, as on the wire) and
-// the enumerations the CLI checks arguments against. HubClient speaks it.
+// The hub's API as the CLI sees it: the request and response shapes (snake_case, as on the wire)
+// come from docs/openapi.json through hub-api.generated.ts; the enumerations the CLI checks
+// arguments against and the CLI-side inputs are here. HubClient speaks it.
+import type * as Api from './hub-api.generated.js';
 
 export const STAGES = ['staging', 'production', 'archived'] as const;
 export type Stage = (typeof STAGES)[number];
 
-export interface OnnxSummary {
-  opset?: number;
-  producer_name?: string;
-  inputs?: unknown[];
-  outputs?: unknown[];
-  parameter_count?: number;
-  [key: string]: unknown;
-}
-
-export interface ModelVersion {
-  id: string;
-  name: string;
-  version: string;
-  model_type: string;
-  framework: string;
-  /** The format the hub detected from the bytes (onnx, pytorch, tflite, ...). */
-  format?: string;
-  stage: string;
-  sha256: string;
-  size: number;
-  metadata: Record<string, unknown> | null;
+/** What the CLI reads of the ONNX header: any part may be missing, and a non-ONNX model has none. */
+export type OnnxSummary = Partial<Api.OnnxHeaderDto>;
+/** `format` is optional: hubs before format detection do not send it. */
+export type ModelVersion = Omit<Api.ModelVersionDto, 'onnx' | 'format'> & {
   onnx: OnnxSummary | null;
-  tags: string[];
-  parent_id: string | null;
-  signature: { key_hint: string; kind: string } | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface ModelVersionPage {
-  items: ModelVersion[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+  format?: Api.ModelVersionDto['format'];
+};
+export type ModelVersionPage = Omit<Api.ModelListDto, 'items'> & { items: ModelVersion[] };
 
 export interface ListModelsQuery {
   name?: string;
@@ -101,167 +76,67 @@ export const DEPLOYMENT_PHASES = [
 export type DeploymentAction = 'rollback' | 'pause' | 'resume' | 'promote';
 
 /** The body of `POST /api/v1/deployments`, snake_case as on the wire. */
-export interface CreateDeploymentBody {
-  model_id: string;
-  environment: string;
-  deployment_type: DeploymentType;
-  target: string;
-  canary?: { steps?: number[]; step_interval_s?: number; salt?: string };
-  rules?: Record<string, unknown>;
-  observe_s?: number;
-  observe_inconclusive?: 'succeed' | 'pause';
-  auto_rollback?: boolean;
-  staging_timeout_s?: number;
-  device_timeout_s?: number;
-  min_staged_share?: number;
-  max_failure_share?: number;
-  max_retries?: number;
-  supersede?: boolean;
-}
-
-export interface Deployment {
-  id: string;
-  model: { id: string; name: string; version: string };
-  environment: string;
-  deployment_type: string;
-  target: string;
-  groups: { name: string; previous_model_id: string | null }[];
-  status: string;
-  /** staging, rolling_out, observing, paused; null once finished (older hubs: absent). */
-  phase?: string | null;
-  status_reason: string | null;
-  observe_s?: number;
-  observe_inconclusive?: string;
-  observing_since?: string | null;
-  /** Only in the answer to a create. */
-  warnings?: string[];
-  canary: {
-    steps: number[];
-    step_interval_s: number;
-    step_index: number;
-    percent: number;
-    salt: string;
-  } | null;
-  rules: Record<string, unknown>;
-  auto_rollback: boolean;
-  staging_timeout_s: number;
-  device_timeout_s: number;
-  min_staged_share: number;
-  max_failure_share: number;
-  max_retries: number;
-  superseded_by: string | null;
-  created_by: string;
-  created_at: string;
-  updated_at: string;
-  finished_at: string | null;
-}
-
-export interface FailedDevice {
-  device_id: string;
-  phase: string;
-  reason: string | null;
-  detail: string | null;
-  attempts: number;
-}
-
-export interface DeploymentEvent {
-  id: string;
-  at: string;
-  actor: string;
-  type: string;
-  from_status: string | null;
-  to_status: string | null;
-  device_id: string | null;
-  reason: string | null;
-  figures: Record<string, unknown>;
-}
-
-export interface DeploymentDetail extends Deployment {
-  progress: {
-    targets: number;
-    online: number;
-    participating: number;
-    phases: Record<string, number>;
-    failed_devices: FailedDevice[];
-  };
-  /** Deployment-level events, oldest first. */
-  events: DeploymentEvent[];
-}
-
-/** One metric of a health evaluation (`checks[]` of `GET /api/v1/deployments/:id/health`). */
-export interface HealthCheck {
-  /** fps, latency_p95, memory, error_rate, map, map_floor, staging_failures (others may follow). */
+export type CreateDeploymentBody = Api.CreateDeploymentDto;
+/** What hubs before the observation phase do not send; the CLI shows the rest without them. */
+type NewerDeploymentFields = 'phase' | 'observe_s' | 'observe_inconclusive' | 'observing_since';
+export type Deployment = Omit<Api.DeploymentDto, NewerDeploymentFields> &
+  Partial<Pick<Api.DeploymentDto, NewerDeploymentFields>>;
+export type FailedDevice = Api.FailedDeviceDto;
+export type DeploymentEvent = Api.DeploymentEventDto;
+export type DeploymentDetail = Omit<Api.DeploymentDetailDto, NewerDeploymentFields> &
+  Partial<Pick<Api.DeploymentDetailDto, NewerDeploymentFields>>;
+/**
+ * One metric of a health evaluation (`checks[]` of `GET /api/v1/deployments/:id/health`). Narrower
+ * than the API's open `samples` object, and wider in `metric`: a newer hub may judge other metrics.
+ */
+export type HealthCheck = Omit<Api.HealthCheckDto, 'metric' | 'samples'> & {
   metric: string;
-  status: 'ok' | 'degraded' | 'no_data' | (string & {});
-  /** The new version's figure (mAP as 0..1, error rate and staging failures in %). */
-  cohort: number | null;
-  baseline: number | null;
-  /** Change in percent (mAP: points). */
-  change: number | null;
-  /** The limit: a percent change, mAP points, a maximum share in %, or the mAP floor (0..1). */
-  threshold: number;
-  /** The absolute floor a change must also pass (fps, ms, MB). */
-  floor?: number;
-  /** Welch's one-sided p-value, and the significance level it is compared with. */
-  p_value?: number | null;
-  alpha?: number;
   samples?: {
     unit: 'devices' | 'windows' | (string & {});
     cohort: { devices: number; windows: number };
     baseline: { devices: number; windows: number };
   };
-  detail: string;
-}
-
-/** The new version's or the baseline's figures over the evaluation window. */
+};
+/** `GET /api/v1/deployments/:id/health`: the rules module's latest evaluation. */
+export type DeploymentHealth = Omit<Api.DeploymentHealthDto, 'checks'> & { checks: HealthCheck[] };
+export type HealthHistoryPage = Omit<Api.HealthHistoryDto, 'items'> & { items: DeploymentHealth[] };
+/** The new version's or the baseline's figures over the evaluation window (an open object in the API). */
 export interface HealthFigures {
   model_version?: string;
   devices?: number;
   samples?: number;
   [key: string]: unknown;
 }
-
-/** `GET /api/v1/deployments/:id/health`: the rules module's latest evaluation. */
-export interface DeploymentHealth {
-  deployment_id: string;
-  /** null before the first evaluation. */
-  verdict: 'healthy' | 'degraded' | 'inconclusive' | null | (string & {});
-  evaluated_at: string | null;
-  checks: HealthCheck[];
-  reasons: string[];
-  action: 'none' | 'rolled_back' | 'paused' | (string & {});
-  /** The evaluation's id in the history. */
-  id?: string;
-  stage?: string;
-  step_index?: number;
-  /** outside: devices outside the canary cohort, same window; before: the same devices before the step. */
-  baseline_kind?: string;
-  window?: Record<string, string>;
-  new_version?: string;
-  baseline_versions?: string[];
-  cohort?: HealthFigures | null;
-  baseline?: HealthFigures | null;
-}
-
-export interface HealthHistoryPage {
-  items: DeploymentHealth[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-
-export interface DeploymentPage {
-  items: Deployment[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export type DeploymentPage = Omit<Api.DeploymentListDto, 'items'> & { items: Deployment[] };
 
 export interface ListDeploymentsQuery {
   status?: string;
   environment?: string;
   group?: string;
   modelId?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export type Group = Api.GroupDto;
+export type GroupPage = Api.GroupListDto;
+export type CreateGroupBody = Api.CreateGroupDto;
+export type Device = Api.DeviceDto;
+export type DevicePage = Api.DeviceListDto;
+export type DeviceWithCredentials = Api.DeviceWithCredentialsDto;
+export type CreateDeviceBody = Api.CreateDeviceDto;
+export type UpdateDeviceBody = Api.UpdateDeviceDto;
+export type UpdateModelBody = Api.UpdateModelDto;
+export type Token = Api.TokenDto;
+export type CreatedToken = Api.CreatedTokenDto;
+export type CreateTokenBody = Api.CreateTokenDto;
+/** A desired state as published (docs/protocol/desired-state.json), or null when none is set. */
+export type DesiredState = Record<string, unknown> | null;
+
+export interface ListDevicesQuery {
+  group?: string;
+  environment?: string;
+  online?: boolean;
   limit?: number;
   offset?: number;
 }

@@ -183,6 +183,21 @@ export class HubClient {
     );
   }
 
+  /**
+   * Any JSON route of the hub (fleet-api.ts builds on it): `json` is sent as the body; a 204
+   * answer resolves to undefined.
+   */
+  async call<T>(
+    method: string,
+    path: string,
+    options: { json?: unknown; query?: RequestInit['query'] } = {},
+  ): Promise<T> {
+    return this.request<T>(method, path, {
+      query: options.query,
+      body: options.json === undefined ? undefined : jsonBody(options.json),
+    });
+  }
+
   /** The Mosquitto password file of the fleet (admin token). */
   async mosquittoPasswordFile(): Promise<string> {
     return this.requestText('/api/v1/broker/mosquitto-passwd');
@@ -215,6 +230,7 @@ export class HubClient {
     if (response.status < 200 || response.status > 299) {
       throw hubApiError(response.status, response.text);
     }
+    if (response.status === 204) return undefined as T;
     try {
       return JSON.parse(response.text) as T;
     } catch {

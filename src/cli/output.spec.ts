@@ -26,13 +26,22 @@ function model(overrides: Partial<ModelVersion> = {}): ModelVersion {
     onnx: {
       opset: 17,
       producer_name: 'pytorch',
-      inputs: [{}],
-      outputs: [{}, {}],
+      inputs: [{ name: 'x', elem_type: 'float', shape: [1] }],
+      outputs: [
+        { name: 'y', elem_type: 'float', shape: [1] },
+        { name: 'z', elem_type: 'float', shape: [1] },
+      ],
       parameter_count: 42,
     },
     tags: ['edge', 'int8'],
     parent_id: null,
-    signature: { key_hint: 'ci@example.org', kind: 'sigstore' },
+    created_by: 'token:ci',
+    signature: {
+      key_hint: 'ci@example.org',
+      kind: 'dsse',
+      bundle_media_type: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verified_at: '2025-01-31T12:34:56.789Z',
+    },
     created_at: '2025-01-31T12:34:56.789Z',
     updated_at: '2025-02-01T00:00:00.000Z',
     ...overrides,
@@ -116,7 +125,7 @@ describe('output formatting', () => {
         '  size        5.0 MiB (5242880 bytes)\n' +
         '  tags        edge, int8\n' +
         '  parent      -\n' +
-        '  signature   sigstore (ci@example.org)\n' +
+        '  signature   dsse (ci@example.org)\n' +
         '  onnx opset  17\n' +
         '  producer    pytorch\n' +
         '  parameters  42\n' +
@@ -127,7 +136,7 @@ describe('output formatting', () => {
         '  metadata    {"dataset":"v3"}\n',
     );
     const bare = formatModelDetail(
-      model({ onnx: null, format: 'pytorch', signature: null, metadata: null, tags: [] }),
+      model({ onnx: null, format: 'pytorch', signature: null, metadata: {}, tags: [] }),
     );
     assert.match(bare, /\n {2}signature +unsigned\n/);
     assert.match(bare, /\n {2}framework +pytorch\n {2}format +pytorch\n/);

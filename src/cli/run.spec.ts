@@ -27,6 +27,7 @@ const MODEL: ModelVersion = {
   onnx: { opset: 17, producer_name: 'pytorch', inputs: [], outputs: [], parameter_count: 10 },
   tags: ['edge'],
   parent_id: null,
+  created_by: 'token:ci',
   signature: null,
   created_at: '2025-01-31T12:34:56.000Z',
   updated_at: '2025-01-31T12:34:56.000Z',
@@ -328,7 +329,7 @@ describe('run (in-process CLI)', { timeout: 30_000 }, () => {
     await new Promise((resolve) => closed.close(resolve));
     const out = capture({ SENTINEL_URL: `http://127.0.0.1:${port}` });
 
-    assert.equal(await run(['model', 'get', 'x'], out.io), 3);
+    assert.equal(await run(['model', 'get', 'resnet@9.9.9'], out.io), 3);
     assert.equal(
       out.stderr(),
       `sentinel: cannot reach hub at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`,
@@ -347,7 +348,9 @@ describe('run (in-process CLI)', { timeout: 30_000 }, () => {
       404,
       { statusCode: 404, error: 'NOT_FOUND', message: 'no such model version' },
     ]);
-    const failed = await exec(process.execPath, [MAIN_JS, 'model', 'get', 'x'], { env }).then(
+    const failed = await exec(process.execPath, [MAIN_JS, 'model', 'get', 'resnet@9.9.9'], {
+      env,
+    }).then(
       () => assert.fail('expected a failure exit'),
       (err: { code: number; stdout: string; stderr: string }) => err,
     );

@@ -6,7 +6,11 @@ import {
   registerDeploymentCommands,
   registerModelDeploymentCommands,
 } from './commands/deployment.js';
+import { registerDeviceCommands } from './commands/device.js';
+import { registerGroupCommands } from './commands/group.js';
+import { registerModelManageCommands } from './commands/model-manage.js';
 import { registerModelCommands } from './commands/model.js';
+import { registerTokenCommands } from './commands/token.js';
 
 export type { CliIo } from './cli-context.js';
 
@@ -30,8 +34,13 @@ export function buildProgram(io: CliIo, onStderrHelp: () => void = () => {}): Co
       getErrHelpWidth: () => io.stderr.columns ?? 80,
     });
   addCommonHelp(program);
-  registerModelDeploymentCommands(registerModelCommands(program, io), io);
+  const model = registerModelCommands(program, io);
+  registerModelManageCommands(model, io);
+  registerModelDeploymentCommands(model, io);
   registerDeploymentCommands(program, io);
+  registerGroupCommands(program, io);
+  registerDeviceCommands(program, io);
+  registerTokenCommands(program, io);
   registerBrokerCommands(program, io);
   return addGlobalOptions(program);
 }

@@ -62,7 +62,7 @@ function health(
 const NOT_EVALUATED = health(null);
 
 function detail(
-  status: string,
+  status: DeploymentStatus['status'],
   events: DeploymentEvent[],
   phases: Record<string, number> = {},
   withHealth: Pick<DeploymentStatus, 'health' | 'health_unavailable'> = { health: NOT_EVALUATED },
@@ -250,7 +250,14 @@ describe('followDeployment', () => {
   }
 
   it('polls the deployment and its health until it ends, sleeping the interval between polls', async () => {
-    const answers = ['staging', 'staging', 'in_progress', 'paused', 'succeeded', 'never asked'];
+    const answers: DeploymentStatus['status'][] = [
+      'staging',
+      'staging',
+      'in_progress',
+      'paused',
+      'succeeded',
+      'pending', // never asked for
+    ];
     const verdicts: DeploymentHealth['verdict'][] = [
       null,
       null,
@@ -297,7 +304,12 @@ describe('followDeployment', () => {
   });
 
   it('keeps watching when the health request fails, showing why', async () => {
-    const answers = ['in_progress', 'in_progress', 'in_progress', 'succeeded'];
+    const answers: DeploymentStatus['status'][] = [
+      'in_progress',
+      'in_progress',
+      'in_progress',
+      'succeeded',
+    ];
     const failures: unknown[] = [
       new HubApiError('Cannot GET /api/v1/deployments/x/health', 404, 'NOT_FOUND'),
       new HubApiError('internal error; see the hub log', 500, 'INTERNAL'),
@@ -330,11 +342,11 @@ describe('followDeployment', () => {
   });
 
   it('ends on every final status, and stops on the first failed deployment request', async () => {
-    const client = (status: string) => ({
+    const client = (status: DeploymentStatus['status']) => ({
       getDeployment: async () => detail(status, []),
       getDeploymentHealth: async () => NOT_EVALUATED,
     });
-    for (const status of ['failed', 'rolled_back', 'superseded']) {
+    for (const status of ['failed', 'rolled_back', 'superseded'] as const) {
       const { seen, view } = recorder();
       await followDeployment(client(status), ID, view, { intervalMs: 1 });
       assert.deepEqual(seen, [`finish ${status}`]);

@@ -6,7 +6,6 @@ import {
   Get,
   HttpCode,
   Param,
-  ParseUUIDPipe,
   Patch,
   Post,
   Query,
@@ -20,6 +19,7 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiProduces,
   ApiResponse,
   ApiTags,
@@ -36,6 +36,7 @@ import { DomainError } from '../common/domain-error.js';
 import { StreamingUpload } from '../common/request-deadline.js';
 import { artifactEtag, planArtifactResponse } from './domain/artifact-response.js';
 import { formatExtension } from './domain/model-format.js';
+import { MODEL_REF_HELP } from './domain/model-ref.js';
 import {
   LineageDto,
   ListModelsQueryDto,
@@ -46,7 +47,9 @@ import {
 } from './dto/model.dto.js';
 import { RegistryService } from './registry.service.js';
 
-const uuid = new ParseUUIDPipe();
+/** The `:id` of every model route: an id or name@version, resolved by RegistryService (400 if neither). */
+const ApiModelRef = () =>
+  ApiParam({ name: 'id', description: `The model version: ${MODEL_REF_HELP}.` });
 
 @ApiTags('models')
 @Controller('api/v1/models')
@@ -95,20 +98,22 @@ export class RegistryController {
 
   @Get(':id')
   @RequireRole('viewer')
+  @ApiModelRef()
   @ApiOperation({ summary: 'Get one model version' })
   @ApiOkResponse({ type: ModelVersionDto })
   @ApiErrors(400, 404)
-  async get(@Param('id', uuid) id: string): Promise<ModelVersionDto> {
+  async get(@Param('id') id: string): Promise<ModelVersionDto> {
     return ModelVersionDto.from(await this.registry.get(id));
   }
 
   @Patch(':id')
   @RequireRole('operator')
+  @ApiModelRef()
   @ApiOperation({ summary: 'Change the stage, metadata or tags of a model version' })
   @ApiOkResponse({ type: ModelVersionDto })
   @ApiErrors(400, 404)
   async update(
-    @Param('id', uuid) id: string,
+    @Param('id') id: string,
     @Body() body: UpdateModelDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ModelVersionDto> {
@@ -118,24 +123,23 @@ export class RegistryController {
   @Delete(':id')
   @HttpCode(204)
   @RequireRole('admin')
+  @ApiModelRef()
   @ApiOperation({
     summary: 'Delete a model version (its bytes go when no other version shares them)',
   })
   @ApiNoContentResponse()
   @ApiErrors(400, 404, 409)
-  async remove(
-    @Param('id', uuid) id: string,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<void> {
+  async remove(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     await this.registry.delete(id, principal);
   }
 
   @Get(':id/lineage')
   @RequireRole('viewer')
+  @ApiModelRef()
   @ApiOperation({ summary: 'Ancestors and descendants of a model version through parent_id' })
   @ApiOkResponse({ type: LineageDto })
   @ApiErrors(400, 404)
-  async lineage(@Param('id', uuid) id: string): Promise<LineageDto> {
+  async lineage(@Param('id') id: string): Promise<LineageDto> {
     const { ancestors, descendants } = await this.registry.lineage(id);
     return {
       ancestors: ancestors.map((model) => ModelVersionDto.from(model)),
@@ -152,6 +156,7 @@ export class RegistryController {
   // rollout (a device fetching while its group's state changes, a rollback to `previous`) for no
   // gain. Revisit if models ever become confidential per group.
   @DeviceAccess()
+  @ApiModelRef()
   @ApiOperation({
     summary: 'Download the model file',
     description:
@@ -168,7 +173,7 @@ export class RegistryController {
   @ApiResponse({ status: 304, description: 'If-None-Match matched the ETag.' })
   @ApiErrorsWithDevices(400, 404, 416)
   async artifact(
-    @Param('id', uuid) id: string,
+    @Param('id') id: string,
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {

@@ -24,6 +24,7 @@ import {
 } from './domain/model-rules.js';
 import { checkFrameworkFormat } from './domain/model-format.js';
 import { versionSortKey } from './domain/versions.js';
+import { isModelRefProblem, parseModelRef } from './domain/model-ref.js';
 import { ArtifactJanitor } from './artifact-janitor.js';
 import type { Inspection } from './model-inspector.js';
 import { ModelVersion, type SignatureRecord } from './model-version.entity.js';
@@ -254,22 +255,23 @@ export class RegistryService {
     return { items, total };
   }
 
-  async get(id: string): Promise<ModelVersion> {
-    const model = await this.models.findOneBy({ id });
-    if (!model) throw notFound('model', id);
+  /** One model version by `ref`: its id or `name@version` (parseModelRef), in one look-up. */
+  async get(ref: string): Promise<ModelVersion> {
+    const model = await this.models.findOneBy(modelWhere(ref));
+    if (!model) throw notFound('model', ref);
     return model;
   }
 
-  async update(id: string, changes: ModelChanges, principal: Principal): Promise<ModelVersion> {
+  async update(ref: string, changes: ModelChanges, principal: Principal): Promise<ModelVersion> {
     const problem = firstProblem(changes.tags ? checkTags(changes.tags) : null);
     if (problem) throw validationFailed(problem);
     return this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(ModelVersion);
       const model = await repository.findOne({
-        where: { id },
+        where: modelWhere(ref),
         lock: { mode: 'pessimistic_write' },
       });
-      if (!model) throw notFound('model', id);
+      if (!model) throw notFound('model', ref);
       const before = { stage: model.stage, tags: model.tags };
       if (changes.stage) model.stage = changes.stage;
       if (changes.tags) model.tags = [...new Set(changes.tags)];
@@ -283,7 +285,7 @@ export class RegistryService {
         actorOf(principal),
         'model.update',
         'model',
-        id,
+        model.id,
         { before, changes },
         manager,
       );
@@ -291,8 +293,9 @@ export class RegistryService {
     });
   }
 
-  async delete(id: string, principal: Principal): Promise<void> {
-    const model = await this.get(id);
+  async delete(ref: string, principal: Principal): Promise<void> {
+    const model = await this.get(ref);
+    const id = model.id;
     await this.dataSource.transaction(async (manager) => {
       // Taken before the checks: a pin or deployment storing a reference waits (FOR SHARE) or sees it gone.
       await manager.query('SELECT id FROM model_versions WHERE id = $1 FOR UPDATE', [id]);
@@ -332,8 +335,8 @@ export class RegistryService {
     return null;
   }
 
-  async lineage(id: string): Promise<Lineage> {
-    await this.get(id);
+  async lineage(ref: string): Promise<Lineage> {
+    const { id } = await this.get(ref);
     const ancestorIds: { id: string; depth: number }[] = await this.dataSource.query(
       `WITH RECURSIVE chain(id, parent_id, depth) AS (
          SELECT id, parent_id, 0 FROM model_versions WHERE id = $1
@@ -368,6 +371,13 @@ export class RegistryService {
   openArtifact(model: ModelVersion, range?: ByteRange) {
     return this.store.read(model.sha256, range);
   }
+}
+
+/** The look-up of a model reference; a malformed one is a 400 that says what is expected. */
+function modelWhere(ref: string): { id: string } | { name: string; version: string } {
+  const parsed = parseModelRef(ref);
+  if (isModelRefProblem(parsed)) throw validationFailed(parsed.problem);
+  return parsed;
 }
 
 function firstProblem(...problems: Problem[]): Problem {

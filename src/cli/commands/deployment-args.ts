@@ -8,6 +8,7 @@ import {
   type DeploymentType,
   type ListDeploymentsQuery,
 } from '../hub-api.js';
+import { checkModelRef } from '../model-ref.js';
 import { checkMetadata, parseCount } from './model.js';
 
 /** Raw option values as commander hands them to `model deploy`. */
@@ -136,7 +137,7 @@ export function checkReason(reason: string | undefined): string | undefined {
 /** Validates `model deploy` locally and builds the request body; throws UsageError on the first problem. */
 export function prepareDeploy(modelId: string, options: DeployCliOptions): CreateDeploymentBody {
   const body: CreateDeploymentBody = {
-    model_id: checkUuid('model id', modelId),
+    model_id: checkModelRef('model', modelId),
     environment: checkFleetId('--environment', options.environment),
     deployment_type: checkDeploymentType(options.deploymentType),
     target: checkFleetId('--target', options.target),
@@ -219,7 +220,8 @@ export function prepareDeploymentListQuery(
         ? undefined
         : checkFleetId('--environment', options.environment),
     group: options.group === undefined ? undefined : checkFleetId('--group', options.group),
-    modelId: options.modelId === undefined ? undefined : checkUuid('--model-id', options.modelId),
+    modelId:
+      options.modelId === undefined ? undefined : checkModelRef('--model-id', options.modelId),
     limit,
     offset: options.offset === undefined ? undefined : parseCount('--offset', options.offset, 0),
   };

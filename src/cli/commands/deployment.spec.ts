@@ -178,7 +178,11 @@ describe('model deploy preparation', () => {
 
   it('refuses bad values with one message each', () => {
     const cases: [Partial<DeployCliOptions>, string, string?][] = [
-      [{}, 'model id "nope" is not a UUID', 'nope'],
+      [
+        {},
+        'model "nope" must be a model version id (UUID) or name@version, e.g. detector@2.0.0',
+        'nope',
+      ],
       [
         { deploymentType: 'rolling' },
         '--deployment-type "rolling" must be one of blue-green, canary',
@@ -237,7 +241,9 @@ describe('deployment list query', () => {
     );
     assert.throws(
       () => prepareDeploymentListQuery({ modelId: 'm1' }),
-      usageError('--model-id "m1" is not a UUID'),
+      usageError(
+        '--model-id "m1" must be a model version id (UUID) or name@version, e.g. detector@2.0.0',
+      ),
     );
   });
 });

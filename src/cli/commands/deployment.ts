@@ -76,8 +76,8 @@ function defineAction(parent: Command, io: CliIo, action: DeploymentAction): voi
 export function registerModelDeploymentCommands(model: Command, io: CliIo): void {
   defineWithHelp(
     model,
-    'deploy <model_id>',
-    'deploy a model version to a device group',
+    'deploy <model>',
+    'deploy a model version (id or name@version, e.g. detector@2.0.0) to a device group',
     DEPLOY_HELP,
   )
     .requiredOption('--environment <env>', 'environment of the target groups, e.g. production')
@@ -135,13 +135,16 @@ export function registerDeploymentCommands(program: Command, io: CliIo): void {
     .option('--status <status>', `only this status (${DEPLOYMENT_STATUSES.join(', ')})`)
     .option('--environment <env>', 'only this environment')
     .option('--group <group>', 'only deployments to this group')
-    .option('--model-id <id>', 'only deployments of this model version')
+    .option('--model-id <model>', 'only deployments of this model version (id or name@version)')
     .option('--limit <n>', `page size (max ${MAX_PAGE}, hub default 50)`)
     .option('--offset <n>', 'number of deployments to skip')
     .action(async (options: DeploymentListCliOptions, command: Command) => {
       const globals = resolveGlobalOptions(command, io.env);
       const query = prepareDeploymentListQuery(options);
-      printResult(io, globals, await client(globals).listDeployments(query), formatDeploymentList);
+      const hub = client(globals);
+      // The list filters by id: a name@version is looked up first (a 404 if there is no such model).
+      if (query.modelId?.includes('@')) query.modelId = (await hub.getModel(query.modelId)).id;
+      printResult(io, globals, await hub.listDeployments(query), formatDeploymentList);
     });
 
   defineWithHelp(

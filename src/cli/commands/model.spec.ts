@@ -178,7 +178,12 @@ describe('model push preparation', () => {
   it('builds the push input from valid options', async () => {
     const input = await preparePush(
       modelPath,
-      options({ metadata: '{"a":1}', tags: 'edge,int8', parent: 'p-1', signature: bundlePath }),
+      options({
+        metadata: '{"a":1}',
+        tags: 'edge,int8',
+        parent: 'detector@1.0.0',
+        signature: bundlePath,
+      }),
     );
     assert.deepEqual(
       { ...input, signature: input.signature?.filename },
@@ -189,7 +194,7 @@ describe('model push preparation', () => {
         framework: 'pytorch',
         stage: 'staging',
         metadata: '{"a":1}',
-        parentId: 'p-1',
+        parentId: 'detector@1.0.0',
         tags: ['edge', 'int8'],
         file: { path: modelPath, size: 1000 },
         signature: 'bundle.json',
@@ -206,6 +211,12 @@ describe('model push preparation', () => {
       preparePush(join(dir, 'missing.onnx'), options({ version: '1.x' })),
       usageError(
         '--version "1.x" is not a semantic version (1.2.0), a nightly date (20261206) or a calendar version (2026.12.6)',
+      ),
+    );
+    await assert.rejects(
+      preparePush(modelPath, options({ parent: 'p-1' })),
+      usageError(
+        '--parent "p-1" must be a model version id (UUID) or name@version, e.g. detector@2.0.0',
       ),
     );
   });

@@ -7,6 +7,7 @@ import { defineCommand, printResult, resolveGlobalOptions, type CliIo } from '..
 import { parseVersion } from '../../registry/domain/versions.js';
 import { UsageError } from '../cli-errors.js';
 import { HubClient } from '../hub-client.js';
+import { checkModelRef } from '../model-ref.js';
 import { STAGES, type ListModelsQuery, type PushModelInput, type Stage } from '../hub-api.js';
 import {
   createUploadProgress,
@@ -36,6 +37,8 @@ export interface ListCliOptions {
   limit?: string;
   offset?: string;
 }
+
+export const STAGES_HELP = STAGES.join(', ');
 
 const MAX_SIGNATURE_BYTES = 1024 * 1024;
 
@@ -143,7 +146,7 @@ export async function preparePush(path: string, options: PushCliOptions): Promis
     framework: checkNonEmpty('--framework', options.framework),
     stage: checkStage(options.stage),
     metadata: options.metadata === undefined ? undefined : checkMetadata(options.metadata),
-    parentId: options.parent === undefined ? undefined : checkNonEmpty('--parent', options.parent),
+    parentId: options.parent === undefined ? undefined : checkModelRef('--parent', options.parent),
     tags: options.tags === undefined ? undefined : parseTags(options.tags),
   };
   const size = await checkUploadFile(path, 'model file');
@@ -185,12 +188,15 @@ export function registerModelCommands(program: Command, io: CliIo): Command {
     .requiredOption('--stage <stage>', `one of ${STAGES.join(', ')}`)
     .option('--metadata <json>', 'extra metadata as a JSON object')
     .option('--signature <bundle-file>', 'Sigstore bundle (JSON) signing the model file')
-    .option('--parent <id>', 'id of the model version this one derives from')
+    .option('--parent <model>', 'the model version this one derives from (id or name@version)')
     .option('--tags <tags>', 'comma-separated tags, e.g. edge,int8')
     .action(async (path: string, options: PushCliOptions, command: Command) => {
       const globals = resolveGlobalOptions(command, io.env);
       const input = await preparePush(path, options);
       const client = new HubClient({ baseUrl: globals.url, token: globals.token });
+      // The hub links parents by id: a name@version is looked up first.
+      if (input.parentId?.includes('@'))
+        input.parentId = (await client.getModel(input.parentId)).id;
       const progress = createUploadProgress(io.stderr, globals.progress && !globals.json);
       let created;
       try {
@@ -215,11 +221,12 @@ export function registerModelCommands(program: Command, io: CliIo): Command {
       printResult(io, globals, await client.listModels(query), formatModelList);
     });
 
-  defineCommand(model, 'get <id>', 'show one model version').action(
-    async (id: string, _options: unknown, command: Command) => {
+  defineCommand(model, 'get <model>', 'show one model version (id or name@version)').action(
+    async (ref: string, _options: unknown, command: Command) => {
       const globals = resolveGlobalOptions(command, io.env);
+      const modelRef = checkModelRef('model', ref);
       const client = new HubClient({ baseUrl: globals.url, token: globals.token });
-      printResult(io, globals, await client.getModel(id), formatModelDetail);
+      printResult(io, globals, await client.getModel(modelRef), formatModelDetail);
     },
   );
   return model;

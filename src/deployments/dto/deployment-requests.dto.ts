@@ -1,5 +1,7 @@
 // What POST /api/v1/deployments, the list's query and the actions take, validated.
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MODEL_REF_HELP } from '../../registry/domain/model-ref.js';
+import { IsModelRef } from '../../registry/dto/model-ref.validator.js';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -63,8 +65,11 @@ export class CanaryOptionsDto {
 }
 
 export class CreateDeploymentDto {
-  @ApiProperty({ format: 'uuid', description: 'The model version to deploy.' })
-  @IsUUID()
+  @ApiProperty({
+    example: 'detector@2.0.0',
+    description: `The model version to deploy: ${MODEL_REF_HELP}.`,
+  })
+  @IsModelRef()
   model_id: string;
 
   @ApiProperty({ example: 'production', pattern: ID_PATTERN })

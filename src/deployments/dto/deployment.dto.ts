@@ -12,7 +12,12 @@ class ModelSummaryDto {
 
 class DeploymentGroupDto {
   @ApiProperty() name: string;
-  @ApiProperty({ format: 'uuid', nullable: true, description: 'What a rollback returns to.' })
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'What a rollback returns to.',
+  })
   previous_model_id: string | null;
 }
 
@@ -27,8 +32,8 @@ class CanaryStateDto {
 class FailedDeviceDto {
   @ApiProperty() device_id: string;
   @ApiProperty({ enum: ['failed', 'rolled_back'] }) phase: string;
-  @ApiProperty({ nullable: true, example: 'hash_mismatch' }) reason: string | null;
-  @ApiProperty({ nullable: true }) detail: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'hash_mismatch' }) reason: string | null;
+  @ApiProperty({ type: String, nullable: true }) detail: string | null;
   @ApiProperty() attempts: number;
 }
 
@@ -61,10 +66,10 @@ export class DeploymentEventDto {
   @ApiProperty({ format: 'date-time' }) at: string;
   @ApiProperty({ example: 'token:ci-nightly' }) actor: string;
   @ApiProperty({ example: 'cutover' }) type: string;
-  @ApiProperty({ nullable: true }) from_status: string | null;
-  @ApiProperty({ nullable: true }) to_status: string | null;
-  @ApiProperty({ nullable: true }) device_id: string | null;
-  @ApiProperty({ nullable: true }) reason: string | null;
+  @ApiProperty({ type: String, nullable: true }) from_status: string | null;
+  @ApiProperty({ type: String, nullable: true }) to_status: string | null;
+  @ApiProperty({ type: String, nullable: true }) device_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) figures: Record<string, unknown>;
 }
 
@@ -85,7 +90,7 @@ export class DeploymentDto {
       'observing (every device on the new version, judged for observe_s), paused; null once finished.',
   })
   phase: string | null;
-  @ApiProperty({ nullable: true }) status_reason: string | null;
+  @ApiProperty({ type: String, nullable: true }) status_reason: string | null;
   @ApiProperty() observe_s: number;
   @ApiProperty({ enum: ['succeed', 'pause'] }) observe_inconclusive: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String })
@@ -105,11 +110,12 @@ export class DeploymentDto {
   @ApiProperty() min_staged_share: number;
   @ApiProperty() max_failure_share: number;
   @ApiProperty() max_retries: number;
-  @ApiProperty({ nullable: true, format: 'uuid' }) superseded_by: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) superseded_by: string | null;
   @ApiProperty() created_by: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
-  @ApiProperty({ format: 'date-time', nullable: true }) finished_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  finished_at: string | null;
 
   static from(d: DeploymentSummary): DeploymentDto {
     const p = d.deployment.policy;

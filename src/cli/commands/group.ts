@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { defineCommand, printResult, type CliIo } from '../cli-context.js';
+import { connect, fleetApi } from '../fleet-api.js';
+import { formatDesired, formatGroupDetail, formatGroupList } from '../fleet-output.js';
+import { checkModelRef } from '../model-ref.js';
+import { checkFleetId } from './deployment-args.js';
+import { collect, parseLabels } from './fleet-args.js';
+
+/** `sentinel group list|create|get|delete|desired|pin`. */
+export function registerGroupCommands(program: Command, io: CliIo): void {
+  const group = defineCommand(program, 'group', 'create, inspect and pin device groups');
+
+  defineCommand(group, 'list', 'list device groups with their device counts and desired model')
+    .option('--environment <env>', 'only groups of this environment')
+    .action(async (options: { environment?: string }, command: Command) => {
+      const { globals, hub } = connect(command, io);
+      const environment =
+        options.environment === undefined
+          ? undefined
+          : checkFleetId('--environment', options.environment);
+      printResult(io, globals, await fleetApi.listGroups(hub, environment), formatGroupList);
+    });
+
+  defineCommand(group, 'create <name>', 'create a device group in an environment')
+    .requiredOption('--environment <env>', 'its environment, e.g. production')
+    .option('--label <key=value>', 'a label (repeatable)', collect)
+    .action(
+      async (
+        name: string,
+        options: { environment: string; label?: string[] },
+        command: Command,
+      ) => {
+        const body = {
+          name: checkFleetId('group name', name),
+          environment: checkFleetId('--environment', options.environment),
+          labels: parseLabels(options.label),
+        };
+        const { globals, hub } = connect(command, io);
+        printResult(io, globals, await fleetApi.createGroup(hub, body), formatGroupDetail);
+      },
+    );
+
+  defineCommand(group, 'get <name>', 'show one device group').action(
+    async (name: string, _options: unknown, command: Command) => {
+      const groupName = checkFleetId('group name', name);
+      const { globals, hub } = connect(command, io);
+      printResult(io, globals, await fleetApi.getGroup(hub, groupName), formatGroupDetail);
+    },
+  );
+
+  defineCommand(
+    group,
+    'delete <name>',
+    'delete a device group (admin); its devices stay, refused by the broker until moved',
+  ).action(async (name: string, _options: unknown, command: Command) => {
+    const groupName = checkFleetId('group name', name);
+    const { globals, hub } = connect(command, io);
+    await fleetApi.deleteGroup(hub, groupName);
+    printResult(io, globals, { deleted: groupName }, () => `deleted group ${groupName}\n`);
+  });
+
+  defineCommand(
+    group,
+    'desired <name>',
+    "show the group's desired state (what its devices run)",
+  ).action(async (name: string, _options: unknown, command: Command) => {
+    const groupName = checkFleetId('group name', name);
+    const { globals, hub } = connect(command, io);
+    const desired = await fleetApi.groupDesired(hub, groupName);
+    printResult(io, globals, desired, (value) => formatDesired(`group ${groupName}`, value));
+  });
+
+  defineCommand(
+    group,
+    'pin <name> <model>',
+    'run a model version (id or name@version) on every device of the group now, without a rollout',
+  ).action(async (name: string, model: string, _options: unknown, command: Command) => {
+    const groupName = checkFleetId('group name', name);
+    const ref = checkModelRef('model', model);
+    const { globals, hub } = connect(command, io);
+    const desired = await fleetApi.pinGroup(hub, groupName, ref);
+    printResult(io, globals, desired, (value) => formatDesired(`pinned group ${groupName}`, value));
+  });
+}

@@ -1,0 +1,184 @@
+// What the group, device, token and desired-state commands print (without --json).
+import type {
+  CreatedToken,
+  DesiredState,
+  Device,
+  DevicePage,
+  DeviceWithCredentials,
+  Group,
+  GroupPage,
+  Token,
+} from './hub-api.js';
+import { formatTable, formatTimestamp } from './output.js';
+
+function keyValues(pairs: readonly [string, string][]): string {
+  const width = Math.max(...pairs.map(([key]) => key.length));
+  return pairs.map(([key, value]) => `  ${key.padEnd(width)}  ${value}\n`).join('');
+}
+
+function labels(value: Record<string, string>): string {
+  const entries = Object.entries(value);
+  return entries.length === 0 ? '-' : entries.map(([key, v]) => `${key}=${v}`).join(',');
+}
+
+/** `name@version` of the model a desired state names, or '-'. */
+export function desiredModel(desired: DesiredState | undefined): string {
+  const model = desired?.model as { name?: unknown; version?: unknown } | null | undefined;
+  if (!model || typeof model.name !== 'string' || typeof model.version !== 'string') return '-';
+  return `${model.name}@${model.version}`;
+}
+
+export function formatGroupList(page: GroupPage): string {
+  if (page.items.length === 0) return 'no groups found\n';
+  return formatTable(
+    ['NAME', 'ENVIRONMENT', 'DEVICES', 'DESIRED', 'LABELS'],
+    page.items.map((group) => [
+      group.name,
+      group.environment,
+      String(group.device_count),
+      desiredModel(group.desired),
+      labels(group.labels),
+    ]),
+  );
+}
+
+export function formatGroupDetail(group: Group): string {
+  return (
+    `group ${group.name}\n` +
+    keyValues([
+      ['environment', group.environment],
+      ['devices', String(group.device_count)],
+      ['labels', labels(group.labels)],
+      ['desired', `${desiredModel(group.desired)} (seq ${group.desired_seq})`],
+      ['created', formatTimestamp(group.created_at)],
+    ])
+  );
+}
+
+export function formatDeviceList(page: DevicePage): string {
+  if (page.items.length === 0) {
+    return page.total > 0
+      ? `no devices at offset ${page.offset} (total ${page.total})\n`
+      : 'no devices found\n';
+  }
+  const table = formatTable(
+    ['ID', 'GROUP', 'ENVIRONMENT', 'ONLINE', 'LAST SEEN', 'AGENT'],
+    page.items.map((device) => [
+      device.id,
+      device.group ?? '-',
+      device.environment ?? '-',
+      device.online ? 'yes' : 'no',
+      device.last_seen_at ? formatTimestamp(device.last_seen_at) : '-',
+      device.agent_version ?? '-',
+    ]),
+  );
+  const shown = page.items.length;
+  const footer =
+    shown < page.total ? `${page.offset + 1}-${page.offset + shown} of ${page.total}\n` : '';
+  return table + footer;
+}
+
+export function formatDeviceDetail(device: Device): string {
+  return (
+    `device ${device.id}\n` +
+    keyValues([
+      ['name', device.name],
+      ['group', device.group ?? '- (in no group: the broker refuses it until it is moved)'],
+      ['environment', device.environment ?? '-'],
+      ['labels', labels(device.labels)],
+      ['online', device.online ? 'yes' : 'no'],
+      ['last seen', device.last_seen_at ? formatTimestamp(device.last_seen_at) : '-'],
+      ['agent', device.agent_version ?? '-'],
+      ['pinned', desiredModel(device.desired)],
+      ['credential', `rotated ${formatTimestamp(device.credential_rotated_at)}`],
+      ['created', formatTimestamp(device.created_at)],
+    ])
+  );
+}
+
+/** Where the agent finds its hub and broker (edge-agent/src/config.ts reads these names). */
+export interface AgentEndpoints {
+  hubUrl: string;
+  mqttUrl: string;
+}
+
+/** The broker address an agent most likely uses: the hub's host, MQTT's default port (TLS for https). */
+export function defaultMqttUrl(hubUrl: string): string {
+  const url = new URL(hubUrl);
+  return url.protocol === 'https:' ? `mqtts://${url.hostname}:8883` : `mqtt://${url.hostname}:1883`;
+}
+
+/** A value as an environment-file line accepts it: bare when safe, else single-quoted. */
+export function envValue(value: string): string {
+  return /^[A-Za-z0-9._~+/=:@%,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The agent's environment, as the SENTINEL_* variables edge-agent/src/config.ts reads. */
+export function agentEnvironment(
+  issued: DeviceWithCredentials,
+  endpoints: AgentEndpoints,
+): Record<string, string> {
+  return {
+    SENTINEL_HUB_URL: endpoints.hubUrl,
+    SENTINEL_MQTT_URL: endpoints.mqttUrl,
+    SENTINEL_DEVICE_ID: issued.id,
+    SENTINEL_MQTT_USERNAME: issued.credentials.username,
+    SENTINEL_MQTT_PASSWORD: issued.credentials.password,
+  };
+}
+
+/** stdout of `device create|rotate`: only the environment lines, so `> agent.env` keeps a usable file. */
+export function formatAgentEnvironment(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([key, value]) => `${key}=${envValue(value)}\n`)
+    .join('');
+}
+
+/** stderr of `device create|rotate`: what happened, and that the password is not shown again. */
+export function formatIssuedNote(issued: DeviceWithCredentials, rotated: boolean): string {
+  const where = issued.group ? ` in group ${issued.group} (${issued.environment})` : '';
+  const what = rotated
+    ? `rotated the credential of device ${issued.id}: the old password no longer works`
+    : `created device ${issued.id}${where}`;
+  return (
+    `${what}\n` +
+    "The MQTT password is shown only now. Put these lines in the agent's environment (e.g. /etc/sentinel/agent.env):\n"
+  );
+}
+
+export function formatTokenList(tokens: Token[]): string {
+  if (tokens.length === 0) return 'no tokens found\n';
+  return formatTable(
+    ['ID', 'NAME', 'ROLE', 'PREFIX', 'CREATED', 'LAST USED'],
+    tokens.map((token) => [
+      token.id,
+      token.name,
+      token.role,
+      token.token_prefix,
+      formatTimestamp(token.created_at),
+      token.last_used_at ? formatTimestamp(token.last_used_at) : 'never',
+    ]),
+  );
+}
+
+/** stdout of `token create`: the secret alone, so it can be captured; the note goes to stderr. */
+export function formatCreatedToken(token: CreatedToken): string {
+  return `${token.token}\n`;
+}
+
+export function formatCreatedTokenNote(token: CreatedToken): string {
+  return `created ${token.role} token ${token.name} (id ${token.id}); the secret below is shown only now\n`;
+}
+
+/** A desired state in brief: strategy, model and previous, or that none is set. */
+export function formatDesired(target: string, desired: DesiredState): string {
+  if (!desired) return `${target}: no desired state\n`;
+  const pairs: [string, string][] = [
+    ['model', desiredModel(desired)],
+    ['previous', desiredModel({ model: desired.previous })],
+    ['strategy', typeof desired.strategy === 'string' ? desired.strategy : '-'],
+    ['deployment', typeof desired.deployment_id === 'string' ? desired.deployment_id : '-'],
+  ];
+  if (typeof desired.seq === 'number') pairs.push(['seq', String(desired.seq)]);
+  return `${target}\n${keyValues(pairs)}`;
+}
