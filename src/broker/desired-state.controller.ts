@@ -9,10 +9,11 @@ import {
 import { IsUUID } from 'class-validator';
 import { CurrentPrincipal, RequireRole, actorOf, type Principal } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
+import { EXAMPLE_UUID } from '../common/openapi-examples.js';
 import { DesiredStateService } from './desired-state.service.js';
 
 export class PinModelDto {
-  @ApiProperty({ format: 'uuid', description: 'The model version to run' })
+  @ApiProperty({ format: 'uuid', description: 'The model version to run', example: EXAMPLE_UUID })
   @IsUUID('all', { message: 'model_id must be a UUID' })
   model_id: string;
 }

@@ -19,6 +19,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ID_PATTERN } from '@sentinel/broker';
+import { EXAMPLE_UUID } from '../../common/openapi-examples.js';
 import { PageQueryDto } from '../../common/page-query.dto.js';
 import { IsFleetId } from '../../fleet/dto/fleet-validators.js';
 import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from '../domain/rollout.js';
@@ -63,7 +64,11 @@ export class CanaryOptionsDto {
 }
 
 export class CreateDeploymentDto {
-  @ApiProperty({ format: 'uuid', description: 'The model version to deploy.' })
+  @ApiProperty({
+    format: 'uuid',
+    description: 'The model version to deploy.',
+    example: EXAMPLE_UUID,
+  })
   @IsUUID()
   model_id: string;
 
