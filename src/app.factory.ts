@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { DEVICE_AUTH_SCHEME } from './common/api-errors.decorator.js';
 import { hardenHttp } from './common/http-hardening.js';
+import { addPathParameterExamples } from './common/openapi-examples.js';
 import { httpsServer } from './common/https-server.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -53,5 +54,5 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       DEVICE_AUTH_SCHEME,
     )
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return addPathParameterExamples(SwaggerModule.createDocument(app, config));
 }

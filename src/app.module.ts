@@ -3,11 +3,11 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ArtifactsModule } from './artifacts/artifacts.module.js';
 import { AuditModule } from './audit/audit.module.js';
-import { actorOf, type RequestPrincipal } from './auth/auth.decorators.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BrokerModule } from './broker/broker.module.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
+import { requestLogOptions } from './common/request-log.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DeploymentsModule } from './deployments/deployments.module.js';
@@ -37,26 +37,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.LOG_LEVEL,
-            redact: {
-              paths: [
-                'req.headers.authorization',
-                'req.headers.cookie',
-                'res.headers["set-cookie"]',
-              ],
-              censor: '[redacted]',
-            },
-            // Health probes and scrapes every few seconds would drown the useful lines.
-            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
-            // Who made the call (token:<name> or device:<id>), on the line logged when it ends.
-            customProps: (req) => {
-              const principal = (req as { principal?: RequestPrincipal }).principal;
-              return principal ? { actor: actorOf(principal) } : {};
-            },
-          },
-        }),
+        LoggerModule.forRoot({ pinoHttp: requestLogOptions(config.LOG_LEVEL) }),
         DatabaseModule,
         AuditModule,
         ArtifactsModule,

@@ -16,7 +16,7 @@ import { fastModel, slowModel } from './support/onnx-models.js';
 import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from './support/postgres.js';
 import { DEFAULT_FIELDS, json, pushModel } from './support/push.js';
 
-type Model = { id: string; sha256: string; version: string };
+type Model = { id: string; sha256: string; version: string; signature?: unknown };
 
 const ENGINES = [
   { name: 'PGlite (embedded)', skip: false as const, database: async () => null },
@@ -113,6 +113,17 @@ for (const engine of ENGINES) {
       }
       const listed = await json<{ total: number }>(await api(hub)('/api/v1/models?name=fields'));
       assert.equal(listed.total, 0);
+    });
+
+    it('takes an empty "signature" text field as no signature (what a form sends for an untouched file input)', async () => {
+      const response = await pushParts(hub, [
+        ...fields('blank-signature', '1.0.0'),
+        ['signature', ''],
+        ['parent_id', ''],
+        ['file', bytes],
+      ]);
+      assert.equal(response.status, 201, await response.clone().text());
+      assert.equal((await json<Model>(response)).signature, null);
     });
 
     it('concurrent pushes of the same bytes, one failing validation, never lose the good one', async () => {

@@ -38,4 +38,32 @@ describe('OpenAPI document', () => {
     }
     assert.deepEqual(problems, []);
   });
+
+  it('pre-fills Swagger UI well: error examples of their own status, path parameters with examples', () => {
+    type Parameter = { name: string; in: string; example?: unknown };
+    type Response = { content?: Record<string, { example?: { statusCode?: number } }> };
+    const document = JSON.parse(readFileSync(COMMITTED, 'utf8')) as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: Parameter[]; responses: Record<string, Response> }>
+      >;
+    };
+    const problems: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith('/api/')) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        for (const parameter of operation.parameters ?? [])
+          if (parameter.in === 'path' && parameter.example === undefined)
+            problems.push(`${where}: path parameter ${parameter.name} has no example`);
+        for (const [code, response] of Object.entries(operation.responses)) {
+          if (!/^[45]/.test(code)) continue;
+          const example = response.content?.['application/json']?.example;
+          if (example?.statusCode !== Number(code))
+            problems.push(`${where}: the ${code} example is ${JSON.stringify(example)}`);
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
 });

@@ -110,7 +110,7 @@ export class Agent {
     readonly config: AgentConfig,
     deps: AgentDeps = {},
   ) {
-    this.pool = deps.pool ?? new SessionPool({ intraOpThreads: config.intraOpThreads });
+    this.pool = deps.pool ?? new SessionPool(config);
     this.cache =
       deps.cache ??
       new ModelCache({

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ID_PATTERN } from '@sentinel/broker';
 import { parseTrustedKeys, type TrustedKey } from '@sentinel/broker/signing';
+import { ORT_LOG_LEVELS, type OrtLogLevel } from './inference/ort-log.js';
 import { loadClientTls, type ClientTls } from './tls.js';
 
 /**
@@ -132,6 +133,12 @@ export const SETTINGS = [
     'onnxruntime intra-op threads per session.',
   ],
   ['SENTINEL_LOG_LEVEL', 'log_level', 'info', 'error | warn | info | debug.'],
+  [
+    'SENTINEL_ORT_LOG_LEVEL',
+    'ort_log_level',
+    'fatal',
+    "onnxruntime's own log (plain text on stderr, not JSON): verbose | info | warning | error | fatal.",
+  ],
 ] as const satisfies readonly (readonly [string, string, string | undefined, string])[];
 
 type EnvName = (typeof SETTINGS)[number][0];
@@ -217,6 +224,7 @@ const schema = z.object({
   SENTINEL_DOWNLOAD_RETRIES: int('retries', 0, 100),
   SENTINEL_INTRA_OP_THREADS: int('threads', 1, 256),
   SENTINEL_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']),
+  SENTINEL_ORT_LOG_LEVEL: z.enum(ORT_LOG_LEVELS),
 });
 
 export type ApiListen =
@@ -246,6 +254,7 @@ export interface AgentConfig {
   downloadRetries: number;
   intraOpThreads: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  ortLogLevel: OrtLogLevel;
 }
 
 /** A configuration that cannot run; the message is one line naming the setting. */
@@ -371,6 +380,7 @@ export function loadAgentConfig(
     downloadRetries: c.SENTINEL_DOWNLOAD_RETRIES,
     intraOpThreads: c.SENTINEL_INTRA_OP_THREADS,
     logLevel: c.SENTINEL_LOG_LEVEL,
+    ortLogLevel: c.SENTINEL_ORT_LOG_LEVEL,
   };
 }
 

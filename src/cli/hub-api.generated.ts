@@ -1,26 +1,6 @@
 // Generated from docs/openapi.json (Sentinel Model Hub 1) by scripts/generate-cli-types.ts.
 // Do not edit: run `npm run openapi` after changing the API.
 
-export interface CreateTokenDto {
-  /** A label for the token: who or what uses it. */
-  name: string;
-  /** admin: everything; operator: push, deploy, rollback; viewer: read. */
-  role: 'admin' | 'operator' | 'viewer';
-}
-
-export interface CreatedTokenDto {
-  id: string;
-  name: string;
-  role: 'admin' | 'operator' | 'viewer';
-  /** The first characters of the token, to recognise it. */
-  token_prefix: string;
-  created_by: string | null;
-  created_at: string;
-  last_used_at: string | null;
-  /** The secret, shown only in this response. Store it now. */
-  token: string;
-}
-
 export interface ErrorResponseDto {
   statusCode: number;
   error:
@@ -42,6 +22,26 @@ export interface ErrorResponseDto {
     | 'INSUFFICIENT_STORAGE'
     | 'INTERNAL';
   message: string;
+}
+
+export interface CreateTokenDto {
+  /** A label for the token: who or what uses it. */
+  name: string;
+  /** admin: everything; operator: push, deploy, rollback; viewer: read. */
+  role: 'admin' | 'operator' | 'viewer';
+}
+
+export interface CreatedTokenDto {
+  id: string;
+  name: string;
+  role: 'admin' | 'operator' | 'viewer';
+  /** The first characters of the token, to recognise it. */
+  token_prefix: string;
+  created_by: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  /** The secret, shown only in this response. Store it now. */
+  token: string;
 }
 
 export interface TokenDto {

@@ -1,5 +1,17 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBasicAuth, ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
+import {
+  ApiBasicAuth,
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import {
+  DEVICE_ERROR_EXAMPLES,
+  DEVICE_ONLY_ERROR_EXAMPLES,
+  errorExample,
+  type ErrorExample,
+} from './error-examples.js';
 import { ErrorResponseDto } from './error-response.dto.js';
 
 /** The OpenAPI security scheme of the device credential (app.factory.ts declares it). */
@@ -28,14 +40,26 @@ const DEVICES_ONLY: Record<number, string> = {
   403: 'A bearer token: only devices make this call.',
 };
 
-function responses(statuses: number[], overrides: Record<number, string> = {}) {
-  return [401, 403, ...statuses].map((status) =>
+function responses(
+  statuses: number[],
+  overrides: Record<number, string> = {},
+  examples: Record<number, ErrorExample> = {},
+) {
+  const documented = [401, 403, ...statuses].map((status) =>
     ApiResponse({
       status,
       description: overrides[status] ?? DESCRIPTIONS[status],
-      type: ErrorResponseDto,
+      // JSON whatever the route produces (a download's errors too), with the status's own example:
+      // without it Swagger shows the schema's (a 400) under every status.
+      content: {
+        'application/json': {
+          schema: { $ref: getSchemaPath(ErrorResponseDto) },
+          example: errorExample(status, examples),
+        },
+      },
     }),
   );
+  return [ApiExtraModels(ErrorResponseDto), ...documented];
 }
 
 /** Documents the bearer auth and the error responses a route can give, all with ErrorResponseDto. */
@@ -48,11 +72,14 @@ export function ApiErrorsWithDevices(...statuses: number[]) {
   return applyDecorators(
     ApiBearerAuth(),
     ApiBasicAuth(DEVICE_AUTH_SCHEME),
-    ...responses(statuses, WITH_DEVICES),
+    ...responses(statuses, WITH_DEVICES, DEVICE_ERROR_EXAMPLES),
   );
 }
 
 /** ApiErrors for a @DeviceOnly route: the device credential and nothing else. */
 export function ApiErrorsDevicesOnly(...statuses: number[]) {
-  return applyDecorators(ApiBasicAuth(DEVICE_AUTH_SCHEME), ...responses(statuses, DEVICES_ONLY));
+  return applyDecorators(
+    ApiBasicAuth(DEVICE_AUTH_SCHEME),
+    ...responses(statuses, DEVICES_ONLY, DEVICE_ONLY_ERROR_EXAMPLES),
+  );
 }

@@ -7,7 +7,7 @@ import {
   type StoredArtifact,
 } from '../artifacts/artifact-store.js';
 import { DomainError, validationFailed } from '../common/domain-error.js';
-import { checkPushField } from './domain/model-rules.js';
+import { checkPushField, isBlankFilePart } from './domain/model-rules.js';
 import { modelInspector, type Inspection } from './model-inspector.js';
 
 /** A Sigstore bundle is a few KiB; it travels inside desired states, which are bounded MQTT messages. */
@@ -101,6 +101,7 @@ export function receiveModelUpload(
 
     // busboy finishes the chunk it is parsing after destroy(): parts that follow a failure are dropped.
     parser.on('field', (name, value, info) => {
+      if (isBlankFilePart(name, value)) return;
       const refused = checkPushField(name);
       if (refused) return fail(validationFailed(refused));
       if (failure) return;

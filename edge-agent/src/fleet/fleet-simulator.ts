@@ -33,7 +33,7 @@ export class FleetSimulator {
   constructor(private readonly options: FleetOptions) {
     const { base, devices } = options;
     if (devices.length === 0) throw new Error('the fleet needs at least one device');
-    this.pool = new SessionPool({ intraOpThreads: base.intraOpThreads });
+    this.pool = new SessionPool(base);
     this.cache = new ModelCache({
       dir: join(base.dataDir, 'models'),
       authorization: `Basic ${Buffer.from(`${devices[0]!.id}:${devices[0]!.password}`).toString('base64')}`,

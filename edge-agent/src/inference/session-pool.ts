@@ -1,5 +1,6 @@
 import ort from 'onnxruntime-node';
 import { AgentError } from '../errors.js';
+import { ortSeverity, type OrtLogLevel } from './ort-log.js';
 
 export type Session = ort.InferenceSession;
 
@@ -10,12 +11,16 @@ export type Session = ort.InferenceSession;
 export class SessionPool {
   private readonly entries = new Map<string, { session: Promise<Session>; refs: number }>();
 
-  constructor(private readonly options: { intraOpThreads: number }) {}
+  constructor(private readonly options: { intraOpThreads: number; ortLogLevel?: OrtLogLevel }) {}
 
   async acquire(sha256: string, path: string): Promise<Session> {
     let entry = this.entries.get(sha256);
     if (!entry) {
+      const ortLogLevel = this.options.ortLogLevel ?? 'fatal';
+      // onnxruntime's process-wide logger takes this level when its first session is created.
+      ort.env.logLevel = ortLogLevel;
       const session = ort.InferenceSession.create(path, {
+        logSeverityLevel: ortSeverity(ortLogLevel),
         intraOpNumThreads: this.options.intraOpThreads,
         interOpNumThreads: 1,
         executionMode: 'sequential',

@@ -76,7 +76,8 @@ export class CreateDeploymentDto {
   @IsFleetId()
   environment: string;
 
-  @ApiProperty({ enum: DEPLOYMENT_TYPES })
+  // canary: the example's `canary` options only apply to it (a pre-filled blue-green would be a 400).
+  @ApiProperty({ enum: DEPLOYMENT_TYPES, example: 'canary' })
   @IsIn(DEPLOYMENT_TYPES)
   deployment_type: (typeof DEPLOYMENT_TYPES)[number];
 

@@ -44,7 +44,7 @@ export class UpdateDeviceDto {
   name?: string;
 
   @ApiPropertyOptional({
-    example: 'depot-cams',
+    example: 'yard-cams',
     description: 'Moves the device to this existing group; its MQTT session is ended.',
   })
   @IsOptional()

@@ -9,6 +9,7 @@ import {
   parseMetadata,
   parseTags,
 } from './model-rules.js';
+import { checkPushField, isBlankFilePart } from './model-rules.js';
 
 describe('model names', () => {
   for (const name of ['yolov8n', 'resnet-50', 'det.v2_small', '0model']) {
@@ -90,5 +91,20 @@ describe('metadata', () => {
     for (const raw of ['[1]', '3', '"x"', '{oops', 'null']) {
       assert.deepEqual(parseMetadata(raw), { problem: 'metadata must be a JSON object' });
     }
+  });
+});
+
+describe('push form fields', () => {
+  it('refuses a signature or file sent as text, and unknown fields', () => {
+    assert.match(checkPushField('signature') ?? '', /must be sent as a file part/);
+    assert.match(checkPushField('descripton') ?? '', /unknown field "descripton"/);
+    assert.equal(checkPushField('metadata'), null);
+  });
+
+  it("takes an empty text field in a file part's place as no part (a form's untouched file input)", () => {
+    assert.equal(isBlankFilePart('signature', ''), true);
+    assert.equal(isBlankFilePart('file', ''), true);
+    assert.equal(isBlankFilePart('signature', '{"mediaType":"x"}'), false);
+    assert.equal(isBlankFilePart('metadata', ''), false);
   });
 });

@@ -43,6 +43,15 @@ export function checkPushField(name: string): Problem {
     : `unknown field "${name}" (accepted: ${PUSH_FIELDS.join(', ')}, and the file parts "file" and "signature")`;
 }
 
+/**
+ * Whether a text field stands where a file part belongs but carries nothing. An HTML form, Swagger UI's
+ * "Try it out" among them, sends an untouched optional file input as an empty text field: that is
+ * no signature (or no file), not a signature sent the wrong way.
+ */
+export function isBlankFilePart(name: string, value: string): boolean {
+  return (name === 'file' || name === 'signature') && value === '';
+}
+
 export function isStage(value: string): value is Stage {
   return (STAGES as readonly string[]).includes(value);
 }

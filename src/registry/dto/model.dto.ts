@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsIn, IsObject, IsOptional, IsString, Matches } from 'class-validator';
+import { EXAMPLE_UUID } from '../../common/openapi-examples.js';
 import { PageQueryDto } from '../../common/page-query.dto.js';
 import { MODEL_FORMATS, type ModelFormat } from '../domain/model-format.js';
 import { STAGES, type Stage } from '../domain/model-rules.js';
@@ -55,7 +56,7 @@ export class SignatureInfoDto {
 }
 
 export class ModelVersionDto {
-  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_UUID }) id: string;
   @ApiProperty({ example: 'yolov8n-traffic' }) name: string;
   @ApiProperty({
     example: '1.4.0',
@@ -168,12 +169,17 @@ export class UpdateModelDto {
     type: 'object',
     additionalProperties: true,
     description: 'Merged into the metadata; a key set to null is removed.',
+    example: { map: 0.64, evaluated_on: 'coco-2017-val' },
   })
   @IsOptional()
   @IsObject({ message: 'metadata must be a JSON object' })
   metadata?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: [String], description: 'Replaces the tags.' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Replaces the tags.',
+    example: ['traffic', 'night'],
+  })
   @IsOptional()
   @IsArray()
   @IsString({ each: true })
@@ -207,12 +213,15 @@ export const PUSH_MODEL_SCHEMA = {
     metadata: {
       type: 'string',
       description: 'A JSON object, e.g. {"map": 0.62, "dataset": "coco-2017"}',
+      example: '{"map": 0.62, "dataset": "coco-2017"}',
     },
-    tags: { type: 'string', description: 'Comma-separated tags' },
+    tags: { type: 'string', description: 'Comma-separated tags', example: 'traffic,night' },
     parent_id: {
       type: 'string',
       format: 'uuid',
-      description: 'The version this one was trained from',
+      description: 'The id of the version this one was trained from; leave empty for none',
+      // Empty, so that Swagger UI's "Try it out" does not pre-fill a made-up UUID (an unknown parent).
+      example: '',
     },
     signature: {
       type: 'string',
