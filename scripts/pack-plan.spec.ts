@@ -22,6 +22,8 @@ describe('importSpecifiers', () => {
       '  x,',
       "} from '@sentinel/broker/protocol';",
       "const later = await import('./lazy.js');",
+      "const bar = createRequire(import.meta.url)('cli-progress');",
+      "const progress = require('cli-progress');",
       "const text = 'import nothing from here';",
     ].join('\n');
     assert.deepEqual(importSpecifiers(source), [
@@ -33,6 +35,7 @@ describe('importSpecifiers', () => {
       './side-effect.js',
       '@sentinel/broker/protocol',
       './lazy.js',
+      'cli-progress',
     ]);
   });
 

@@ -6,10 +6,11 @@ import { posix } from 'node:path';
 
 export class PackError extends Error {}
 
-// `import ... from 'x'`, `export ... from 'x'`, `import 'x'` and `import('x')` with a literal. tsc
-// erases type-only imports, so in compiled JavaScript these are exactly the runtime imports.
+// `import ... from 'x'`, `export ... from 'x'`, `import 'x'`, and `import('x')` or `require('x')`
+// with a literal (a lazily loaded module). tsc erases type-only imports, so in compiled JavaScript
+// these are exactly the runtime imports.
 const SPECIFIER =
-  /(?:^|[\n;])\s*(?:import|export)\s[^'";]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[\n;])\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+  /(?:^|[\n;])\s*(?:import|export)\s[^'";]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[\n;])\s*import\s*['"]([^'"]+)['"]|\b(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** The module specifiers a compiled ES module imports at run time, in order, without repeats. */
 export function importSpecifiers(source: string): string[] {
