@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger } from './common/logging/pino-logger.module.js';
 import { AppModule } from './app.module.js';
 import { DEVICE_AUTH_SCHEME } from './common/api-errors.decorator.js';
 import { hardenHttp } from './common/http-hardening.js';

@@ -1,9 +1,5 @@
-// The MQTT contract shared by the hub and the edge agent, and the broker factory.
-export * from './topics.js';
-export * from './messages.js';
-export * from './latency-histogram.js';
-export * from './cohort.js';
-export * from './acl.js';
+// The MQTT contract shared by the hub and the edge agent (./protocol), and the broker factory.
+export * from './protocol.js';
 export * from './create-broker.js';
 export * from './packet-size-guard.js';
 export * from './redis-backend.js';
@@ -11,4 +7,3 @@ export * from './connect-policy.js';
 export * from './token-bucket.js';
 export * from './bounded-log.js';
 export * from './listeners.js';
-export * from './tls.js';

@@ -17,7 +17,7 @@ import {
   type FailureReason,
   type ModelRef,
   type Slot,
-} from '@sentinel/broker';
+} from '@sentinel/broker/protocol';
 import type { AgentConfig } from './config.js';
 import { basicAuth, credentialOrigins } from './download/credentials.js';
 import { ModelCache } from './download/downloader.js';

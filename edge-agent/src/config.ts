@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ID_PATTERN } from '@sentinel/broker';
+import { ID_PATTERN } from '@sentinel/broker/protocol';
 import { parseTrustedKeys, type TrustedKey } from '@sentinel/broker/signing';
 import { ORT_LOG_LEVELS, type OrtLogLevel } from './inference/ort-log.js';
 import { loadClientTls, type ClientTls } from './tls.js';

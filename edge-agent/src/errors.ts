@@ -1,4 +1,4 @@
-import type { FailureReason } from '@sentinel/broker';
+import type { FailureReason } from '@sentinel/broker/protocol';
 
 /**
  * A failure the agent reports to the hub: a reason code from the protocol (FAILURE_REASONS) and

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { parseCertificates } from '@sentinel/broker';
+import { parseCertificates } from '@sentinel/broker/protocol';
 
 /**
  * What the agent adds to its TLS connections (mqtts, wss, https): CAs to trust besides the

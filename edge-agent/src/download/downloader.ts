@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ModelRef } from '@sentinel/broker';
+import type { ModelRef } from '@sentinel/broker/protocol';
 import type { TrustedKey } from '@sentinel/broker/signing';
 import { AgentError } from '../errors.js';
 import type { ClientTls } from '../tls.js';

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import type { ModelRef } from '@sentinel/broker';
+import type { ModelRef } from '@sentinel/broker/protocol';
 import type { SignatureCheck } from '@sentinel/broker/signing';
 import pRetry, { AbortError } from 'p-retry';
 import { AgentError, isDiskFull } from '../errors.js';

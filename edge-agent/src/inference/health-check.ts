@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
-import type { ModelRef } from '@sentinel/broker';
+import type { ModelRef } from '@sentinel/broker/protocol';
 import { AgentError } from '../errors.js';
 import { syntheticFeeds, type Feeds } from './tensors.js';
 import type { Session } from './session-pool.js';

@@ -1,5 +1,5 @@
 import type ort from 'onnxruntime-node';
-import type { ModelRef, Slot } from '@sentinel/broker';
+import type { ModelRef, Slot } from '@sentinel/broker/protocol';
 import { otherSlot, type SlotsView } from '../state/plan.js';
 import type { Feeds } from './tensors.js';
 import type { Session, SessionPool } from './session-pool.js';

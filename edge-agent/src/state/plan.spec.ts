@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cohortBucket, type DesiredState, type ModelRef } from '@sentinel/broker';
+import { cohortBucket, type DesiredState, type ModelRef } from '@sentinel/broker/protocol';
 import {
   effectiveDesired,
   nextStep,

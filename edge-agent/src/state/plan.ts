@@ -9,7 +9,7 @@ import {
   type FailureReason,
   type ModelRef,
   type Slot,
-} from '@sentinel/broker';
+} from '@sentinel/broker/protocol';
 
 export interface SlotsView {
   active: Slot | null;

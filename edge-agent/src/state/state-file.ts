@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ModelRef, Slot } from '@sentinel/broker';
+import type { ModelRef, Slot } from '@sentinel/broker/protocol';
 import { AgentError, isDiskFull } from '../errors.js';
 import type { Veto } from './plan.js';
 

@@ -1,5 +1,5 @@
 import type ort from 'onnxruntime-node';
-import type { ModelRef } from '@sentinel/broker';
+import type { ModelRef } from '@sentinel/broker/protocol';
 import { goldenFeeds, goldensOrNone } from '../inference/health-check.js';
 import { syntheticFeeds, type Feeds } from '../inference/tensors.js';
 

@@ -8,7 +8,7 @@ import {
   histogramOf,
   histogramPercentile,
   mergeHistograms,
-} from '@sentinel/broker';
+} from '@sentinel/broker/protocol';
 import { seededRandom as rng } from '@sentinel/broker/testing';
 
 const context: WindowContext = {

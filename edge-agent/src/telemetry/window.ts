@@ -5,7 +5,7 @@ import {
   type ModelRef,
   type Slot,
   type Telemetry,
-} from '@sentinel/broker';
+} from '@sentinel/broker/protocol';
 
 /** Latencies kept per window for the percentiles; beyond this a uniform reservoir sample. */
 const MAX_SAMPLES = 20_000;

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import type { ModelRef } from '@sentinel/broker';
+import type { ModelRef } from '@sentinel/broker/protocol';
 import type { ModelCacheOptions } from '../downloader.js';
 import { ArtifactServer } from './artifact-server.js';
 
