@@ -201,11 +201,15 @@ describe('HTTP time limits', () => {
       'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
       'transfer-encoding': 'chunked',
     });
-    // 100 pieces would take about 10 s; the 401 comes at once and the hub closes the connection
-    // at the deadline, long before the client is done.
+    // 100 pieces would take about 10 s. The hub reads and discards a refused upload for up to 2 s
+    // before it answers 401 (so a client still sending reads the answer, not a reset); the 1 s
+    // deadline comes first here and answers 408, or closes the connection: long before the end.
     const written = drip(req, Buffer.alloc(100 * 1024), 100, 100);
     const result = await outcome;
-    assert.ok(result.reset || result.status === 401, JSON.stringify(result));
+    assert.ok(
+      result.reset || result.status === 401 || result.status === 408,
+      JSON.stringify(result),
+    );
     assert.ok((await written) < 100, `the client wrote all ${await written} pieces`);
   });
 });

@@ -19,6 +19,9 @@ const HTTP_CODES: Record<number, string> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
+/** How long a refused upload is read and discarded before its 401/403 is sent regardless. */
+const AUTH_REFUSAL_WAIT_MS = 2_000;
+
 /** One place maps errors to responses: `{statusCode, error: CODE, message}`. */
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
@@ -36,6 +39,29 @@ export class DomainErrorFilter implements ExceptionFilter {
       return;
     }
     const body = this.toBody(exception);
+    if (!request.complete && (body.statusCode === 401 || body.statusCode === 403)) {
+      // Refused by the guard before the handler read anything: a client still sending its upload
+      // could see the connection reset before it reads the answer (Node closes a connection whose
+      // request was not read to its end). Answer once the rest has been read, or after 2 s at most.
+      let answered = false;
+      const answer = () => {
+        if (answered) return;
+        answered = true;
+        if (!response.destroyed) this.send(exception, body, response);
+      };
+      request.once('end', answer);
+      request.once('close', answer);
+      setTimeout(answer, AUTH_REFUSAL_WAIT_MS).unref();
+      return;
+    }
+    this.send(exception, body, response);
+  }
+
+  private send(
+    exception: unknown,
+    body: { statusCode: number; error: string; message: string },
+    response: Response,
+  ): void {
     if (body.statusCode >= 500)
       // 507 included: whoever runs the hub must learn that its disk is full.
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
