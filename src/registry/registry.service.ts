@@ -12,6 +12,7 @@ import { SigningService } from '../signing/signing.service.js';
 import {
   checkLabel,
   checkMetadataSize,
+  mergeMetadata,
   checkModelName,
   checkStage,
   checkTags,
@@ -386,16 +387,4 @@ function firstProblem(...problems: Problem[]): Problem {
 
 function duplicate(name: string, version: string): DomainError {
   return new DomainError('CONFLICT', `model ${name}@${version} already exists`);
-}
-
-function mergeMetadata(
-  current: Record<string, unknown>,
-  patch: Record<string, unknown>,
-): Record<string, unknown> {
-  const merged = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete merged[key];
-    else merged[key] = value;
-  }
-  return merged;
 }
