@@ -94,6 +94,9 @@ export class TokensService implements OnApplicationBootstrap {
       const admins = await tokens.find({
         where: { role: 'admin' },
         select: { id: true },
+        // One order for every deleter: a scan order changes as rows get new versions (last use),
+        // and two deleters locking the same rows in different orders deadlock on PostgreSQL.
+        order: { id: 'ASC' },
         lock: { mode: 'pessimistic_write' },
       });
       const token = await tokens.findOneBy({ id });
