@@ -48,4 +48,11 @@ describe('modelInspector', () => {
   });
 
   it('TFLite', async () => assert.equal((await inspect(tfliteFile(), 5)).format, 'tflite'));
+
+  it('refuses to answer before the stream has ended', () => {
+    const inspector = modelInspector();
+    inspector.transform.write(fastModel());
+    assert.throws(() => inspector.result(), /before the stream ended/);
+    inspector.transform.destroy();
+  });
 });

@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { after, describe, it } from 'node:test';
 import onnxProto from 'onnx-proto';
 import {
@@ -19,7 +17,6 @@ import {
   NotOnnxError,
   OnnxHeaderParser,
   elemTypeName,
-  onnxInspector,
   parseOnnxFile,
   type OnnxHeader,
 } from './onnx-header.js';
@@ -512,48 +509,6 @@ describe('OnnxHeaderParser tells what is not ONNX', () => {
     assert.equal(elemTypeName(16), 'BFLOAT16');
     assert.equal(elemTypeName(26), 'INT2');
     assert.equal(elemTypeName(99), 'DATA_TYPE_99');
-  });
-});
-
-async function through(
-  source: Iterable<Uint8Array>,
-): Promise<{ bytes: Buffer; result: () => OnnxHeader }> {
-  const inspector = onnxInspector();
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(source),
-    inspector.transform,
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        out.push(Buffer.from(chunk));
-        callback();
-      },
-    }),
-  );
-  return { bytes: Buffer.concat(out), result: () => inspector.result() };
-}
-
-describe('onnxInspector', () => {
-  it('passes the bytes through unchanged and parses them', async () => {
-    const model = richModel();
-    const chunks = [model.subarray(0, 10), model.subarray(10, 11), model.subarray(11)];
-    const { bytes, result } = await through(chunks);
-    assert.ok(bytes.equals(model));
-    assert.deepEqual(result(), RICH);
-  });
-
-  it('passes bytes that are not ONNX through too, then throws NotOnnxError', async () => {
-    const text = Buffer.from('def not_a_model():\n  pass\n'.repeat(1000));
-    const { bytes, result } = await through([text.subarray(0, 100), text.subarray(100)]);
-    assert.ok(bytes.equals(text));
-    assert.throws(result, NotOnnxError);
-  });
-
-  it('refuses to answer before the stream has ended', () => {
-    const inspector = onnxInspector();
-    inspector.transform.write(fastModel());
-    assert.throws(() => inspector.result(), /before the stream ended/);
-    inspector.transform.destroy();
   });
 });
 

@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
 
 /**
  * A push-based reader of the protobuf wire format that pulls the header of an ONNX ModelProto out of
@@ -656,30 +655,6 @@ export class OnnxHeaderParser {
         break;
     }
   }
-}
-
-/** A pass-through stream that parses the ONNX header of the bytes flowing through it. */
-export function onnxInspector(): { transform: Transform; result(): OnnxHeader } {
-  const parser = new OnnxHeaderParser();
-  let ended = false;
-  const transform = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      // once the bytes are known not to be ONNX, stop looking at them but keep passing them on
-      if (!parser.error) parser.push(chunk);
-      callback(null, chunk);
-    },
-    flush(callback) {
-      ended = true;
-      callback();
-    },
-  });
-  return {
-    transform,
-    result() {
-      if (!ended) throw new Error('onnxInspector().result() called before the stream ended');
-      return parser.end();
-    },
-  };
 }
 
 /** Parses the header of an ONNX file on disk, reading it once in 1 MiB chunks. */
