@@ -5,6 +5,7 @@ import { TelemetryAndHealth1795936523520 } from './1795936523520-telemetry-and-h
 import { RulesHistory1796606813687 } from './1796606813687-rules-history.js';
 import { TelemetryLatencyHist1796608114910 } from './1796608114910-telemetry-latency-hist.js';
 import { ModelFormats1796620156429 } from './1796620156429-model-formats.js';
+import { AliasesAndGates1796653661988 } from './1796653661988-aliases-and-gates.js';
 
 /** In order of application. Committed migrations are never rewritten; add a new one instead. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   RulesHistory1796606813687,
   TelemetryLatencyHist1796608114910,
   ModelFormats1796620156429,
+  AliasesAndGates1796653661988,
 ];

@@ -324,9 +324,63 @@ describe('sentinel CLI: groups, devices, pins and tokens against a real hub', ()
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(
         result.stderr,
-        /^sentinel: model "fleet-det" must be a model version id \(UUID\) or name@version/,
+        /^sentinel: model "fleet-det" must be a model version id \(UUID\), name@version \(e\.g\. detector@2\.0\.0\) or name@alias/,
       );
     }
+  });
+
+  it('moves an alias, shows its history, deploys through it and honours stage gates', async () => {
+    const set = await json<{ version: string }>(hub, [
+      'model',
+      'alias',
+      'set',
+      'fleet-det@champion',
+      '1.0.0',
+      '--reason',
+      'first pick',
+    ]);
+    assert.equal(set.version, '1.0.0');
+    await ok(hub, ['model', 'alias', 'set', 'fleet-det@champion', '1.1.0']);
+    assert.match(
+      (await ok(hub, ['model', 'alias', 'list', 'fleet-det'])).stdout,
+      /fleet-det@champion\s+1\.1\.0/,
+    );
+    const history = (await ok(hub, ['model', 'alias', 'history', 'fleet-det@champion'])).stdout;
+    assert.match(history, /1\.0\.0\s+1\.1\.0/);
+    assert.match(history, /-\s+1\.0\.0\s+\S+\s+first pick/);
+    assert.equal((await ok(hub, ['model', 'get', 'fleet-det@champion'])).code, 0);
+    const bad = await sentinel(hub, ['model', 'alias', 'set', 'fleet-det@Champ', '1.0.0']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^sentinel: alias "Champ" must be/);
+
+    await ok(hub, ['group', 'create', 'gated-lobby', '--environment', 'gated']);
+    await ok(hub, ['gate', 'set', 'gated', '--stage', 'archived']);
+    assert.match((await ok(hub, ['gate', 'list'])).stdout, /gated\s+archived\s+-/);
+    const deployArgs = [
+      'model',
+      'deploy',
+      'fleet-det@champion',
+      '--environment',
+      'gated',
+      '--deployment-type',
+      'blue-green',
+    ];
+    const held = await sentinel(hub, deployArgs);
+    assert.equal(held.code, 1, held.stderr);
+    assert.match(held.stderr, /gated takes versions in stage archived; fleet-det@1\.1\.0 is in/);
+    const overridden = await json<{ model: { version: string } }>(hub, [
+      ...deployArgs,
+      '--override-gates',
+    ]);
+    assert.equal(overridden.model.version, '1.1.0');
+    assert.match(
+      (await ok(hub, ['gate', 'rm', 'gated'])).stdout,
+      /removed the stage gates of gated/,
+    );
+    assert.match(
+      (await ok(hub, ['model', 'alias', 'rm', 'fleet-det@champion'])).stdout,
+      /removed fleet-det@champion/,
+    );
   });
 
   it('deletes a model by name@version, and refuses one a pin still needs', async () => {

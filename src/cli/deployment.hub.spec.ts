@@ -572,7 +572,7 @@ describe(
             '--deployment-type',
             'canary',
           ],
-          'sentinel: model "not-a-uuid" must be a model version id (UUID) or name@version, e.g. detector@2.0.0\n',
+          'sentinel: model "not-a-uuid" must be a model version id (UUID), name@version (e.g. detector@2.0.0) or name@alias (e.g. detector@champion)\n',
         ],
         [
           [...deploy, '--deployment-type', 'rolling'],

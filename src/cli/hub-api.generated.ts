@@ -141,6 +141,41 @@ export interface LineageDto {
   descendants: ModelVersionDto[];
 }
 
+export interface AliasDto {
+  model: string;
+  alias: string;
+  version: string;
+  model_id: string;
+  moved_by: string;
+  moved_at: string;
+}
+
+export interface AliasListDto {
+  items: AliasDto[];
+  total: number;
+}
+
+export interface SetAliasDto {
+  /** The version of this model the alias points at. */
+  version: string;
+  reason?: string;
+}
+
+export interface AliasMoveDto {
+  /** null: created */
+  from_version: string | null;
+  /** null: removed */
+  to_version: string | null;
+  actor: string;
+  reason: string | null;
+  at: string;
+}
+
+export interface AliasHistoryDto {
+  /** Newest first. */
+  items: AliasMoveDto[];
+}
+
 export interface CreateGroupDto {
   /** Unique; an MQTT topic level (sentinel/v1/groups/{name}/desired). */
   name: string;
@@ -254,7 +289,7 @@ export interface UpdateDeviceDto {
 }
 
 export interface PinModelDto {
-  /** The model version to run: a model version id (UUID) or name@version, e.g. detector@2.0.0 (the version as pushed). */
+  /** The model version to run: a model version id (UUID), name@version, e.g. detector@2.0.0 (the version as pushed), or name@alias, e.g. detector@champion. */
   model_id: string;
 }
 
@@ -268,7 +303,7 @@ export interface CanaryOptionsDto {
 }
 
 export interface CreateDeploymentDto {
-  /** The model version to deploy: a model version id (UUID) or name@version, e.g. detector@2.0.0 (the version as pushed). */
+  /** The model version to deploy: a model version id (UUID), name@version, e.g. detector@2.0.0 (the version as pushed), or name@alias, e.g. detector@champion. */
   model_id: string;
   environment: string;
   deployment_type: 'blue-green' | 'canary';
@@ -295,6 +330,8 @@ export interface CreateDeploymentDto {
   max_retries?: number;
   /** End the active deployment of the same groups (status superseded) instead of 409. */
   supersede?: boolean;
+  /** Deploy although the environment's stage gates hold the version (GET /api/v1/gates); admin tokens only. The gates it passed over are recorded in the deployment's created event. */
+  override_gates?: boolean;
 }
 
 export interface ModelSummaryDto {
@@ -439,6 +476,25 @@ export interface DeploymentDetailDto {
 
 export interface ActionReasonDto {
   reason?: string;
+}
+
+export interface GatesDto {
+  environment: string;
+  required_stage: 'staging' | 'production' | 'archived' | null;
+  require_success_in: string | null;
+  updated_by: string;
+  updated_at: string;
+}
+
+export interface GatesListDto {
+  items: GatesDto[];
+}
+
+export interface SetGatesDto {
+  /** The stage a version must be in to be deployed here; null or absent: any. */
+  required_stage?: 'staging' | 'production' | 'archived' | null;
+  /** An environment where the same version must have had a succeeded deployment first; null or absent: none. */
+  require_success_in?: string | null;
 }
 
 export interface HealthCheckDto {

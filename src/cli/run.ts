@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { addCommonHelp, addGlobalOptions, type CliIo } from './cli-context.js';
 import { EXIT, UsageError, exitCodeOf, formatErrorLine } from './cli-errors.js';
+import { registerAliasCommands, registerGateCommands } from './commands/alias.js';
 import { registerBrokerCommands } from './commands/broker.js';
 import {
   registerDeploymentCommands,
@@ -37,7 +38,9 @@ export function buildProgram(io: CliIo, onStderrHelp: () => void = () => {}): Co
   const model = registerModelCommands(program, io);
   registerModelManageCommands(model, io);
   registerModelDeploymentCommands(model, io);
+  registerAliasCommands(model, io);
   registerDeploymentCommands(program, io);
+  registerGateCommands(program, io);
   registerGroupCommands(program, io);
   registerDeviceCommands(program, io);
   registerTokenCommands(program, io);

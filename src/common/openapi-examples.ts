@@ -10,6 +10,10 @@ const PATH_EXAMPLES: Record<string, string> = {
   deployments: EXAMPLE_UUID,
   groups: 'yard-cams',
   devices: 'cam-0042',
+  gates: 'production',
+  // /aliases/{model}/{alias}: a model name, then an alias of it.
+  aliases: 'detector',
+  '{model}': 'champion',
 };
 
 /** The example of the path parameter `{name}` in `path`, from the segment before it; undefined if none. */

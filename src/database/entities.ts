@@ -3,6 +3,8 @@ import { AuditEvent } from '../audit/audit-event.entity.js';
 import { DeviceGroup } from '../fleet/device-group.entity.js';
 import { Device } from '../fleet/device.entity.js';
 import { ModelVersion } from '../registry/model-version.entity.js';
+import { ModelAlias, ModelAliasMove } from '../registry/aliases/model-alias.entity.js';
+import { EnvironmentGate } from '../deployments/gates/environment-gate.entity.js';
 import { HealthEvaluation, StepBaseline } from '../rules/health.entity.js';
 import { TelemetryPointRow } from '../telemetry/telemetry-point.entity.js';
 import {
@@ -17,6 +19,8 @@ export const ENTITIES = [
   ApiToken,
   AuditEvent,
   ModelVersion,
+  ModelAlias,
+  ModelAliasMove,
   DeviceGroup,
   Device,
   Deployment,
@@ -26,4 +30,5 @@ export const ENTITIES = [
   TelemetryPointRow,
   HealthEvaluation,
   StepBaseline,
+  EnvironmentGate,
 ];

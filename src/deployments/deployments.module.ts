@@ -10,11 +10,13 @@ import { DeploymentTransitions } from './deployment-transitions.js';
 import { DeploymentsRepository } from './deployments.repository.js';
 import { DeploymentsService } from './deployments.service.js';
 import { RolloutDriver } from './rollout-driver.js';
+import { GatesController } from './gates/gates.controller.js';
+import { GatesService } from './gates/gates.service.js';
 
 /** Rollouts: blue/green and canary deployments, driven from the database (design section 6). */
 @Module({
   imports: [RegistryModule, FleetModule, BrokerModule, TelemetryModule],
-  controllers: [DeploymentsController],
+  controllers: [DeploymentsController, GatesController],
   providers: [
     DeploymentsRepository,
     DeploymentTransitions,
@@ -22,6 +24,7 @@ import { RolloutDriver } from './rollout-driver.js';
     DeploymentsService,
     RolloutDriver,
     DeploymentJudging,
+    GatesService,
   ],
   exports: [DeploymentsService, DeploymentQueries, DeploymentJudging],
 })

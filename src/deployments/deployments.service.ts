@@ -6,6 +6,7 @@ import { DomainError, notFound, validationFailed } from '../common/domain-error.
 import { DesiredStateService, type StagedDesired } from '../broker/desired-state.service.js';
 import { checkDeployable } from '../registry/domain/model-format.js';
 import { RegistryService } from '../registry/registry.service.js';
+import { GatesService } from './gates/gates.service.js';
 import { Deployment } from './deployment.entity.js';
 import type { DeploymentSummary } from './deployment-views.js';
 import { DeploymentQueries } from './deployment-queries.js';
@@ -36,6 +37,7 @@ export class DeploymentsService {
     private readonly queries: DeploymentQueries,
     private readonly registry: RegistryService,
     private readonly desired: DesiredStateService,
+    private readonly gates: GatesService,
   ) {
     registry.addUsageCheck((m, modelId) => this.repo.modelUse(m, modelId));
   }
@@ -59,6 +61,13 @@ export class DeploymentsService {
     await this.repo.transaction(async (m) => {
       const groups = await this.repo.lockTargetGroups(m, input.environment, input.target);
       if (groups.length === 0) await this.explainNoGroups(m, input.environment, input.target);
+      const gates = await this.gates.check(
+        m,
+        input.environment,
+        model,
+        input.override_gates ?? false,
+        principal,
+      );
 
       const ids = groups.map((g) => g.id);
       const active = await this.repo.activeOn(m, ids);
@@ -135,7 +144,9 @@ export class DeploymentsService {
         rules: rulesPolicy(deployment.rules),
       });
       await this.repo.event(m, id, actor, 'created', null, deployment.status, null, {
-        model: { id: model.id, name: model.name, version: model.version },
+        // `ref` as asked (an id, name@version or name@alias), and the version it resolved to.
+        model: { id: model.id, name: model.name, version: model.version, ref: input.model_id },
+        ...(gates.overridden ? { gates_overridden: gates.problems } : {}),
         groups: groups.map((g, i) => ({ name: g.name, previous_model_id: previousIds[i] })),
         policy,
         ...(warnings.length > 0 ? { warnings } : {}),

@@ -2,11 +2,13 @@ import { Module } from '@nestjs/common';
 import { SigningModule } from '../signing/signing.module.js';
 import { RegistryController } from './registry.controller.js';
 import { RegistryService } from './registry.service.js';
+import { AliasesController } from './aliases/aliases.controller.js';
+import { AliasesService } from './aliases/aliases.service.js';
 
 @Module({
   imports: [SigningModule],
-  controllers: [RegistryController],
-  providers: [RegistryService],
+  controllers: [RegistryController, AliasesController],
+  providers: [RegistryService, AliasesService],
   exports: [RegistryService],
 })
 export class RegistryModule {}

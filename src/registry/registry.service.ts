@@ -25,7 +25,7 @@ import {
 } from './domain/model-rules.js';
 import { checkFrameworkFormat } from './domain/model-format.js';
 import { versionSortKey } from './domain/versions.js';
-import { isModelRefProblem, parseModelRef } from './domain/model-ref.js';
+import { modelWhere } from './model-lookup.js';
 import { ArtifactJanitor } from './artifact-janitor.js';
 import type { Inspection } from './model-inspector.js';
 import { ModelVersion, type SignatureRecord } from './model-version.entity.js';
@@ -372,13 +372,6 @@ export class RegistryService {
   openArtifact(model: ModelVersion, range?: ByteRange) {
     return this.store.read(model.sha256, range);
   }
-}
-
-/** The look-up of a model reference; a malformed one is a 400 that says what is expected. */
-function modelWhere(ref: string): { id: string } | { name: string; version: string } {
-  const parsed = parseModelRef(ref);
-  if (isModelRefProblem(parsed)) throw validationFailed(parsed.problem);
-  return parsed;
 }
 
 function firstProblem(...problems: Problem[]): Problem {

@@ -30,6 +30,7 @@ export interface DeployCliOptions {
   /** false with --no-auto-rollback. */
   autoRollback: boolean;
   supersede?: boolean;
+  overrideGates?: boolean;
   wait?: boolean;
   interval?: string;
 }
@@ -203,6 +204,7 @@ export function prepareDeploy(modelId: string, options: DeployCliOptions): Creat
   }
   if (options.autoRollback === false) body.auto_rollback = false;
   if (options.supersede === true) body.supersede = true;
+  if (options.overrideGates === true) body.override_gates = true;
   return body;
 }
 

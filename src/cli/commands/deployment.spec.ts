@@ -153,6 +153,7 @@ describe('model deploy preparation', () => {
           rules: '{"min_devices":3}',
           autoRollback: false,
           supersede: true,
+          overrideGates: true,
         }),
       ),
       {
@@ -169,6 +170,7 @@ describe('model deploy preparation', () => {
         rules: { min_devices: 3 },
         auto_rollback: false,
         supersede: true,
+        override_gates: true,
       },
     );
     assert.deepEqual(prepareDeploy(MODEL_ID, options({ stepInterval: '0' })).canary, {
@@ -180,7 +182,7 @@ describe('model deploy preparation', () => {
     const cases: [Partial<DeployCliOptions>, string, string?][] = [
       [
         {},
-        'model "nope" must be a model version id (UUID) or name@version, e.g. detector@2.0.0',
+        'model "nope" must be a model version id (UUID), name@version (e.g. detector@2.0.0) or name@alias (e.g. detector@champion)',
         'nope',
       ],
       [
@@ -242,7 +244,7 @@ describe('deployment list query', () => {
     assert.throws(
       () => prepareDeploymentListQuery({ modelId: 'm1' }),
       usageError(
-        '--model-id "m1" must be a model version id (UUID) or name@version, e.g. detector@2.0.0',
+        '--model-id "m1" must be a model version id (UUID), name@version (e.g. detector@2.0.0) or name@alias (e.g. detector@champion)',
       ),
     );
   });

@@ -77,7 +77,7 @@ export function registerModelDeploymentCommands(model: Command, io: CliIo): void
   defineWithHelp(
     model,
     'deploy <model>',
-    'deploy a model version (id or name@version, e.g. detector@2.0.0) to a device group',
+    'deploy a model version (id, name@version or name@alias, e.g. detector@2.0.0, detector@champion) to a device group',
     DEPLOY_HELP,
   )
     .requiredOption('--environment <env>', 'environment of the target groups, e.g. production')
@@ -103,6 +103,7 @@ export function registerModelDeploymentCommands(model: Command, io: CliIo): void
     .option('--rules <json>', 'health rule overrides as a JSON object (keys below)')
     .option('--no-auto-rollback', 'do not let the health rules roll back on degradation')
     .option('--supersede', 'end the active deployment of the same groups instead of a 409')
+    .option('--override-gates', "deploy although the environment's stage gates hold it (admin)")
     .option('--wait', 'follow the deployment until it ends (as deployment status --watch)')
     .option('--interval <s>', `seconds between polls with --wait (default ${DEFAULT_INTERVAL_S})`)
     .action(async (modelId: string, options: DeployCliOptions, command: Command) => {
@@ -135,7 +136,10 @@ export function registerDeploymentCommands(program: Command, io: CliIo): void {
     .option('--status <status>', `only this status (${DEPLOYMENT_STATUSES.join(', ')})`)
     .option('--environment <env>', 'only this environment')
     .option('--group <group>', 'only deployments to this group')
-    .option('--model-id <model>', 'only deployments of this model version (id or name@version)')
+    .option(
+      '--model-id <model>',
+      'only deployments of this model version (id, name@version or name@alias)',
+    )
     .option('--limit <n>', `page size (max ${MAX_PAGE}, hub default 50)`)
     .option('--offset <n>', 'number of deployments to skip')
     .action(async (options: DeploymentListCliOptions, command: Command) => {

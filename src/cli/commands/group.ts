@@ -73,7 +73,7 @@ export function registerGroupCommands(program: Command, io: CliIo): void {
   defineCommand(
     group,
     'pin <name> <model>',
-    'run a model version (id or name@version) on every device of the group now, without a rollout',
+    'run a model version (id, name@version or name@alias) on every device of the group now, without a rollout',
   ).action(async (name: string, model: string, _options: unknown, command: Command) => {
     const groupName = checkFleetId('group name', name);
     const ref = checkModelRef('model', model);

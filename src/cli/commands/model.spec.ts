@@ -216,7 +216,7 @@ describe('model push preparation', () => {
     await assert.rejects(
       preparePush(modelPath, options({ parent: 'p-1' })),
       usageError(
-        '--parent "p-1" must be a model version id (UUID) or name@version, e.g. detector@2.0.0',
+        '--parent "p-1" must be a model version id (UUID), name@version (e.g. detector@2.0.0) or name@alias (e.g. detector@champion)',
       ),
     );
   });

@@ -193,6 +193,15 @@ export class CreateDeploymentDto {
   @IsOptional()
   @IsBoolean()
   supersede?: boolean;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      "Deploy although the environment's stage gates hold the version (GET /api/v1/gates); admin tokens only. The gates it passed over are recorded in the deployment's created event.",
+  })
+  @IsOptional()
+  @IsBoolean()
+  override_gates?: boolean;
 }
 
 export class ListDeploymentsQueryDto extends PageQueryDto {

@@ -22,8 +22,16 @@ describe('model references', () => {
     });
   }
 
+  it('reads name@alias when what follows "@" starts with a letter', () => {
+    assert.deepEqual(parseModelRef('detector@champion'), { name: 'detector', alias: 'champion' });
+    assert.deepEqual(parseModelRef('detector@canary_2'), { name: 'detector', alias: 'canary_2' });
+  });
+
   for (const ref of [
     '',
+    'detector@Champion',
+    'detector@champion.v2',
+    `detector@a${'b'.repeat(63)}`,
     'detector',
     'not-a-uuid',
     '@1.0.0',
