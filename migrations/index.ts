@@ -6,6 +6,7 @@ import { RulesHistory1796606813687 } from './1796606813687-rules-history.js';
 import { TelemetryLatencyHist1796608114910 } from './1796608114910-telemetry-latency-hist.js';
 import { ModelFormats1796620156429 } from './1796620156429-model-formats.js';
 import { AliasesAndGates1796653661988 } from './1796653661988-aliases-and-gates.js';
+import { RolloutControls1796656545884 } from './1796656545884-rollout-controls.js';
 
 /** In order of application. Committed migrations are never rewritten; add a new one instead. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   TelemetryLatencyHist1796608114910,
   ModelFormats1796620156429,
   AliasesAndGates1796653661988,
+  RolloutControls1796656545884,
 ];

@@ -28,6 +28,7 @@ const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public' | 'dev
   'GET /api/v1/groups': 'viewer',
   'GET /api/v1/groups/{name}': 'viewer',
   'DELETE /api/v1/groups/{name}': 'admin',
+  'PUT /api/v1/groups/{name}/maintenance-windows': 'operator',
   'POST /api/v1/devices': 'operator',
   'GET /api/v1/devices': 'viewer',
   'GET /api/v1/devices/me': 'device',

@@ -383,6 +383,35 @@ describe('sentinel CLI: groups, devices, pins and tokens against a real hub', ()
     );
   });
 
+  it('sets and clears maintenance windows of a group', async () => {
+    const set = await ok(hub, [
+      'group',
+      'windows',
+      'gated-lobby',
+      '--window',
+      'mon-fri 22:00-04:00 Europe/Berlin',
+      '--window',
+      'sat,sun 01:00-05:00',
+    ]);
+    assert.match(
+      set.stdout,
+      /windows +mon,tue,wed,thu,fri 22:00-04:00 Europe\/Berlin; sat,sun 01:00-05:00 UTC/,
+    );
+    const refused = await sentinel(hub, [
+      'group',
+      'windows',
+      'gated-lobby',
+      '--window',
+      'mon 01:00-02:00 Mars/Base',
+    ]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /not an IANA time zone/);
+    assert.match(
+      (await ok(hub, ['group', 'windows', 'gated-lobby', '--none'])).stdout,
+      /windows +any time/,
+    );
+  });
+
   it('deletes a model by name@version, and refuses one a pin still needs', async () => {
     await push(join(dir, 'fast.onnx'), '3.0.0');
     await ok(hub, ['model', 'delete', 'fleet-det@3.0.0']);

@@ -27,6 +27,7 @@ function deployment(overrides: Partial<Deployment> = {}): Deployment {
     groups: [{ name: 'yard-cams', previous_model_id: null }],
     status: 'in_progress',
     status_reason: null,
+    start_at: null,
     canary: { steps: [5, 25, 100], step_interval_s: 300, step_index: 1, percent: 25, salt: 's' },
     rules: {},
     auto_rollback: true,

@@ -1,6 +1,7 @@
 // The hub's fleet, token, desired-state and model-management routes, on top of HubClient.call.
 import type { Command } from 'commander';
 import { resolveGlobalOptions, type CliIo } from './cli-context.js';
+import type { MaintenanceWindow } from '../fleet/domain/maintenance-windows.js';
 import { HubClient } from './hub-client.js';
 import type {
   CreateDeviceBody,
@@ -40,6 +41,8 @@ export const fleetApi = {
     hub.call<Group>('POST', GROUPS, { json: body }),
   getGroup: (hub: HubClient, name: string) => hub.call<Group>('GET', path(GROUPS, name)),
   deleteGroup: (hub: HubClient, name: string) => hub.call<void>('DELETE', path(GROUPS, name)),
+  setGroupWindows: (hub: HubClient, name: string, windows: MaintenanceWindow[]) =>
+    hub.call<Group>('PUT', `${path(GROUPS, name)}/maintenance-windows`, { json: { windows } }),
 
   listDevices: (hub: HubClient, query: ListDevicesQuery) =>
     hub.call<DevicePage>('GET', DEVICES, {

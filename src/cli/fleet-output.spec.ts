@@ -71,6 +71,7 @@ describe('fleet output', () => {
           environment: 'production',
           labels: { site: 'north' },
           device_count: 2,
+          maintenance_windows: [],
           desired_seq: 1,
           desired: { model: { name: 'det', version: '2.0.0' } },
           created_at: '2026-01-01T00:00:00Z',

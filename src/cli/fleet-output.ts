@@ -49,10 +49,19 @@ export function formatGroupDetail(group: Group): string {
       ['environment', group.environment],
       ['devices', String(group.device_count)],
       ['labels', labels(group.labels)],
+      ['windows', windows(group.maintenance_windows)],
       ['desired', `${desiredModel(group.desired)} (seq ${group.desired_seq})`],
       ['created', formatTimestamp(group.created_at)],
     ])
   );
+}
+
+/** Maintenance windows in the CLI's own spelling (`mon,tue 22:00-04:00 Europe/Berlin`). */
+function windows(list: Group['maintenance_windows'] | undefined): string {
+  if (!list || list.length === 0) return 'any time';
+  return list
+    .map((w) => `${w.days.join(',')} ${w.start}-${w.end} ${w.time_zone ?? 'UTC'}`)
+    .join('; ');
 }
 
 export function formatDeviceList(page: DevicePage): string {

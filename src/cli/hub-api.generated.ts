@@ -183,6 +183,15 @@ export interface CreateGroupDto {
   labels?: Record<string, string>;
 }
 
+export interface MaintenanceWindowDto {
+  days: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[];
+  /** HH:MM local time. */
+  start: string;
+  /** HH:MM local time; at or before start: the next day. */
+  end: string;
+  time_zone?: string;
+}
+
 export interface GroupDto {
   id: string;
   name: string;
@@ -190,6 +199,8 @@ export interface GroupDto {
   labels: Record<string, string>;
   /** Devices in the group. */
   device_count: number;
+  /** When rollouts may notify its devices; empty: any time. */
+  maintenance_windows: MaintenanceWindowDto[];
   /** seq of the current desired state; 0 before the first. */
   desired_seq: number;
   /** The group's desired state, as published retained on its MQTT topic. */
@@ -201,6 +212,11 @@ export interface GroupDto {
 export interface GroupListDto {
   items: GroupDto[];
   total: number;
+}
+
+export interface SetMaintenanceWindowsDto {
+  /** Replaces the windows; [] removes them (rollouts may notify at any time). */
+  windows: MaintenanceWindowDto[];
 }
 
 export interface CreateDeviceDto {
@@ -302,6 +318,21 @@ export interface CanaryOptionsDto {
   salt?: string;
 }
 
+export interface AbortCriterionDto {
+  /** download (download_failed, disk_full, too_large), verification (hash_mismatch, bad_signature, unsigned), health_check (load_error, health_check, error_burst), timeout, rolled_back (swapped back by the agent), or any. */
+  failure_type: 'download' | 'verification' | 'health_check' | 'timeout' | 'rolled_back' | 'any';
+  /** Abort when failures of this type reach this percentage of the devices done. */
+  threshold_percent: number;
+  /** The criterion applies once at least this many devices are done (staged, active, or failed for good). */
+  min_devices_done?: number;
+}
+
+export interface AbortOptionsDto {
+  criteria: AbortCriterionDto[];
+  /** rollback: the deployment fails (abort_criteria) and its devices go back; pause: it stops where it is (devices keep what they run) until resumed, and a resume starts the criteria afresh. */
+  action?: 'rollback' | 'pause';
+}
+
 export interface CreateDeploymentDto {
   /** The model version to deploy: a model version id (UUID), name@version, e.g. detector@2.0.0 (the version as pushed), or name@alias, e.g. detector@champion. */
   model_id: string;
@@ -332,6 +363,10 @@ export interface CreateDeploymentDto {
   supersede?: boolean;
   /** Deploy although the environment's stage gates hold the version (GET /api/v1/gates); admin tokens only. The gates it passed over are recorded in the deployment's created event. */
   override_gates?: boolean;
+  /** Scheduled start: the deployment stays pending, notifying no device, until then (and until every target group is inside a maintenance window). Absent: at once. */
+  start_at?: string;
+  /** Abort criteria by failure type: stop when failures of a type reach a percentage of the devices done, once enough are done. Checked besides max_failure_share. */
+  abort?: AbortOptionsDto;
 }
 
 export interface ModelSummaryDto {
@@ -373,7 +408,10 @@ export interface DeploymentDto {
     | 'superseded';
   /** Where an active deployment is: staging (blue/green before its cutover), rolling_out (cutover, canary steps), observing (every device on the new version, judged for observe_s), paused; null once finished. */
   phase: 'staging' | 'rolling_out' | 'observing' | 'paused' | null;
+  /** Why it is where it is; while a scheduled start or a maintenance window holds it, what it waits for and until when. */
   status_reason: string | null;
+  /** Scheduled start (pending until then); null: at once. */
+  start_at: string | null;
   observe_s: number;
   observe_inconclusive: 'succeed' | 'pause';
   observing_since: string | null;
@@ -450,7 +488,10 @@ export interface DeploymentDetailDto {
     | 'superseded';
   /** Where an active deployment is: staging (blue/green before its cutover), rolling_out (cutover, canary steps), observing (every device on the new version, judged for observe_s), paused; null once finished. */
   phase: 'staging' | 'rolling_out' | 'observing' | 'paused' | null;
+  /** Why it is where it is; while a scheduled start or a maintenance window holds it, what it waits for and until when. */
   status_reason: string | null;
+  /** Scheduled start (pending until then); null: at once. */
+  start_at: string | null;
   observe_s: number;
   observe_inconclusive: 'succeed' | 'pause';
   observing_since: string | null;

@@ -76,6 +76,7 @@ function detail(
     groups: [{ name: 'yard', previous_model_id: null }],
     status,
     status_reason: status === 'in_progress' ? null : `${status} because`,
+    start_at: null,
     canary: null,
     rules: {},
     auto_rollback: true,

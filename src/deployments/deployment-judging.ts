@@ -3,7 +3,8 @@ import { inCohort } from '@sentinel/broker';
 import { DeploymentsRepository } from './deployments.repository.js';
 import { DeploymentsService } from './deployments.service.js';
 import type { Deployment } from './deployment.entity.js';
-import { cohortPercent, stageOf, type HealthVerdict } from './domain/rollout.js';
+import { cohortPercent, type HealthVerdict } from './domain/rollout.js';
+import { stageOf } from './domain/status.js';
 import { rulesPolicy, type RulesPolicy } from './domain/rules-policy.js';
 
 /** What the rules module needs to judge a deployment in progress. */

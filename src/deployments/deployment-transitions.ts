@@ -130,7 +130,10 @@ export class DeploymentTransitions {
     why: string,
     figures: Record<string, unknown>,
     extra: Partial<
-      Pick<Deployment, 'supersededBy' | 'pausedFrom' | 'stepStartedAt' | 'observingSince'>
+      Pick<
+        Deployment,
+        'supersededBy' | 'pausedFrom' | 'stepStartedAt' | 'observingSince' | 'abortFrom'
+      >
     > = {},
   ): Promise<void> {
     const from = await this.repo.status(m, id);

@@ -85,6 +85,17 @@ export class Deployment {
   @Column({ name: 'observing_since', type: 'timestamptz', nullable: true })
   observingSince: Date | null;
 
+  /**
+   * Abort criteria count devices done since this moment: set on resume (the operator has seen the
+   * failures so far); null: since the start.
+   */
+  @Column({ name: 'abort_from', type: 'timestamptz', nullable: true })
+  abortFrom: Date | null;
+
+  /** Scheduled start: pending (nothing published) until then. Null: at once. */
+  @Column({ name: 'start_at', type: 'timestamptz', nullable: true })
+  startAt: Date | null;
+
   @Column({ name: 'superseded_by', type: 'uuid', nullable: true })
   supersededBy: string | null;
 

@@ -1,3 +1,4 @@
+import type { MaintenanceWindow } from '../fleet/domain/maintenance-windows.js';
 import { Injectable } from '@nestjs/common';
 import type { DesiredState } from '@sentinel/broker';
 import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
@@ -79,6 +80,19 @@ export class DeploymentsRepository {
 
   groups(db: Db, deploymentId: string): Promise<DeploymentGroup[]> {
     return db.getRepository(DeploymentGroup).find({ where: { deploymentId } });
+  }
+
+  /** The maintenance windows of a deployment's groups (a group deleted since has none). */
+  groupWindows(
+    db: Db,
+    deploymentId: string,
+  ): Promise<{ name: string; windows: MaintenanceWindow[] }[]> {
+    return db.query(
+      `SELECT g.group_name AS name, COALESCE(d.maintenance_windows, '[]'::jsonb) AS windows
+         FROM deployment_groups g LEFT JOIN device_groups d ON d.id = g.group_id
+        WHERE g.deployment_id = $1 ORDER BY g.group_name`,
+      [deploymentId],
+    );
   }
 
   insertGroups(m: EntityManager, groups: Partial<DeploymentGroup>[]): Promise<unknown> {
@@ -316,9 +330,16 @@ export class DeploymentsRepository {
     m: EntityManager,
     environment: string,
     target: string,
-  ): Promise<{ id: string; name: string; desired: DesiredState | null }[]> {
+  ): Promise<
+    {
+      id: string;
+      name: string;
+      desired: DesiredState | null;
+      maintenance_windows: MaintenanceWindow[];
+    }[]
+  > {
     return m.query(
-      `SELECT id, name, desired FROM device_groups
+      `SELECT id, name, desired, maintenance_windows FROM device_groups
         WHERE environment = $1 AND ($2 = 'all' OR name = $2)
         ORDER BY name FOR UPDATE`,
       [environment, target],

@@ -13,7 +13,8 @@ import { DeploymentQueries } from './deployment-queries.js';
 import { DeploymentTransitions, type Activate } from './deployment-transitions.js';
 import { DeploymentsRepository } from './deployments.repository.js';
 import { creationWarnings, policyOf, previousModelOf } from './domain/policy.js';
-import { allowedFrom } from './domain/rollout.js';
+import { allowedFrom } from './domain/status.js';
+import { notificationHold } from './domain/schedule.js';
 import { rulesPolicy } from './domain/rules-policy.js';
 import type { CreateDeploymentDto } from './dto/deployment-requests.dto.js';
 
@@ -70,6 +71,14 @@ export class DeploymentsService {
       );
 
       const ids = groups.map((g) => g.id);
+      const now = new Date();
+      const startAt = input.start_at === undefined ? null : new Date(input.start_at);
+      // Scheduled, or a group outside its maintenance window: pending, nothing published yet.
+      const hold = notificationHold(
+        startAt,
+        groups.map((g) => ({ name: g.name, windows: g.maintenance_windows ?? [] })),
+        now,
+      );
       const active = await this.repo.activeOn(m, ids);
       if (active.length > 0 && !input.supersede) {
         const first = active[0];
@@ -90,8 +99,12 @@ export class DeploymentsService {
         environment: input.environment,
         type: input.deployment_type,
         target: input.target,
-        status: input.deployment_type === 'blue-green' ? 'staging' : 'in_progress',
-        statusReason: null,
+        status: hold
+          ? 'pending'
+          : input.deployment_type === 'blue-green'
+            ? 'staging'
+            : 'in_progress',
+        statusReason: hold,
         pausedFrom: null,
         stepIndex: 0,
         stepStartedAt: new Date(),
@@ -102,6 +115,8 @@ export class DeploymentsService {
         verdict: null,
         verdictAt: null,
         observingSince: null,
+        abortFrom: null,
+        startAt,
         supersededBy: null,
         createdBy: actor,
         finishedAt: null,
@@ -152,7 +167,7 @@ export class DeploymentsService {
         ...(warnings.length > 0 ? { warnings } : {}),
       });
       const activate: Activate = input.deployment_type === 'blue-green' ? 'previous' : 'new';
-      for (const [i, g] of groups.entries()) {
+      for (const [i, g] of hold ? [] : groups.entries()) {
         staged.push(
           await this.desired.store(
             { kind: 'group', name: g.name },
@@ -244,7 +259,12 @@ export class DeploymentsService {
             actor,
             reason ?? 'resumed',
             {},
-            { pausedFrom: null, stepStartedAt: new Date(), observingSince: null },
+            {
+              pausedFrom: null,
+              stepStartedAt: new Date(),
+              observingSince: null,
+              abortFrom: new Date(),
+            },
           );
           break;
         case 'promote':
@@ -270,6 +290,11 @@ export class DeploymentsService {
     reason: string,
     figures: Record<string, unknown>,
   ): Promise<StagedDesired[]> {
+    if (deployment.status === 'pending') {
+      // Not started (scheduled, or waiting for a window): nothing was published, nothing to undo.
+      await this.transitions.transition(m, deployment.id, 'rolled_back', actor, reason, figures);
+      return [];
+    }
     const groups = await this.repo.groups(m, deployment.id);
     if (deployment.status === 'succeeded') {
       // Only the deployment a group still follows may be rolled back; a later one replaced it.

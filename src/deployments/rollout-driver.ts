@@ -13,10 +13,13 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FleetEvents } from '../fleet/fleet-events.js';
 import type { DeviceStateReport } from '../fleet/domain/state-reports.js';
 import { DeploymentsRepository, type ProgressRow } from './deployments.repository.js';
+import type { EntityManager } from 'typeorm';
+import type { Deployment } from './deployment.entity.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
 import { DeploymentsService } from './deployments.service.js';
 import { figuresOf, healthVerdictOf, viewOf } from './domain/policy.js';
 import { ACTIVE_STATUSES, evaluate } from './domain/rollout.js';
+import { notificationHold } from './domain/schedule.js';
 
 /** How long after it ends a deployment's device reports are still recorded (a rollback landing). */
 const TRACK_FINISHED_S = 600;
@@ -152,8 +155,18 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     await this.repo.transaction(async (m) => {
       const deployment = await this.repo.lock(m, id, true);
       if (!deployment || !ACTIVE_STATUSES.includes(deployment.status)) return;
-      const devices = await this.repo.deviceViews(m, id);
       const now = new Date();
+      // A scheduled start, or a group outside its maintenance window, holds new notifications.
+      const hold = notificationHold(
+        deployment.startAt ?? null,
+        await this.repo.groupWindows(m, id),
+        now,
+      );
+      if (deployment.status === 'pending') {
+        staged.push(...(await this.start(m, deployment, hold, now)));
+        return;
+      }
+      const devices = await this.repo.deviceViews(m, id);
       let judgeable = this.judgeable.get(id);
       if (judgeable === undefined) {
         judgeable = (await this.repo.groups(m, id)).every((g) => g.previousModelId !== null);
@@ -181,6 +194,11 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
       const decision = result.decision;
       const figures = figuresOf(result.counts, decision.why);
       const service = this.transitions;
+      // Rollbacks and failures go on; a step that notifies devices waits for the window.
+      if (hold && (decision.kind === 'cutover' || decision.kind === 'advance')) {
+        if (deployment.statusReason !== hold) await this.repo.update(m, id, { statusReason: hold });
+        return;
+      }
       switch (decision.kind) {
         case 'wait':
           return;
@@ -240,6 +258,41 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     this.transitions.flushAnnotations();
     await this.desired.send(staged);
     for (const device of reloads) await this.sendCommand(device, 'reload', id);
+  }
+
+  /** A pending deployment starts (publishes as its creation would have) once nothing holds it. */
+  private async start(
+    m: EntityManager,
+    deployment: Deployment,
+    hold: string | null,
+    now: Date,
+  ): Promise<StagedDesired[]> {
+    if (hold) {
+      if (deployment.statusReason !== hold)
+        await this.repo.update(m, deployment.id, { statusReason: hold });
+      return [];
+    }
+    const blueGreen = deployment.type === 'blue-green';
+    const why = deployment.startAt
+      ? `started: scheduled for ${deployment.startAt.toISOString()}`
+      : 'started: the maintenance windows are open';
+    await this.transitions.transition(
+      m,
+      deployment.id,
+      blueGreen ? 'staging' : 'in_progress',
+      'hub',
+      why,
+      {},
+      { stepStartedAt: now },
+    );
+    const groups = await this.repo.groups(m, deployment.id);
+    return this.transitions.publishAll(
+      m,
+      deployment,
+      groups,
+      blueGreen ? 'previous' : 'new',
+      'hub',
+    );
   }
 
   private async sendCommand(

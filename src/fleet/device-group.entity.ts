@@ -7,6 +7,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import type { Labels } from './domain/fleet-rules.js';
+import type { MaintenanceWindow } from './domain/maintenance-windows.js';
 
 @Entity({ name: 'device_groups' })
 export class DeviceGroup {
@@ -23,6 +24,10 @@ export class DeviceGroup {
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
   labels: Labels;
+
+  /** When rollouts may notify its devices (none: any time); rollbacks are never held. */
+  @Column({ name: 'maintenance_windows', type: 'jsonb', default: () => "'[]'" })
+  maintenanceWindows: MaintenanceWindow[];
 
   @Column({ name: 'desired_seq', type: 'integer', default: 0 })
   desiredSeq: number;

@@ -17,6 +17,7 @@ import {
   type Problem,
 } from './domain/fleet-rules.js';
 import { mosquittoPasswordHash } from './domain/mosquitto-passwd.js';
+import { checkWindow, type MaintenanceWindow } from './domain/maintenance-windows.js';
 import { FleetEvents } from './fleet-events.js';
 import {
   deviceExists,
@@ -134,6 +135,33 @@ export class FleetService {
     if (!group) throw groupNotFound(name);
     const counts = await this.deviceCounts([group.id]);
     return Object.assign(group, { deviceCount: counts.get(group.id) ?? 0 });
+  }
+
+  /** Replaces the group's maintenance windows ([] removes them); audited. */
+  async setMaintenanceWindows(
+    name: string,
+    windows: MaintenanceWindow[],
+    principal: Principal,
+  ): Promise<GroupWithCount> {
+    for (const [i, window] of windows.entries()) {
+      const problem = checkWindow(window);
+      if (problem) throw validationFailed(`windows[${i}]: ${problem}`);
+    }
+    await this.dataSource.transaction(async (manager) => {
+      const { affected } = await manager
+        .getRepository(DeviceGroup)
+        .update({ name }, { maintenanceWindows: windows });
+      if (!affected) throw groupNotFound(name);
+      await this.audit.record(
+        actorOf(principal),
+        'group.maintenance_windows',
+        'group',
+        name,
+        { windows },
+        manager,
+      );
+    });
+    return this.getGroup(name);
   }
 
   /** The group goes; its devices stay, without a group (the broker refuses them until moved). */

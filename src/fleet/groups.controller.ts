@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -8,7 +8,13 @@ import {
 } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
-import { CreateGroupDto, GroupDto, GroupListDto, ListGroupsQueryDto } from './dto/group.dto.js';
+import {
+  CreateGroupDto,
+  GroupDto,
+  GroupListDto,
+  ListGroupsQueryDto,
+  SetMaintenanceWindowsDto,
+} from './dto/group.dto.js';
 import { FleetIdPipe } from './fleet-id.pipe.js';
 import { FleetService } from './fleet.service.js';
 
@@ -48,6 +54,23 @@ export class GroupsController {
   @ApiErrors(400, 404)
   async get(@Param('name', groupName) name: string): Promise<GroupDto> {
     return GroupDto.from(await this.fleet.getGroup(name));
+  }
+
+  @Put(':name/maintenance-windows')
+  @RequireRole('operator')
+  @ApiOperation({
+    summary: "Set the group's maintenance windows",
+    description:
+      'Outside every window of a group, a deployment notifies none of its devices: it waits (its start, cutover or next canary step) and says until when. A rollback is never held. `[]` removes the windows.',
+  })
+  @ApiOkResponse({ type: GroupDto })
+  @ApiErrors(400, 404)
+  async setWindows(
+    @Param('name', groupName) name: string,
+    @Body() body: SetMaintenanceWindowsDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<GroupDto> {
+    return GroupDto.from(await this.fleet.setMaintenanceWindows(name, body.windows, principal));
   }
 
   @Delete(':name')

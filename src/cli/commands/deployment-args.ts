@@ -24,6 +24,8 @@ export interface DeployCliOptions {
   maxFailureShare?: string;
   maxRetries?: string;
   rules?: string;
+  abort?: string;
+  startAt?: string;
   observe?: string;
   observeInconclusive?: string;
   salt?: string;
@@ -201,6 +203,25 @@ export function prepareDeploy(modelId: string, options: DeployCliOptions): Creat
       );
     }
     body.observe_inconclusive = options.observeInconclusive;
+  }
+  if (options.abort !== undefined) {
+    try {
+      checkMetadata(options.abort);
+    } catch {
+      throw new UsageError(
+        '--abort must be a JSON object, e.g. \'{"criteria":[{"failure_type":"download","threshold_percent":10}]}\'',
+      );
+    }
+    body.abort = JSON.parse(options.abort) as CreateDeploymentBody['abort'];
+  }
+  if (options.startAt !== undefined) {
+    const at = new Date(options.startAt);
+    if (!/^\d{4}-\d\d-\d\dT/.test(options.startAt) || Number.isNaN(at.getTime())) {
+      throw new UsageError(
+        `--start-at "${options.startAt}" must be an ISO 8601 time, e.g. 2026-12-24T22:00:00Z`,
+      );
+    }
+    body.start_at = at.toISOString();
   }
   if (options.autoRollback === false) body.auto_rollback = false;
   if (options.supersede === true) body.supersede = true;

@@ -154,6 +154,8 @@ describe('model deploy preparation', () => {
           autoRollback: false,
           supersede: true,
           overrideGates: true,
+          abort: '{"criteria":[{"failure_type":"download","threshold_percent":10}]}',
+          startAt: '2026-12-24T22:00:00+01:00',
         }),
       ),
       {
@@ -171,6 +173,8 @@ describe('model deploy preparation', () => {
         auto_rollback: false,
         supersede: true,
         override_gates: true,
+        abort: { criteria: [{ failure_type: 'download', threshold_percent: 10 }] },
+        start_at: '2026-12-24T21:00:00.000Z',
       },
     );
     assert.deepEqual(prepareDeploy(MODEL_ID, options({ stepInterval: '0' })).canary, {
@@ -201,6 +205,12 @@ describe('model deploy preparation', () => {
       [{ maxRetries: '21' }, '--max-retries "21" must be at most 20'],
       [{ rules: '[1]' }, '--rules must be a JSON object'],
       [{ rules: '{' }, '--rules must be a JSON object'],
+      [{ abort: '[1]' }, '--abort must be a JSON object'],
+      [{ abort: 'x' }, '--abort must be a JSON object'],
+      [
+        { startAt: 'tomorrow' },
+        '--start-at "tomorrow" must be an ISO 8601 time, e.g. 2026-12-24T22:00:00Z',
+      ],
     ];
     for (const [overrides, message, modelId] of cases) {
       assert.throws(

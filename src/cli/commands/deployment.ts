@@ -101,6 +101,11 @@ export function registerModelDeploymentCommands(model: Command, io: CliIo): void
     )
     .option('--observe-inconclusive <what>', 'an observation without a verdict: succeed or pause')
     .option('--rules <json>', 'health rule overrides as a JSON object (keys below)')
+    .option('--start-at <time>', 'scheduled start, ISO 8601 (pending until then)')
+    .option(
+      '--abort <json>',
+      'abort criteria: {"criteria":[{"failure_type","threshold_percent","min_devices_done"}],"action":"rollback"|"pause"}',
+    )
     .option('--no-auto-rollback', 'do not let the health rules roll back on degradation')
     .option('--supersede', 'end the active deployment of the same groups instead of a 409')
     .option('--override-gates', "deploy although the environment's stage gates hold it (admin)")

@@ -7,6 +7,7 @@ import {
   checkTokenName,
   parseLabels,
   parseOnline,
+  parseWindow,
 } from './fleet-args.js';
 
 describe('fleet command arguments', () => {
@@ -34,5 +35,19 @@ describe('fleet command arguments', () => {
     assert.throws(() => parseOnline('yes'), /true or false/);
     assert.equal(checkMqttUrl('mqtts://hub:8883'), 'mqtts://hub:8883');
     assert.throws(() => checkMqttUrl('http://hub'), /mqtt:\/\//);
+  });
+
+  it('reads maintenance windows as DAYS HH:MM-HH:MM [TIME_ZONE]', () => {
+    assert.deepEqual(parseWindow('mon-fri 22:00-04:00 Europe/Berlin'), {
+      days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+      start: '22:00',
+      end: '04:00',
+      time_zone: 'Europe/Berlin',
+    });
+    assert.deepEqual(parseWindow('sat,sun 01:00-05:00').days, ['sat', 'sun']);
+    assert.deepEqual(parseWindow('fri-mon 01:00-05:00').days, ['mon', 'fri', 'sat', 'sun']);
+    assert.equal(parseWindow('daily 01:00-05:00').days.length, 7);
+    for (const bad of ['mon', 'funday 01:00-02:00', 'mon 1:00-2:00', 'mon 01:00-02:00 UTC extra'])
+      assert.throws(() => parseWindow(bad), /must be DAYS HH:MM-HH:MM \[TIME_ZONE\]/);
   });
 });

@@ -1,4 +1,9 @@
 // Option values of the group, device and token commands, checked locally (UsageError, exit 2).
+import {
+  WEEKDAYS,
+  type MaintenanceWindow,
+  type Weekday,
+} from '../../fleet/domain/maintenance-windows.js';
 import { UsageError } from '../cli-errors.js';
 import { checkFleetId } from './deployment-args.js';
 
@@ -68,4 +73,43 @@ export function checkMqttUrl(value: string): string {
     throw new UsageError(`--mqtt-url "${value}" must be an mqtt://, mqtts://, ws:// or wss:// URL`);
   }
   return value;
+}
+
+/**
+ * `mon-fri 22:00-04:00 Europe/Berlin` (days as a range or a list such as `sat,sun`, or `daily`;
+ * the time zone is optional, UTC by default) -> a maintenance window; the hub checks the rest.
+ */
+export function parseWindow(spec: string): MaintenanceWindow {
+  const parts = spec.trim().split(/\s+/);
+  const usage = `--window "${spec}" must be DAYS HH:MM-HH:MM [TIME_ZONE], e.g. "mon-fri 22:00-04:00 Europe/Berlin"`;
+  if (parts.length < 2 || parts.length > 3) throw new UsageError(usage);
+  const [days, hours, zone] = parts as [string, string, string | undefined];
+  const times = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(hours);
+  if (!times) throw new UsageError(usage);
+  return {
+    days: parseDays(days, usage),
+    start: times[1]!,
+    end: times[2]!,
+    ...(zone === undefined ? {} : { time_zone: zone }),
+  };
+}
+
+function parseDays(text: string, usage: string): Weekday[] {
+  if (text === 'daily') return [...WEEKDAYS];
+  const day = (name: string) => {
+    const i = WEEKDAYS.indexOf(name as Weekday);
+    if (i < 0) throw new UsageError(usage);
+    return i;
+  };
+  const out = new Set<Weekday>();
+  for (const item of text.split(',')) {
+    const [from, to] = item.split('-');
+    const a = day(from!);
+    const b = to === undefined ? a : day(to);
+    for (let i = a; ; i = (i + 1) % 7) {
+      out.add(WEEKDAYS[i]!);
+      if (i === b) break;
+    }
+  }
+  return WEEKDAYS.filter((d) => out.has(d));
 }

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { defineCommand, printResult, type CliIo } from '../cli-context.js';
+import { UsageError } from '../cli-errors.js';
 import { connect, fleetApi } from '../fleet-api.js';
 import { formatDesired, formatGroupDetail, formatGroupList } from '../fleet-output.js';
 import { checkModelRef } from '../model-ref.js';
 import { checkFleetId } from './deployment-args.js';
-import { collect, parseLabels } from './fleet-args.js';
+import { collect, parseLabels, parseWindow } from './fleet-args.js';
 
 /** `sentinel group list|create|get|delete|desired|pin`. */
 export function registerGroupCommands(program: Command, io: CliIo): void {
@@ -81,4 +82,27 @@ export function registerGroupCommands(program: Command, io: CliIo): void {
     const desired = await fleetApi.pinGroup(hub, groupName, ref);
     printResult(io, globals, desired, (value) => formatDesired(`pinned group ${groupName}`, value));
   });
+
+  defineCommand(
+    group,
+    'windows <name>',
+    "set the group's maintenance windows: rollouts notify its devices only inside them",
+  )
+    .option(
+      '--window <spec>',
+      'DAYS HH:MM-HH:MM [TIME_ZONE], e.g. "mon-fri 22:00-04:00 Europe/Berlin" (repeatable)',
+      collect,
+    )
+    .option('--none', 'remove the windows (rollouts may notify at any time)')
+    .action(
+      async (name: string, options: { window?: string[]; none?: boolean }, command: Command) => {
+        const groupName = checkFleetId('group name', name);
+        if ((options.window === undefined) === (options.none !== true))
+          throw new UsageError('give --window (repeatable) or --none');
+        const windows = (options.window ?? []).map(parseWindow);
+        const { globals, hub } = connect(command, io);
+        const updated = await fleetApi.setGroupWindows(hub, groupName, windows);
+        printResult(io, globals, updated, formatGroupDetail);
+      },
+    );
 }

@@ -5,6 +5,7 @@
 import { inCohort, type DesiredState, type ModelRef } from '@sentinel/broker';
 import { validationFailed } from '../../common/domain-error.js';
 import type { CreateDeploymentDto } from '../dto/deployment-requests.dto.js';
+import { checkAbortPolicy, type AbortPolicy } from './abort.js';
 import type { Counts, DeploymentView, HealthVerdict, RolloutPolicy } from './rollout.js';
 import { OUTSIDE_MIN_DEVICES, rulesPolicy, type RulesPolicy } from './rules-policy.js';
 
@@ -24,6 +25,9 @@ export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
   if (steps.some((s, i) => i > 0 && s <= steps[i - 1]!) || steps.at(-1) !== 100) {
     throw validationFailed('canary.steps must increase and end at 100');
   }
+  const abort = abortPolicyOf(input.abort);
+  const abortProblem = abort ? checkAbortPolicy(abort) : null;
+  if (abortProblem) throw validationFailed(abortProblem);
   return {
     stagingTimeoutS: input.staging_timeout_s ?? 600,
     deviceTimeoutS: input.device_timeout_s ?? 900,
@@ -35,6 +39,19 @@ export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
     stepIntervalS: input.canary?.step_interval_s ?? 300,
     observeS: input.observe_s ?? DEFAULT_OBSERVE_S,
     observeInconclusive: input.observe_inconclusive ?? 'succeed',
+    ...(abort ? { abort } : {}),
+  };
+}
+
+function abortPolicyOf(input: CreateDeploymentDto['abort']): AbortPolicy | undefined {
+  if (!input) return undefined;
+  return {
+    criteria: input.criteria.map((c) => ({
+      failureType: c.failure_type,
+      thresholdPercent: c.threshold_percent,
+      minDevicesDone: c.min_devices_done ?? 1,
+    })),
+    action: input.action ?? 'rollback',
   };
 }
 
@@ -77,6 +94,7 @@ export function viewOf(deployment: {
   cohortSalt: string;
   stepStartedAt: Date;
   observingSince: Date | null;
+  abortFrom?: Date | null;
   policy: RolloutPolicy;
 }): DeploymentView {
   return {
@@ -86,6 +104,7 @@ export function viewOf(deployment: {
     cohortSalt: deployment.cohortSalt,
     stepStartedAt: deployment.stepStartedAt,
     observingSince: deployment.observingSince,
+    abortFrom: deployment.abortFrom ?? null,
     policy: deployment.policy,
   };
 }

@@ -4,6 +4,7 @@
  * writes rows and events); everything here is arithmetic on the inputs.
  */
 import { inCohort, type DeploymentPhase } from '@sentinel/broker';
+import { abortDecision, type AbortPolicy } from './abort.js';
 
 export const DEPLOYMENT_STATUSES = [
   'pending',
@@ -61,6 +62,8 @@ export interface RolloutPolicy {
   observeS?: number;
   /** What an observation that ends inconclusive does: succeed with a warning (default), or pause. */
   observeInconclusive?: 'succeed' | 'pause';
+  /** Abort criteria (domain/abort.ts); absent: none. */
+  abort?: AbortPolicy;
 }
 
 export interface DeploymentView {
@@ -72,6 +75,8 @@ export interface DeploymentView {
   stepStartedAt: Date;
   /** When the observation phase began, null outside it. */
   observingSince: Date | null;
+  /** Abort criteria count devices done since then (a resume); null or absent: since the start. */
+  abortFrom?: Date | null;
   policy: RolloutPolicy;
 }
 
@@ -218,6 +223,12 @@ export function evaluate(
   if (view.status === 'paused' || view.status === 'pending') {
     return result({ kind: 'wait', why: view.status });
   }
+  const aborted = abortDecision(
+    policy.abort,
+    view.abortFrom ?? null,
+    participating.map((d) => ({ ...d, final: isFinalFailure(d, policy) })),
+  );
+  if (aborted) return result(aborted);
   const failedShare = share(failedFinal, online.length);
   const staged = online.filter((d) => d.phase === 'staged' || d.phase === 'active').length;
   const active = online.filter((d) => d.phase === 'active').length;
@@ -363,36 +374,4 @@ function finish(
     why: `observed for ${observeS} s: ${figures}`,
     warning: `observation of ${observeS} s ended without a healthy verdict (inconclusive)`,
   };
-}
-
-/** Where an active deployment is: staging, rolling out (cutover, canary steps), observing. */
-export function stageOf(view: Pick<DeploymentView, 'status' | 'observingSince'>): DeploymentStage {
-  switch (view.status) {
-    case 'staging':
-    case 'pending':
-      return 'staging';
-    case 'in_progress':
-      return view.observingSince ? 'observing' : 'rolling_out';
-    case 'paused':
-      return 'paused';
-    default:
-      return null;
-  }
-}
-
-/** Statuses a manual action may start from. */
-export function allowedFrom(
-  action: 'rollback' | 'pause' | 'resume' | 'promote',
-): readonly DeploymentStatus[] {
-  switch (action) {
-    case 'rollback':
-      // A failed deployment has already sent its devices back.
-      return ['pending', 'staging', 'in_progress', 'paused', 'succeeded'];
-    case 'pause':
-      return ['staging', 'in_progress'];
-    case 'resume':
-      return ['paused'];
-    case 'promote':
-      return ['staging', 'in_progress'];
-  }
 }

@@ -9,6 +9,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsISO8601,
   IsNumber,
   IsObject,
   IsOptional,
@@ -25,6 +26,7 @@ import { PageQueryDto } from '../../common/page-query.dto.js';
 import { IsFleetId } from '../../fleet/dto/fleet-validators.js';
 import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from '../domain/rollout.js';
 import { describeRules } from '../domain/rules-policy.js';
+import { AbortOptionsDto } from './abort-options.dto.js';
 
 const RULES_TEXT = describeRules()
   .map((r) => `\`${r.key}\` (default ${r.default}): ${r.description}`)
@@ -202,6 +204,26 @@ export class CreateDeploymentDto {
   @IsOptional()
   @IsBoolean()
   override_gates?: boolean;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2026-12-24T22:00:00Z',
+    description:
+      'Scheduled start: the deployment stays pending, notifying no device, until then (and until every target group is inside a maintenance window). Absent: at once.',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  start_at?: string;
+
+  @ApiPropertyOptional({
+    type: AbortOptionsDto,
+    description:
+      'Abort criteria by failure type: stop when failures of a type reach a percentage of the devices done, once enough are done. Checked besides max_failure_share.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AbortOptionsDto)
+  abort?: AbortOptionsDto;
 }
 
 export class ListDeploymentsQueryDto extends PageQueryDto {

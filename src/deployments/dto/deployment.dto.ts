@@ -1,7 +1,8 @@
 // What the deployment routes answer.
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DEPLOYMENT_PHASES } from '@sentinel/broker';
-import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, stageOf } from '../domain/rollout.js';
+import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from '../domain/rollout.js';
+import { stageOf } from '../domain/status.js';
 import type { DeploymentDetail, DeploymentSummary } from '../deployment-views.js';
 
 class ModelSummaryDto {
@@ -90,7 +91,20 @@ export class DeploymentDto {
       'observing (every device on the new version, judged for observe_s), paused; null once finished.',
   })
   phase: string | null;
-  @ApiProperty({ type: String, nullable: true }) status_reason: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Why it is where it is; while a scheduled start or a maintenance window holds it, what it waits for and until when.',
+  })
+  status_reason: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Scheduled start (pending until then); null: at once.',
+  })
+  start_at: string | null;
   @ApiProperty() observe_s: number;
   @ApiProperty({ enum: ['succeed', 'pause'] }) observe_inconclusive: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String })
@@ -129,6 +143,7 @@ export class DeploymentDto {
       status: d.deployment.status,
       phase: stageOf(d.deployment),
       status_reason: d.deployment.statusReason,
+      start_at: d.deployment.startAt?.toISOString() ?? null,
       observe_s: p.observeS ?? 0,
       observe_inconclusive: p.observeInconclusive ?? 'succeed',
       observing_since: d.deployment.observingSince?.toISOString() ?? null,

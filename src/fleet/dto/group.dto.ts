@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  ValidateNested,
+} from 'class-validator';
 import { ID_PATTERN } from '@sentinel/broker';
+import { WEEKDAYS, type Weekday } from '../domain/maintenance-windows.js';
 import type { GroupWithCount } from '../fleet.service.js';
 import { IsFleetId, IsLabels } from './fleet-validators.js';
 
@@ -36,12 +46,54 @@ export class ListGroupsQueryDto {
   environment?: string;
 }
 
+export class MaintenanceWindowDto {
+  @ApiProperty({ enum: WEEKDAYS, isArray: true, example: ['mon', 'tue', 'wed', 'thu', 'fri'] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(7)
+  @IsIn(WEEKDAYS, { each: true })
+  days: Weekday[];
+
+  @ApiProperty({ example: '22:00', description: 'HH:MM local time.' })
+  @IsString()
+  start: string;
+
+  @ApiProperty({
+    example: '04:00',
+    description: 'HH:MM local time; at or before start: the next day.',
+  })
+  @IsString()
+  end: string;
+
+  @ApiPropertyOptional({ example: 'Europe/Berlin', default: 'UTC' })
+  @IsOptional()
+  @IsString()
+  time_zone?: string;
+}
+
+export class SetMaintenanceWindowsDto {
+  @ApiProperty({
+    type: [MaintenanceWindowDto],
+    description: 'Replaces the windows; [] removes them (rollouts may notify at any time).',
+  })
+  @IsArray()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => MaintenanceWindowDto)
+  windows: MaintenanceWindowDto[];
+}
+
 export class GroupDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: 'yard-cams' }) name: string;
   @ApiProperty({ example: 'production' }) environment: string;
   @ApiProperty({ ...LABELS_SCHEMA }) labels: Record<string, string>;
   @ApiProperty({ example: 12, description: 'Devices in the group.' }) device_count: number;
+  @ApiProperty({
+    type: [MaintenanceWindowDto],
+    description: 'When rollouts may notify its devices; empty: any time.',
+  })
+  maintenance_windows: MaintenanceWindowDto[];
   @ApiProperty({ description: 'seq of the current desired state; 0 before the first.' })
   desired_seq: number;
   @ApiProperty({
@@ -61,6 +113,7 @@ export class GroupDto {
       environment: group.environment,
       labels: group.labels,
       device_count: group.deviceCount,
+      maintenance_windows: group.maintenanceWindows ?? [],
       desired_seq: group.desiredSeq,
       desired: group.desired,
       created_at: group.createdAt.toISOString(),
