@@ -11,6 +11,7 @@ import {
   type DeniedEvent,
   type SentinelBroker,
 } from './create-broker.js';
+import { IndexedRetainedPersistence } from './indexed-persistence.js';
 import { parseMessage } from './messages.js';
 import {
   deviceCommandsTopic,
@@ -192,6 +193,14 @@ describe('createBroker (in memory)', () => {
   after(async () => {
     await endAll();
     await h.broker.close();
+  });
+
+  it('keeps retained messages in the indexed persistence', () => {
+    // aedes' default scans every retained message per SUBSCRIBE (see indexed-persistence.ts).
+    const { persistence } = h.broker.aedes as unknown as {
+      persistence: { asyncPersistence?: unknown };
+    };
+    assert.ok(persistence.asyncPersistence instanceof IndexedRetainedPersistence);
   });
 
   it('binds free ports', () => {

@@ -33,6 +33,7 @@ import {
   WILL_REFUSED,
   type ConnectRefusal,
 } from './connect-policy.js';
+import { createIndexedPersistence } from './indexed-persistence.js';
 import {
   createListeners,
   describePorts,
@@ -281,7 +282,9 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     (redis?.mq as MQEmitter | undefined) ??
       mqemitter({ concurrency: AEDES_CONCURRENCY, matchEmptyLevels: true }),
   );
-  if (redis) aedesOptions.persistence = redis.persistence;
+  // Alone: aedes' in-memory persistence with retained messages indexed by topic (its own scans
+  // every retained message per SUBSCRIBE, quadratic in a reconnect storm). Clustered: Redis.
+  aedesOptions.persistence = redis ? redis.persistence : createIndexedPersistence();
 
   let aedes: Aedes;
   try {

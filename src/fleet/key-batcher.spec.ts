@@ -89,4 +89,46 @@ describe('KeyBatcher', () => {
     fail = false;
     assert.equal(await batcher.load('a'), 'A');
   });
+
+  it('under load gathers keys for gatherMs, and after a quiet spell loads at once', async () => {
+    const { calls, load } = recordingLoader();
+    let clock = 1_000;
+    const timers: { run: () => void; ms: number }[] = [];
+    const batcher = new KeyBatcher(load, {
+      maxBatch: 1000,
+      maxInFlight: 2,
+      gatherMs: 20,
+      now: () => clock,
+      delay: (run, ms) => timers.push({ run, ms }),
+    });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+    // Nothing loaded lately: the next turn, as without gatherMs.
+    const first = batcher.load(2);
+    await turn();
+    assert.deepEqual(calls, [[2]]);
+    assert.equal(await first, 20);
+
+    // A load started 5 ms ago: these wait for the timer, however many turns pass.
+    clock += 5;
+    const gathered = [4, 5, 6].map((k) => batcher.load(k));
+    await turn();
+    await turn();
+    assert.deepEqual(calls, [[2]]);
+    assert.deepEqual(
+      timers.map((t) => t.ms),
+      [20],
+    );
+    timers.shift()!.run();
+    assert.deepEqual(await Promise.all(gathered), [40, undefined, 60]);
+    assert.deepEqual(calls, [[2], [4, 5, 6]]);
+
+    // 20 ms or more after the last load started: at once again.
+    clock += 20;
+    const quiet = batcher.load(8);
+    await turn();
+    assert.equal(await quiet, 80);
+    assert.deepEqual(calls, [[2], [4, 5, 6], [8]]);
+    assert.equal(timers.length, 0);
+  });
 });

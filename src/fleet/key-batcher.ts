@@ -5,6 +5,15 @@ export interface KeyBatcherOptions {
   maxInFlight: number;
   /** When to start loading keys asked for; defaults to setImmediate (after this turn's I/O callbacks). */
   schedule?: (run: () => void) => void;
+  /**
+   * Under load, how long keys wait to go out together: once a load started less than this long
+   * ago, the next one waits this long instead of the next turn (0: never). A storm of look-ups then
+   * makes a few large loads instead of one per turn; a look-up after a quiet spell does not wait.
+   */
+  gatherMs?: number;
+  /** The clock and the timer for gatherMs (tests); default Date.now and setTimeout. */
+  now?: () => number;
+  delay?: (run: () => void, ms: number) => void;
 }
 
 interface Waiter<V> {
@@ -23,12 +32,19 @@ export class KeyBatcher<K, V> {
   private readonly schedule: (run: () => void) => void;
   private scheduled = false;
   private inFlight = 0;
+  private lastStart = -Infinity;
+  private readonly gatherMs: number;
+  private readonly now: () => number;
+  private readonly delay: (run: () => void, ms: number) => void;
 
   constructor(
     private readonly loadMany: (keys: K[]) => Promise<Map<K, V>>,
     private readonly options: KeyBatcherOptions,
   ) {
     this.schedule = options.schedule ?? ((run) => setImmediate(run));
+    this.gatherMs = options.gatherMs ?? 0;
+    this.now = options.now ?? Date.now;
+    this.delay = options.delay ?? ((run, ms) => setTimeout(run, ms));
   }
 
   /** Resolves with the value the batch load found for the key, or undefined when it found none. */
@@ -39,10 +55,12 @@ export class KeyBatcher<K, V> {
       else this.pending.set(key, [{ resolve, reject }]);
       if (!this.scheduled) {
         this.scheduled = true;
-        this.schedule(() => {
+        const run = () => {
           this.scheduled = false;
           this.drain();
-        });
+        };
+        if (this.now() - this.lastStart < this.gatherMs) this.delay(run, this.gatherMs);
+        else this.schedule(run);
       }
     });
   }
@@ -56,6 +74,7 @@ export class KeyBatcher<K, V> {
       }
       for (const key of batch.keys()) this.pending.delete(key);
       this.inFlight += 1;
+      this.lastStart = this.now();
       void this.run(batch);
     }
   }
@@ -70,7 +89,8 @@ export class KeyBatcher<K, V> {
       for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);
     } finally {
       this.inFlight -= 1;
-      this.drain();
+      // Keys that waited for a free slot go now; keys still gathering go when their timer fires.
+      if (!this.scheduled) this.drain();
     }
   }
 }
