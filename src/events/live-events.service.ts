@@ -79,6 +79,7 @@ export class LiveEvents implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Starts a stream on `response` for the token; it lasts until the client goes or is closed. */
   open(tokenId: string, response: Response): void {
+    if (response.destroyed || response.writableEnded) return; // the client left already
     response.status(200);
     response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     response.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -88,10 +89,12 @@ export class LiveEvents implements OnApplicationBootstrap, OnModuleDestroy {
     // The pings keep it from being idle; a peer that vanished is found by TCP keepalive.
     response.socket?.setTimeout(0);
     response.socket?.setKeepAlive(true, 30_000);
-    response.write(SSE_START);
     const client: Client = { tokenId, response };
     this.clients.add(client);
     response.once('close', () => this.clients.delete(client));
+    // A write to a connection that just broke: the client is gone, nothing more to do.
+    response.on('error', () => this.clients.delete(client));
+    response.write(SSE_START);
   }
 
   /** Records a change (only while someone listens) and sends what is due. */
