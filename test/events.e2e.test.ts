@@ -39,6 +39,14 @@ async function createToken(
   return (await response.json()) as { id: string; token: string };
 }
 
+/** sentinel_event_streams of GET /metrics. */
+async function openStreams(hub: InProcessHub): Promise<number> {
+  const text = await (await fetch(`${hub.url}/metrics`)).text();
+  const match = /^sentinel_event_streams (\d+)$/m.exec(text);
+  assert.ok(match, 'sentinel_event_streams is exported');
+  return Number(match[1]);
+}
+
 describe('live events (GET /api/v1/events)', () => {
   let hub: InProcessHub;
   let fleet: AgentFleet;
@@ -193,10 +201,12 @@ describe('live events (GET /api/v1/events)', () => {
     const staying = await open(viewer.token);
     await closing.until(() => closing.other.includes('retry: 3000'), 'the stream to start');
     await staying.until(() => staying.other.includes('retry: 3000'), 'the stream to start');
+    const before = await openStreams(hub);
     const deleted = await api(hub)(`/api/v1/tokens/${doomed.id}`, { method: 'DELETE' });
     assert.equal(deleted.status, 204);
     await closing.closedByHub();
     assert.equal(closing.ended, true);
+    assert.equal(await openStreams(hub), before - 1);
     // The other stream still carries events.
     const patched = await api(hub)('/api/v1/devices/cam-1', {
       method: 'PATCH',

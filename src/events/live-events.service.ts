@@ -8,6 +8,7 @@ import type { Response } from 'express';
 import { TokenEvents } from '../auth/token-events.js';
 import { DeploymentEvents } from '../deployments/deployment-events.js';
 import { FleetEvents } from '../fleet/fleet-events.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { RegistryEvents } from '../registry/registry-events.js';
 import { EventCoalescer } from './domain/event-coalescer.js';
 import { SSE_PING, SSE_START, sseMessage } from './domain/sse.js';
@@ -41,6 +42,7 @@ export class LiveEvents implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly deployments: DeploymentEvents,
     private readonly registry: RegistryEvents,
     private readonly tokens: TokenEvents,
+    private readonly metrics: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -62,6 +64,7 @@ export class LiveEvents implements OnApplicationBootstrap, OnModuleDestroy {
       this.tokens.onRevoked(({ tokenId }) => this.closeToken(tokenId)),
     );
     this.ping = setInterval(() => this.broadcast(SSE_PING), PING_MS).unref();
+    this.metrics.eventStreamCount = () => this.clients.size;
   }
 
   onModuleDestroy(): void {
@@ -70,11 +73,6 @@ export class LiveEvents implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.ping);
     clearTimeout(this.due);
     for (const client of [...this.clients]) this.close(client);
-  }
-
-  /** Open streams (tests, /metrics). */
-  get streams(): number {
-    return this.clients.size;
   }
 
   /** Starts a stream on `response` for the token; it lasts until the client goes or is closed. */
