@@ -4,6 +4,7 @@ import { FleetModule } from '../fleet/fleet.module.js';
 import { RegistryModule } from '../registry/registry.module.js';
 import { TelemetryModule } from '../telemetry/telemetry.module.js';
 import { DeploymentsController } from './deployments.controller.js';
+import { DeploymentEvents } from './deployment-events.js';
 import { DeploymentJudging } from './deployment-judging.js';
 import { DeploymentQueries } from './deployment-queries.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
@@ -25,7 +26,8 @@ import { GatesService } from './gates/gates.service.js';
     RolloutDriver,
     DeploymentJudging,
     GatesService,
+    DeploymentEvents,
   ],
-  exports: [DeploymentsService, DeploymentQueries, DeploymentJudging],
+  exports: [DeploymentsService, DeploymentQueries, DeploymentJudging, DeploymentEvents],
 })
 export class DeploymentsModule {}

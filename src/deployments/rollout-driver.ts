@@ -12,6 +12,7 @@ import { DesiredStateService, type StagedDesired } from '../broker/desired-state
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FleetEvents } from '../fleet/fleet-events.js';
 import type { DeviceStateReport } from '../fleet/domain/state-reports.js';
+import { DeploymentEvents } from './deployment-events.js';
 import { DeploymentsRepository, type ProgressRow } from './deployments.repository.js';
 import type { EntityManager } from 'typeorm';
 import type { Deployment } from './deployment.entity.js';
@@ -20,6 +21,14 @@ import { DeploymentsService } from './deployments.service.js';
 import { figuresOf, healthVerdictOf, viewOf } from './domain/policy.js';
 import { ACTIVE_STATUSES, evaluate } from './domain/rollout.js';
 import { notificationHold } from './domain/schedule.js';
+
+/** The status a decision leaves a deployment in (the others keep it). */
+const AFTER: Partial<Record<string, string>> = {
+  cutover: 'in_progress',
+  succeed: 'succeeded',
+  pause: 'paused',
+  fail: 'failed',
+};
 
 /** How long after it ends a deployment's device reports are still recorded (a rollback landing). */
 const TRACK_FINISHED_S = 600;
@@ -67,6 +76,7 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     private readonly desired: DesiredStateService,
     private readonly broker: BrokerService,
     private readonly fleetEvents: FleetEvents,
+    private readonly events: DeploymentEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.deployments.onChange(({ id, kind }) => {
@@ -152,6 +162,8 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
   private async evaluateOne(id: string): Promise<void> {
     const staged: StagedDesired[] = [];
     let reloads: string[] = [];
+    /** The status after this evaluation when it changed anything, for the live events. */
+    let changed: string | null = null;
     await this.repo.transaction(async (m) => {
       const deployment = await this.repo.lock(m, id, true);
       if (!deployment || !ACTIVE_STATUSES.includes(deployment.status)) return;
@@ -163,7 +175,10 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
         now,
       );
       if (deployment.status === 'pending') {
-        staged.push(...(await this.start(m, deployment, hold, now)));
+        const started = await this.start(m, deployment, hold, now);
+        staged.push(...started);
+        if (started.length > 0)
+          changed = deployment.type === 'blue-green' ? 'staging' : 'in_progress';
         return;
       }
       const devices = await this.repo.deviceViews(m, id);
@@ -197,10 +212,13 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
       // Rollbacks and failures go on; a step that notifies devices waits for the window.
       if (hold && (decision.kind === 'cutover' || decision.kind === 'advance')) {
         if (deployment.statusReason !== hold) await this.repo.update(m, id, { statusReason: hold });
+        changed = deployment.status;
         return;
       }
+      changed = AFTER[decision.kind] ?? deployment.status;
       switch (decision.kind) {
         case 'wait':
+          changed = result.timeouts.length + result.retries.length > 0 ? deployment.status : null;
           return;
         case 'cutover': {
           await service.transition(m, id, 'in_progress', 'hub', decision.why, figures, {
@@ -256,6 +274,7 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
       }
     });
     this.transitions.flushAnnotations();
+    if (changed) this.events.emit('deployment.changed', { id, status: changed });
     await this.desired.send(staged);
     for (const device of reloads) await this.sendCommand(device, 'reload', id);
   }
@@ -335,7 +354,8 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     if (rows.length === 0) return;
     // The latest report of a device wins within a batch.
     const latest = new Map(rows.map((r) => [`${r.deployment_id}/${r.device_id}`, r]));
-    await this.repo.recordProgress([...latest.values()]);
+    const touched = await this.repo.recordProgress([...latest.values()]);
+    for (const { id, status } of touched) this.events.emit('deployment.changed', { id, status });
     this.evaluateSoon(50);
   }
 }

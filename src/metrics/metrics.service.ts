@@ -44,6 +44,16 @@ export class MetricsService {
     collect: (): void => this.mqttClients.set(this.mqttClientCount()),
   });
 
+  /** Read at every scrape; the live events service points it at its open streams. */
+  eventStreamCount: () => number = () => 0;
+
+  readonly eventStreams: Gauge = new Gauge({
+    name: 'sentinel_event_streams',
+    help: 'Open GET /api/v1/events streams (web consoles) on this hub',
+    registers: [this.registry],
+    collect: (): void => this.eventStreams.set(this.eventStreamCount()),
+  });
+
   readonly mqttAuthFailures = new Counter({
     name: 'sentinel_mqtt_auth_failures_total',
     help: 'MQTT CONNECTs refused, by reason: bad_credentials (CONNACK 4), client_id and client_id_in_use (2), protocol_version (1), unavailable (3), will (5)',

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SigningModule } from '../signing/signing.module.js';
 import { RegistryController } from './registry.controller.js';
+import { RegistryEvents } from './registry-events.js';
 import { RegistryService } from './registry.service.js';
 import { AliasesController } from './aliases/aliases.controller.js';
 import { AliasesService } from './aliases/aliases.service.js';
@@ -8,7 +9,7 @@ import { AliasesService } from './aliases/aliases.service.js';
 @Module({
   imports: [SigningModule],
   controllers: [RegistryController, AliasesController],
-  providers: [RegistryService, AliasesService],
-  exports: [RegistryService],
+  providers: [RegistryService, AliasesService, RegistryEvents],
+  exports: [RegistryService, RegistryEvents],
 })
 export class RegistryModule {}
