@@ -19,6 +19,7 @@ const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public' | 'dev
   'POST /api/v1/tokens': 'admin',
   'GET /api/v1/tokens': 'admin',
   'DELETE /api/v1/tokens/{id}': 'admin',
+  'GET /api/v1/whoami': 'viewer',
   'POST /api/v1/groups': 'operator',
   'GET /api/v1/groups': 'viewer',
   'GET /api/v1/groups/{name}': 'viewer',
@@ -190,6 +191,29 @@ describe('role x route matrix', () => {
       error: 'UNAUTHENTICATED',
       message:
         'device credentials are only accepted for artifact downloads and /devices/me; this call needs a bearer token',
+    });
+  });
+
+  it('tells a token who it is: id, name and role; null id for ADMIN_TOKEN', async () => {
+    const listed = (await (await api(hub)('/api/v1/tokens')).json()) as {
+      id: string;
+      name: string;
+    }[];
+    for (const role of ROLES) {
+      const response = await fetch(`${hub.url}/api/v1/whoami`, {
+        headers: { authorization: `Bearer ${tokens[role]}` },
+      });
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), {
+        token_id: listed.find((t) => t.name === `matrix-${role}`)!.id,
+        name: `matrix-${role}`,
+        role,
+      });
+    }
+    assert.deepEqual(await (await api(hub)('/api/v1/whoami')).json(), {
+      token_id: null,
+      name: 'bootstrap-admin',
+      role: 'admin',
     });
   });
 

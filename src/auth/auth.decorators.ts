@@ -35,6 +35,8 @@ export interface Principal {
   tokenId: string;
   name: string;
   role: Role;
+  /** The token is the hub's ADMIN_TOKEN (environment), not one made through the API. */
+  fromEnvironment?: boolean;
 }
 
 /** Whoever the guard let in: a token's principal, or a device's on @DeviceAccess/@DeviceOnly routes. */

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TokensController } from './tokens.controller.js';
 import { TokenEvents } from './token-events.js';
 import { TokensService } from './tokens.service.js';
+import { WhoamiController } from './whoami.controller.js';
 
 /**
  * API tokens and roles. The guard that checks them on every route (auth.guard.ts) is registered as
@@ -9,7 +10,7 @@ import { TokensService } from './tokens.service.js';
  * DEVICE_AUTHENTICATOR, and auth must not import fleet (fleet depends on auth).
  */
 @Module({
-  controllers: [TokensController],
+  controllers: [TokensController, WhoamiController],
   providers: [TokensService, TokenEvents],
   exports: [TokensService, TokenEvents],
 })

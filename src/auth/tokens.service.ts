@@ -127,7 +127,15 @@ export class TokensService implements OnApplicationBootstrap {
     const token = await this.tokens.findOneBy({ tokenHash: hashToken(secret) });
     if (!token) return null;
     this.touch(token.id);
-    return { kind: 'token', tokenId: token.id, name: token.name, role: token.role };
+    return {
+      kind: 'token',
+      tokenId: token.id,
+      name: token.name,
+      role: token.role,
+      ...(token.createdBy === 'ADMIN_TOKEN' && this.config.ADMIN_TOKEN
+        ? { fromEnvironment: true }
+        : {}),
+    };
   }
 
   private touch(id: string): void {

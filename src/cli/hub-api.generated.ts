@@ -55,6 +55,13 @@ export interface TokenDto {
   last_used_at: string | null;
 }
 
+export interface WhoamiDto {
+  /** The token's id (as in GET /api/v1/tokens); null for the hub's ADMIN_TOKEN. */
+  token_id: string | null;
+  name: string;
+  role: 'admin' | 'operator' | 'viewer';
+}
+
 export interface OnnxOpsetDto {
   domain: string;
   version: number;
