@@ -121,7 +121,8 @@ export function TelemetryCharts(props: {
       to: to.toISOString(),
     });
   }, [filterKey, range, props.by, props.refreshKey]);
-  if (loaded.data === null && !loaded.loading && !loaded.error) return null; // no telemetry route
+  if (loaded.data === null && !loaded.loading && !loaded.error)
+    return <p class="muted">This hub has no telemetry query (GET /api/v1/telemetry): no charts.</p>;
   const answer = loaded.data;
   const label =
     props.label ??

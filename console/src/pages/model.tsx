@@ -36,50 +36,48 @@ function LineageGraph({ model, lineage }: { model: ModelVersionDto; lineage: Lin
   const width = Math.max(...[...rows.values()].map((r) => r.length)) * (W + 20) + 20;
   const height = rows.size * (H + 30) + 10;
   return (
-    <svg
-      class="lineage"
-      viewBox={`0 0 ${width} ${height}`}
-      width={width}
-      height={height}
-      role="img"
-      aria-label={`Lineage: ${nodes.map((n) => `${n.name} ${n.version}`).join(', ')}`}
-    >
-      {nodes.map((n) => {
-        const p = pos.get(n.id)!;
-        const parent = n.parent_id ? pos.get(n.parent_id) : undefined;
-        return parent ? (
-          <line
-            key={`e-${n.id}`}
-            x1={parent.x + W / 2}
-            y1={parent.y + H}
-            x2={p.x + W / 2}
-            y2={p.y}
-            class="edge"
-          />
-        ) : null;
-      })}
-      {nodes.map((n) => {
-        const p = pos.get(n.id)!;
-        return (
-          <a key={n.id} href={`/models/${n.id}`}>
-            <rect
-              x={p.x}
-              y={p.y}
-              width={W}
-              height={H}
-              rx={6}
-              class={n.id === model.id ? 'node current' : 'node'}
+    <figure>
+      <svg class="lineage" viewBox={`0 0 ${width} ${height}`} width={width} height={height}>
+        {nodes.map((n) => {
+          const p = pos.get(n.id)!;
+          const parent = n.parent_id ? pos.get(n.parent_id) : undefined;
+          return parent ? (
+            <line
+              key={`e-${n.id}`}
+              x1={parent.x + W / 2}
+              y1={parent.y + H}
+              x2={p.x + W / 2}
+              y2={p.y}
+              class="edge"
             />
-            <text x={p.x + 10} y={p.y + 22}>
-              {n.name.length > 20 ? `${n.name.slice(0, 19)}…` : n.name}
-            </text>
-            <text x={p.x + 10} y={p.y + 42}>
-              {n.version} · {n.stage}
-            </text>
-          </a>
-        );
-      })}
-    </svg>
+          ) : null;
+        })}
+        {nodes.map((n) => {
+          const p = pos.get(n.id)!;
+          return (
+            <a key={n.id} href={`/models/${n.id}`}>
+              <rect
+                x={p.x}
+                y={p.y}
+                width={W}
+                height={H}
+                rx={6}
+                class={n.id === model.id ? 'node current' : 'node'}
+              />
+              <text x={p.x + 10} y={p.y + 22}>
+                {n.name.length > 20 ? `${n.name.slice(0, 19)}…` : n.name}
+              </text>
+              <text x={p.x + 10} y={p.y + 42}>
+                {n.version} · {n.stage}
+              </text>
+            </a>
+          );
+        })}
+      </svg>
+      <figcaption data-testid="lineage-caption">
+        Lineage, oldest first: {nodes.map((n) => `${n.name} ${n.version}`).join(' → ')}
+      </figcaption>
+    </figure>
   );
 }
 
