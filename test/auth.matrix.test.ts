@@ -20,6 +20,7 @@ const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public' | 'dev
   'GET /api/v1/tokens': 'admin',
   'DELETE /api/v1/tokens/{id}': 'admin',
   'GET /api/v1/whoami': 'viewer',
+  'GET /api/v1/telemetry': 'viewer',
   'POST /api/v1/groups': 'operator',
   'GET /api/v1/groups': 'viewer',
   'GET /api/v1/groups/{name}': 'viewer',

@@ -448,6 +448,45 @@ export interface ActionReasonDto {
   reason?: string;
 }
 
+export interface TelemetryPointDto {
+  /** The bucket's start. */
+  time: string;
+  /** Telemetry windows in the bucket. */
+  windows: number;
+  /** Frames inferred (sum). */
+  frames: number;
+  /** Mean FPS of the windows. */
+  fps: number;
+  /** Mean of the windows’ median latency, ms. */
+  latency_p50: number;
+  /** Mean of the windows’ p95 latency, ms. */
+  latency_p95: number;
+  /** Mean memory, MB. */
+  memory_mb: number;
+  /** Failed inferences (sum). */
+  errors: number;
+  /** Mean mAP of the windows that reported one; null when none did. */
+  map: number | null;
+}
+
+export interface TelemetrySeriesDto {
+  /** The device (by=device), else null. */
+  device: string | null;
+  /** The model version's id. */
+  model_version: string;
+  /** By time; empty buckets left out. */
+  points: TelemetryPointDto[];
+}
+
+export interface TelemetryResponseDto {
+  from: string;
+  to: string;
+  step_s: number;
+  by: 'model_version' | 'device';
+  /** Sorted by model version, then device. */
+  series: TelemetrySeriesDto[];
+}
+
 export interface HealthCheckDto {
   metric:
     'fps' | 'latency_p95' | 'memory' | 'error_rate' | 'map' | 'map_floor' | 'staging_failures';

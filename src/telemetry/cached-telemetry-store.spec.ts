@@ -20,6 +20,7 @@ function recordingStore(fail = false) {
       queries.push(query);
       return [];
     },
+    querySeries: async () => [],
     close: async () => undefined,
   };
   return { store, queries };

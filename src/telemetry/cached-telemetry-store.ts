@@ -5,7 +5,9 @@ import type {
   TelemetryPoint,
   TelemetryStore,
   DeviceAggregate,
+  SeriesQuery,
 } from './telemetry-store.js';
+import type { Series } from './domain/telemetry-query.js';
 
 /**
  * A telemetry store with the recent points it accepted kept in memory (RecentTelemetry): the rules'
@@ -47,6 +49,11 @@ export class CachedTelemetryStore implements TelemetryStore {
 
   async aggregateByDevice(query: AggregateQuery): Promise<DeviceAggregate[]> {
     return this.recent.aggregate(query, this.now()) ?? this.store.aggregateByDevice(query);
+  }
+
+  /** Always the store's: the console reads ranges far longer than the cache's span. */
+  querySeries(query: SeriesQuery): Promise<Series[]> {
+    return this.store.querySeries(query);
   }
 
   close(): Promise<void> {

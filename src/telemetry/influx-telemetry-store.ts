@@ -7,11 +7,13 @@ import {
   TelemetryLineEncoder,
 } from './domain/line-protocol.js';
 import { mergeStoredHistograms } from './domain/stored-histogram.js';
+import { seriesOf, type Series } from './domain/telemetry-query.js';
 import {
   TelemetryRejectedError,
   type AggregateQuery,
   type DeploymentEventPoint,
   type DeviceAggregate,
+  type SeriesQuery,
   type TelemetryPoint,
   type TelemetryStore,
 } from './telemetry-store.js';
@@ -222,6 +224,53 @@ export class InfluxTelemetryStore implements TelemetryStore {
         map: row.map === null || row.map === undefined ? null : Number(row.map),
         latency_hist: merged.get(key(group.tags)) ?? null,
       })),
+    );
+  }
+
+  /**
+   * GROUP BY time(step): InfluxDB's buckets start at multiples of the step since the Unix epoch,
+   * as the SQL store's do; fill(none) leaves out the empty ones.
+   */
+  async querySeries(query: SeriesQuery): Promise<Series[]> {
+    const filters: [keyof SeriesQuery, string][] = [
+      ['device', 'device'],
+      ['modelVersion', 'model_id'],
+      ['deployment', 'deployment'],
+      ['group', 'group'],
+    ];
+    const where = [
+      `time >= ${stringLiteral(query.from.toISOString())}`,
+      `time < ${stringLiteral(query.to.toISOString())}`,
+      ...filters.flatMap(([key, tag]) => {
+        const value = query[key];
+        return typeof value === 'string' ? [`"${tag}" = ${stringLiteral(value)}`] : [];
+      }),
+    ];
+    const by = query.by === 'device' ? `"model_id", "device"` : `"model_id"`;
+    const results = await this.client.query<Record<string, unknown>>(
+      `SELECT count("fps") AS windows, sum("frames") AS frames, mean("fps") AS fps,
+              mean("latency_p50") AS p50, mean("latency_p95") AS p95, mean("memory_mb") AS mem,
+              sum("errors") AS errors, mean("map") AS map
+         FROM "${RETENTION_POLICY}"."telemetry"
+        WHERE ${where.join(' AND ')}
+        GROUP BY time(${query.stepS}s), ${by} fill(none)`,
+    );
+    return seriesOf(
+      results.groups().flatMap((group) =>
+        group.rows.map((row) => ({
+          model_version: group.tags.model_id ?? '',
+          device: query.by === 'device' ? (group.tags.device ?? '') : null,
+          time: (row.time as Date).getTime(),
+          windows: Number(row.windows ?? 0),
+          frames: Number(row.frames ?? 0),
+          fps: Number(row.fps ?? 0),
+          latency_p50: Number(row.p50 ?? 0),
+          latency_p95: Number(row.p95 ?? 0),
+          memory_mb: Number(row.mem ?? 0),
+          errors: Number(row.errors ?? 0),
+          map: row.map === null || row.map === undefined ? null : Number(row.map),
+        })),
+      ),
     );
   }
 

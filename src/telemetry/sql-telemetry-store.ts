@@ -3,10 +3,20 @@ import type {
   AggregateQuery,
   DeploymentEventPoint,
   DeviceAggregate,
+  SeriesQuery,
   TelemetryPoint,
   TelemetryStore,
 } from './telemetry-store.js';
 import { mergeStoredHistograms } from './domain/stored-histogram.js';
+import { seriesOf, type Series } from './domain/telemetry-query.js';
+
+/** The series filters and the columns they match. */
+const SERIES_FILTERS = [
+  ['device', 'device'],
+  ['modelVersion', 'model_id'],
+  ['deployment', 'deployment'],
+  ['group', 'group_name'],
+] as const;
 
 /**
  * The embedded telemetry store: a table of the hub's SQL database (PGlite or PostgreSQL) with the
@@ -94,6 +104,45 @@ export class SqlTelemetryStore implements TelemetryStore {
       // The windows' histograms, merged here (no window with one: SQL NULL).
       latency_hist: Array.isArray(r.hists) ? mergeStoredHistograms(r.hists) : null,
     }));
+  }
+
+  /** Buckets computed by the database: the start of each is floor(epoch / step) * step. */
+  async querySeries(query: SeriesQuery): Promise<Series[]> {
+    const params: unknown[] = [query.stepS, query.from.toISOString(), query.to.toISOString()];
+    const where = ['time >= $2', 'time < $3'];
+    for (const [key, column] of SERIES_FILTERS) {
+      const value = query[key];
+      if (value === undefined) continue;
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
+    }
+    const device = query.by === 'device' ? 'device' : 'NULL::text';
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT model_id, ${device} AS device,
+              (floor(extract(epoch FROM time) / $1) * $1 * 1000)::bigint AS bucket,
+              count(*) AS windows, sum(frames) AS frames, avg(fps) AS fps,
+              avg(latency_p50) AS p50, avg(latency_p95) AS p95, avg(memory_mb) AS mem,
+              sum(errors) AS errors, avg(map) AS map
+         FROM telemetry_points
+        WHERE ${where.join(' AND ')}
+        GROUP BY 1, 2, 3`,
+      params,
+    );
+    return seriesOf(
+      rows.map((r) => ({
+        model_version: String(r.model_id),
+        device: r.device === null ? null : String(r.device),
+        time: Number(r.bucket),
+        windows: Number(r.windows),
+        frames: Number(r.frames),
+        fps: Number(r.fps),
+        latency_p50: Number(r.p50),
+        latency_p95: Number(r.p95),
+        memory_mb: Number(r.mem),
+        errors: Number(r.errors),
+        map: r.map === null ? null : Number(r.map),
+      })),
+    );
   }
 
   /** Deletes points older than the retention (the embedded store's retention policy). */

@@ -1,5 +1,6 @@
 /** The telemetry store port: InfluxDB (INFLUX_URL) or a table of the SQL database (embedded). */
 import type { LatencyHistogram } from '@sentinel/broker';
+import type { Series, TelemetryRange } from './domain/telemetry-query.js';
 
 export interface TelemetryTags {
   device: string;
@@ -117,6 +118,18 @@ export type AggregateQuery = { from: Date; to: Date } & (
   { deployment: string; groups?: undefined } | { groups: string[]; deployment?: undefined }
 );
 
+/**
+ * Telemetry over time (`GET /api/v1/telemetry`): a range in buckets of `stepS` seconds (aligned to
+ * the Unix epoch), by model version or by device and model version, with optional filters (all
+ * must match). `modelVersion` is the model version's id (the points' `model_id` tag).
+ */
+export interface SeriesQuery extends TelemetryRange {
+  device?: string;
+  modelVersion?: string;
+  deployment?: string;
+  group?: string;
+}
+
 export interface TelemetryStore {
   readonly kind: 'influxdb' | 'embedded';
   /** Creates what the store needs (database, retention policy); safe to call at every start. */
@@ -125,6 +138,12 @@ export interface TelemetryStore {
   writeEvents(events: readonly DeploymentEventPoint[]): Promise<void>;
   /** One row per (device, model version) with telemetry in the range; see telemetry/domain/aggregate. */
   aggregateByDevice(query: AggregateQuery): Promise<DeviceAggregate[]>;
+  /**
+   * Series over time, one per model version (`by: 'device'`: per device and model version), each
+   * bucket with the means of fps, latencies, memory and mAP (null without one), the sums of frames
+   * and errors and the windows counted; empty buckets left out. Sorted as seriesOf sorts them.
+   */
+  querySeries(query: SeriesQuery): Promise<Series[]>;
   /** Deletes points older than the retention: stores without a retention policy of their own. */
   prune?(now?: Date): Promise<number>;
   close(): Promise<void>;

@@ -8,6 +8,7 @@ import { InfluxTelemetryStore } from './influx-telemetry-store.js';
 import { SqlTelemetryStore } from './sql-telemetry-store.js';
 import { TELEMETRY_STORE, type TelemetryStore } from './telemetry-store.js';
 import { TelemetryScope } from './telemetry-scope.js';
+import { TelemetryController } from './telemetry.controller.js';
 import { TelemetryService } from './telemetry.service.js';
 
 /**
@@ -19,6 +20,7 @@ const RECENT_TELEMETRY_SPAN_MS = 180_000;
 /** Device telemetry into InfluxDB (INFLUX_URL) or, embedded, a table of the SQL database. */
 @Module({
   imports: [BrokerModule, FleetModule],
+  controllers: [TelemetryController],
   providers: [
     {
       provide: TELEMETRY_STORE,
