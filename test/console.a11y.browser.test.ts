@@ -153,7 +153,7 @@ describe(
       await page
         .locator('form[aria-label="New deployment"] option[value="yard"]')
         .waitFor({ state: 'attached' });
-      await page.getByLabel('Target').selectOption('yard');
+      await page.getByLabel('Target', { exact: true }).selectOption('yard');
       await page.getByRole('button', { name: 'Create deployment' }).click();
       const alert = page.getByRole('alert');
       await alert.waitFor();

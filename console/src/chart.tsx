@@ -54,7 +54,14 @@ export function align(series: TelemetrySeries[], metric: MetricKey): (number | n
   return [times, ...rows];
 }
 
-function Plot(props: { title: string; unit: string; labels: string[]; data: (number | null)[][] }) {
+function Plot(props: {
+  title: string;
+  unit: string;
+  labels: string[];
+  data: (number | null)[][];
+  /** The queried time range, in seconds since the epoch: the x axis spans it. */
+  x: [number, number];
+}) {
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(600);
   useEffect(() => {
@@ -81,13 +88,14 @@ function Plot(props: { title: string; unit: string; labels: string[]; data: (num
             spanGaps: false,
           })),
         ],
+        scales: { x: { time: true, range: () => props.x } },
         axes: [{}, { size: 60 }],
       },
       props.data as uPlot.AlignedData,
       el,
     );
     return () => plot.destroy();
-  }, [width, props.data, props.labels.join('|')]);
+  }, [width, props.data, props.labels.join('|'), props.x[0], props.x[1]]);
   return <div ref={box} class="plot" role="img" aria-label={`${props.title} over time`} />;
 }
 
@@ -108,19 +116,26 @@ export function TelemetryCharts(props: {
   label?: (s: TelemetrySeries) => string;
   metrics?: MetricKey[];
   refreshKey?: unknown;
+  /** A fixed window (a deployment's life) offered first, instead of the last 15 minutes. */
+  window?: { label: string; from: string; to: string | null };
 }) {
-  const [range, setRange] = useState<number>(RANGES[0][1]);
+  const [range, setRange] = useState<number>(props.window ? 0 : RANGES[0][1]);
   const filterKey = JSON.stringify(props.filter);
+  const windowKey = JSON.stringify(props.window ?? null);
   const loaded = useLoad(() => {
-    const to = new Date();
-    const from = new Date(to.getTime() - range * 1000);
+    const fixed = range === 0 && props.window;
+    const to = fixed && props.window!.to ? new Date(props.window!.to) : new Date();
+    const from = fixed ? new Date(props.window!.from) : new Date(to.getTime() - range * 1000);
+    const span = (to.getTime() - from.getTime()) / 1000;
     return getOptional<TelemetryAnswer>('/api/v1/telemetry', {
       ...props.filter,
       by: props.by,
       from: from.toISOString(),
       to: to.toISOString(),
+      // Short ranges (a test canary lasts seconds): ~300 buckets of at least 1 s.
+      step: span < 3000 ? Math.max(1, Math.ceil(span / 300)) : undefined,
     });
-  }, [filterKey, range, props.by, props.refreshKey]);
+  }, [filterKey, range, props.by, props.refreshKey, windowKey]);
   if (loaded.data === null && !loaded.loading && !loaded.error)
     return <p class="muted">This hub has no telemetry query (GET /api/v1/telemetry): no charts.</p>;
   const answer = loaded.data;
@@ -138,6 +153,7 @@ export function TelemetryCharts(props: {
             value={String(range)}
             onChange={(e) => setRange(Number((e.target as HTMLSelectElement).value))}
           >
+            {props.window && <option value="0">{props.window.label}</option>}
             {RANGES.map(([name, seconds]) => (
               <option key={seconds} value={String(seconds)}>
                 last {name}
@@ -161,6 +177,7 @@ export function TelemetryCharts(props: {
               unit={m.unit}
               labels={answer.series.map(label)}
               data={align(answer.series, m.key)}
+              x={[Date.parse(answer.from) / 1000, Date.parse(answer.to) / 1000]}
             />
           ))}
         </div>

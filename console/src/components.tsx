@@ -1,4 +1,5 @@
-import type { ComponentChildren } from 'preact';
+import { cloneElement, type ComponentChildren, type VNode } from 'preact';
+import { useId } from 'preact/hooks';
 import { ApiError } from './api.js';
 
 export function ErrorBox({ error }: { error: Error | null | undefined }) {
@@ -21,13 +22,19 @@ export function Section(props: { title: string; children: ComponentChildren; id?
   );
 }
 
-export function Field(props: { label: string; children: ComponentChildren; hint?: string }) {
+/** A labelled control; the hint is its description (aria-describedby), not part of its name. */
+export function Field(props: { label: string; children: VNode; hint?: string }) {
+  const id = useId();
+  const control = cloneElement(props.children, {
+    id,
+    ...(props.hint ? { 'aria-describedby': `${id}-hint` } : {}),
+  });
   return (
-    <label class="field">
-      <span>{props.label}</span>
-      {props.children}
-      {props.hint && <small>{props.hint}</small>}
-    </label>
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      {control}
+      {props.hint && <small id={`${id}-hint`}>{props.hint}</small>}
+    </div>
   );
 }
 

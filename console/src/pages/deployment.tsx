@@ -117,6 +117,20 @@ function unitOf(metric: HealthCheckDto['metric']): string {
   }[metric];
 }
 
+function baselineMs(d: DeploymentDetailDto): number {
+  const window = Number(d.rules.window_s);
+  return Math.max(60, Number.isFinite(window) ? 2 * window : 120) * 1000;
+}
+
+/** The limit as the rules read it: a percent change, mAP points, a share, or the mAP floor. */
+function limitOf(c: HealthCheckDto): string {
+  if (c.metric === 'map_floor') return num(c.threshold);
+  if (c.metric === 'map') return `-${num(c.threshold)} pts`;
+  if (c.metric === 'fps') return `-${num(c.threshold)} %`;
+  if (c.metric === 'error_rate' || c.metric === 'staging_failures') return `${num(c.threshold)} %`;
+  return `+${num(c.threshold)} %`;
+}
+
 function Health({ health }: { health: DeploymentHealthDto }) {
   return (
     <>
@@ -178,7 +192,7 @@ function Health({ health }: { health: DeploymentHealthDto }) {
                     : `${c.change > 0 ? '+' : ''}${num(c.change, 1)} ${c.metric.startsWith('map') ? 'pts' : '%'}`}
                 </td>
                 <td>
-                  {num(c.threshold)}
+                  {limitOf(c)}
                   {c.floor !== undefined ? ` and ${num(c.floor)} ${unitOf(c.metric)}` : ''}
                 </td>
                 <td>
@@ -289,6 +303,12 @@ export function DeploymentPage({ id }: { id: string }) {
           filter={{ deployment: d.id }}
           metrics={['fps', 'latency_p95', 'memory_mb', 'errors']}
           refreshKey={d.updated_at}
+          window={{
+            label: 'this deployment',
+            // the baseline before the deployment (two rule windows, at least a minute), then its life
+            from: new Date(Date.parse(d.created_at) - baselineMs(d)).toISOString(),
+            to: d.finished_at ? new Date(Date.parse(d.finished_at) + 10_000).toISOString() : null,
+          }}
           label={(s) =>
             s.model_version === d.model.id
               ? `new ${d.model.version}`
@@ -303,7 +323,9 @@ export function DeploymentPage({ id }: { id: string }) {
               <time dateTime={e.at}>{time(e.at)}</time> <strong>{e.type}</strong>
               {e.to_status && ` → ${e.to_status}`} <span class="muted">by {e.actor}</span>
               {e.reason && <div>{e.reason}</div>}
-              {typeof e.figures.why === 'string' && <div class="why">{e.figures.why}</div>}
+              {typeof e.figures.why === 'string' && e.figures.why !== e.reason && (
+                <div class="why">{e.figures.why}</div>
+              )}
             </li>
           ))}
         </ol>

@@ -49,7 +49,7 @@ function PushForm({ onPushed }: { onPushed: () => void }) {
         <input type="file" name="file" required />
       </Field>
       <Field label="Name">
-        <input name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._-]*" />
+        <input name="name" required />
       </Field>
       <Field label="Version" hint="semver 1.4.0, nightly 20261206 or CalVer 2026.12.6">
         <input name="version" required />
