@@ -26,6 +26,7 @@ import { connectDevice } from './support/fleet.js';
 import { api, startHub, type InProcessHub } from './support/hub.js';
 import { fastModel, goldenMismatchModel, slowModel } from './support/onnx-models.js';
 import { json, pushModel } from './support/push.js';
+import { generateSigningKey, signBufferAsBundle } from './support/signing.js';
 
 const DEVICES = ['cam-1', 'cam-2', 'cam-3', 'cam-4'];
 // One device of four in the 25 % cohort (as in rules.e2e): one core runs the slow model flat out.
@@ -44,10 +45,15 @@ describe('web console with real agents', { skip: SKIP_WITHOUT_CHROMIUM }, () => 
   let errors: string[];
   let scratch: string;
   let v1: string;
+  const key = generateSigningKey();
 
   before(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'sentinel-console-'));
-    hub = await startHub({ ROLLOUT_INTERVAL_MS: '100', RULES_INTERVAL_S: '1' });
+    hub = await startHub({
+      ROLLOUT_INTERVAL_MS: '100',
+      RULES_INTERVAL_S: '1',
+      TRUSTED_KEYS: key.publicKeyPem,
+    });
     fleet = await AgentFleet.start(hub, {
       SENTINEL_TELEMETRY_INTERVAL_S: '0.5',
       SENTINEL_SIMULATE_FPS: '200',
@@ -70,6 +76,8 @@ describe('web console with real agents', { skip: SKIP_WITHOUT_CHROMIUM }, () => 
     const file = join(scratch, 'det.onnx');
     const bytes = fastModel();
     writeFileSync(file, bytes);
+    const bundle = join(scratch, 'det.sigstore.json');
+    writeFileSync(bundle, await signBufferAsBundle(bytes, key));
     await page.getByRole('button', { name: 'Push a model' }).click();
     // Every value the progress bar shows, as the page renders it.
     await page.evaluate(`
@@ -84,6 +92,7 @@ describe('web console with real agents', { skip: SKIP_WITHOUT_CHROMIUM }, () => 
     await push.getByLabel('Name', { exact: true }).fill('det');
     await push.getByLabel('Version', { exact: true }).fill('1.0.0');
     await push.getByLabel('Tags', { exact: true }).fill('yard');
+    await push.getByLabel('Signature (Sigstore bundle)', { exact: true }).setInputFiles(bundle);
     await push.getByRole('button', { name: 'Push', exact: true }).click();
     await page.waitForURL(/\/models\/[0-9a-f-]{36}$/);
     await page.getByRole('heading', { name: 'det 1.0.0' }).waitFor();
@@ -96,10 +105,18 @@ describe('web console with real agents', { skip: SKIP_WITHOUT_CHROMIUM }, () => 
     );
     assert.match(await page.locator('main').innerText(), /Opset\s+13/);
     await screenshot(page, 'pushed-model');
-    const model = await json<{ name: string; version: string; tags: string[] }>(
-      await api(hub)(`/api/v1/models/${v1}`),
-    );
+    const model = await json<{
+      name: string;
+      version: string;
+      tags: string[];
+      signature: { key_hint: string } | null;
+    }>(await api(hub)(`/api/v1/models/${v1}`));
     assert.deepEqual([model.name, model.version, model.tags], ['det', '1.0.0', ['yard']]);
+    assert.ok(model.signature, 'pushed with its signature');
+    assert.ok(
+      (await page.locator('main').innerText()).includes(model.signature.key_hint),
+      'the signer key shown',
+    );
 
     // The fleet's baseline: every device on 1.0.0, with a few seconds of its telemetry.
     const first = await deploy(hub, {
@@ -274,6 +291,35 @@ describe('web console with real agents', { skip: SKIP_WITHOUT_CHROMIUM }, () => 
     const moved = await json<{ group: string }>(await api(hub)('/api/v1/devices/cam-9'));
     assert.equal(moved.group, 'lab');
     await screenshot(page, 'device-moved');
+  });
+
+  it('charts telemetry per model version and device, and says how it follows the hub', async () => {
+    await go(page, '/telemetry');
+    await page.locator('.telemetry .uplot').first().waitFor();
+    assert.equal(
+      await page.locator('.telemetry .uplot').count(),
+      4,
+      'FPS, latency, memory, errors (mAP: no agent reports one here)',
+    );
+    const legend = await page.locator('.telemetry .uplot').first().innerText();
+    assert.match(legend, /det 1\.0\.0/);
+    for (const size of WIDTHS) {
+      await page.setViewportSize({ width: size.width, height: size.height });
+      await assertAccessible(page, `telemetry charts at ${size.width} px`);
+      await assertFitsWidth(page, `telemetry charts at ${size.width} px`);
+      await screenshot(page, `${size.name}-telemetry-charts`);
+    }
+    await page.setViewportSize({ width: WIDTHS[1].width, height: WIDTHS[1].height });
+    await go(page, '/fleet/devices/cam-2');
+    await page.locator('.telemetry .uplot').first().waitFor();
+    await screenshot(page, 'device-telemetry');
+
+    // Live through the event stream when the hub has one, else polling.
+    const abort = new AbortController();
+    const events = await api(hub)('/api/v1/events', { signal: abort.signal });
+    abort.abort();
+    const mode = events.status === 404 ? 'polling' : 'stream';
+    assert.equal(await page.getByTestId('live').getAttribute('data-mode'), mode);
     assert.deepEqual(errors, [], 'no console errors (CSP refusals, exceptions)');
   });
 });

@@ -121,10 +121,12 @@ export function pushModel(
   fields: Record<string, string>,
   file: File,
   onProgress: (sent: number, total: number) => void,
+  signature?: File | null,
 ): Promise<import('../../src/cli/hub-api.generated.js').ModelVersionDto> {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     for (const [key, value] of Object.entries(fields)) if (value !== '') form.append(key, value);
+    if (signature && signature.size > 0) form.append('signature', signature, signature.name);
     form.append('file', file, file.name);
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/v1/models');

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, getOptional, token, type Whoami } from './api.js';
 import { ErrorBox } from './components.js';
-import { restartLive } from './live.js';
+import { onMode, restartLive, type LiveMode } from './live.js';
 import { Link, match, navigate, useLocation } from './router.js';
 import { SessionContext, type Session } from './session.js';
 import { ModelsPage } from './pages/models.js';
@@ -95,6 +95,24 @@ function Page({ path }: { path: string }) {
   );
 }
 
+const MODE_TEXT: Record<LiveMode, string> = {
+  off: '',
+  connecting: 'connecting…',
+  stream: 'live',
+  polling: 'polling every 2 s',
+};
+
+/** Whether the page follows the hub live (events) or by polling (a hub without /api/v1/events). */
+function LiveIndicator() {
+  const [mode, setMode] = useState<LiveMode>('off');
+  useEffect(() => onMode(setMode), []);
+  return (
+    <span class="live" data-testid="live" data-mode={mode} aria-live="polite">
+      {MODE_TEXT[mode]}
+    </span>
+  );
+}
+
 export function App() {
   const { path } = useLocation();
   const [session, setSession] = useState<Session | null>(null);
@@ -158,6 +176,7 @@ export function App() {
           </ul>
         </nav>
         <div class="who">
+          <LiveIndicator />
           <span data-testid="whoami">
             {session.name} · {session.roleKnown ? session.role : 'role unknown'}
           </span>

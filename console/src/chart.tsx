@@ -170,16 +170,18 @@ export function TelemetryCharts(props: {
       {answer && answer.series.length === 0 && <p>No telemetry in this range.</p>}
       {answer && answer.series.length > 0 && (
         <div class="plots">
-          {metrics.map((m) => (
-            <Plot
-              key={m.key}
-              title={m.label}
-              unit={m.unit}
-              labels={answer.series.map(label)}
-              data={align(answer.series, m.key)}
-              x={[Date.parse(answer.from) / 1000, Date.parse(answer.to) / 1000]}
-            />
-          ))}
+          {metrics
+            .filter((m) => answer.series.some((x) => x.points.some((p) => p[m.key] !== null)))
+            .map((m) => (
+              <Plot
+                key={m.key}
+                title={m.label}
+                unit={m.unit}
+                labels={answer.series.map(label)}
+                data={align(answer.series, m.key)}
+                x={[Date.parse(answer.from) / 1000, Date.parse(answer.to) / 1000]}
+              />
+            ))}
         </div>
       )}
     </div>

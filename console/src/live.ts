@@ -12,13 +12,23 @@ type Listener = (event: LiveEvent | null) => void;
 
 const listeners = new Set<Listener>();
 let controller: AbortController | null = null;
-let mode: 'off' | 'stream' | 'polling' = 'off';
+export type LiveMode = 'off' | 'connecting' | 'stream' | 'polling';
+let mode: LiveMode = 'off';
+const modeListeners = new Set<(mode: LiveMode) => void>();
+
+function setMode(next: LiveMode) {
+  mode = next;
+  for (const l of modeListeners) l(next);
+}
+
+/** Calls `listener` with the live mode now and whenever it changes; returns the unsubscribe. */
+export function onMode(listener: (mode: LiveMode) => void): () => void {
+  modeListeners.add(listener);
+  listener(mode);
+  return () => void modeListeners.delete(listener);
+}
 let pollTimer: ReturnType<typeof setInterval> | null = null;
 let retryMs = 3000;
-
-export function liveMode(): string {
-  return mode;
-}
 
 /** Parses complete SSE blocks out of `buffer`; returns the events and the unfinished rest. */
 export function parseSse(buffer: string): {
@@ -54,6 +64,7 @@ function emit(event: LiveEvent | null) {
 async function connect(): Promise<void> {
   controller = new AbortController();
   const signal = controller.signal;
+  if (mode !== 'polling') setMode('connecting');
   try {
     const response = await fetch('/api/v1/events', {
       headers: { ...authHeaders(), accept: 'text/event-stream' },
@@ -64,7 +75,7 @@ async function connect(): Promise<void> {
       return;
     }
     if (!response.ok || !response.body) throw new Error(`events: HTTP ${response.status}`);
-    mode = 'stream';
+    setMode('stream');
     emit(null); // connected (again): whatever changed meanwhile is re-fetched
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
@@ -94,7 +105,7 @@ async function connect(): Promise<void> {
 }
 
 function startPolling() {
-  mode = 'polling';
+  setMode('polling');
   pollTimer ??= setInterval(() => emit(null), 2000);
 }
 
@@ -103,7 +114,7 @@ function stop() {
   controller = null;
   if (pollTimer) clearInterval(pollTimer);
   pollTimer = null;
-  mode = 'off';
+  setMode('off');
 }
 
 /** Restarts the stream, e.g. after signing in with another token. */

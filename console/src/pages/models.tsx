@@ -33,8 +33,11 @@ function PushForm({ onPushed }: { onPushed: () => void }) {
         setError(null);
         setProgress({ sent: 0, total: file.size });
         try {
-          const model = await pushModel(fields, file, (sent, total) =>
-            setProgress({ sent, total }),
+          const model = await pushModel(
+            fields,
+            file,
+            (sent, total) => setProgress({ sent, total }),
+            data.get('signature') as File | null,
           );
           onPushed();
           navigate(`/models/${model.id}`);
@@ -76,6 +79,12 @@ function PushForm({ onPushed }: { onPushed: () => void }) {
       </Field>
       <Field label="Parent version id">
         <input name="parent_id" />
+      </Field>
+      <Field
+        label="Signature (Sigstore bundle)"
+        hint="optional; required when the hub demands signed models"
+      >
+        <input type="file" name="signature" accept=".json,.sigstore,application/json" />
       </Field>
       <Field label="Metadata (JSON object)">
         <input name="metadata" placeholder='{"map": 0.62}' />
