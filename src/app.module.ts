@@ -11,6 +11,7 @@ import { requestLogOptions } from './common/request-log.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DeploymentsModule } from './deployments/deployments.module.js';
+import { EventsModule } from './events/events.module.js';
 import { FleetModule } from './fleet/fleet.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -49,6 +50,7 @@ export class AppModule {
         DeploymentsModule,
         TelemetryModule,
         RulesModule,
+        EventsModule,
         HealthModule,
       ],
       providers: [

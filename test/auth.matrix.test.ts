@@ -21,6 +21,7 @@ const REQUIRED: Record<string, 'viewer' | 'operator' | 'admin' | 'public' | 'dev
   'DELETE /api/v1/tokens/{id}': 'admin',
   'GET /api/v1/whoami': 'viewer',
   'GET /api/v1/telemetry': 'viewer',
+  'GET /api/v1/events': 'viewer',
   'POST /api/v1/groups': 'operator',
   'GET /api/v1/groups': 'viewer',
   'GET /api/v1/groups/{name}': 'viewer',
@@ -159,7 +160,10 @@ describe('role x route matrix', () => {
         allowed: boolean,
         denial: number,
       ) => {
-        const { status } = await send(authorization);
+        const response = await send(authorization);
+        const { status } = response;
+        // Unread: GET /api/v1/events would stay open.
+        await response.body?.cancel();
         const ok = allowed ? status !== 401 && status !== 403 : status === denial;
         if (!ok)
           failures.push(

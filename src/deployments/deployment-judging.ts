@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { inCohort } from '@sentinel/broker';
+import { DeploymentEvents } from './deployment-events.js';
 import { DeploymentsRepository } from './deployments.repository.js';
 import { DeploymentsService } from './deployments.service.js';
 import type { Deployment } from './deployment.entity.js';
@@ -42,6 +43,7 @@ export class DeploymentJudging {
   constructor(
     private readonly repo: DeploymentsRepository,
     private readonly deployments: DeploymentsService,
+    private readonly events: DeploymentEvents,
   ) {}
 
   async inProgress(): Promise<JudgedDeployment[]> {
@@ -74,6 +76,9 @@ export class DeploymentJudging {
   /** The rules' verdict on the current step: what promotes a canary step or ends an observation. */
   async recordVerdict(id: string, verdict: HealthVerdict, at: Date): Promise<void> {
     await this.repo.update(this.repo.dataSource, id, { verdict, verdictAt: at });
+    // The live page shows the verdict: tell it (the status as it is now).
+    const deployment = await this.repo.find(id);
+    if (deployment) this.events.emit('deployment.changed', { id, status: deployment.status });
   }
 
   async rollBack(id: string, reason: string, figures: Record<string, unknown>): Promise<void> {

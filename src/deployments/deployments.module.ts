@@ -4,6 +4,7 @@ import { FleetModule } from '../fleet/fleet.module.js';
 import { RegistryModule } from '../registry/registry.module.js';
 import { TelemetryModule } from '../telemetry/telemetry.module.js';
 import { DeploymentsController } from './deployments.controller.js';
+import { DeploymentEvents } from './deployment-events.js';
 import { DeploymentJudging } from './deployment-judging.js';
 import { DeploymentQueries } from './deployment-queries.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
@@ -22,7 +23,8 @@ import { RolloutDriver } from './rollout-driver.js';
     DeploymentsService,
     RolloutDriver,
     DeploymentJudging,
+    DeploymentEvents,
   ],
-  exports: [DeploymentsService, DeploymentQueries, DeploymentJudging],
+  exports: [DeploymentsService, DeploymentQueries, DeploymentJudging, DeploymentEvents],
 })
 export class DeploymentsModule {}

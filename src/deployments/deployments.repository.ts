@@ -187,9 +187,11 @@ export class DeploymentsRepository {
   /**
    * Progress reports, written in one statement per batch: the device's phase (a change of phase or
    * reason restarts its clock and is an event), reason, bytes. An older report never overwrites a
-   * newer one.
+   * newer one. Returns the deployments that a report changed, with their status.
    */
-  recordProgress(rows: readonly ProgressRow[]): Promise<unknown> {
+  recordProgress(
+    rows: readonly ProgressRow[],
+  ): Promise<{ id: string; status: DeploymentStatus }[]> {
     return this.dataSource.query(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
@@ -212,12 +214,15 @@ export class DeploymentsRepository {
            updated_at = EXCLUDED.updated_at
          WHERE dd.updated_at <= EXCLUDED.updated_at
          RETURNING dd.deployment_id, dd.device_id, dd.phase, dd.reason, dd.detail
+       ),
+       events AS (
+         INSERT INTO deployment_events (deployment_id, actor, type, from_status, to_status, device_id, reason, figures)
+         SELECT w.deployment_id, 'device:' || w.device_id, 'device.phase', b.phase, w.phase, w.device_id, w.reason,
+                CASE WHEN w.detail IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('detail', w.detail) END
+           FROM written w LEFT JOIN before b USING (deployment_id, device_id)
+          WHERE b.phase IS DISTINCT FROM w.phase OR b.reason IS DISTINCT FROM w.reason
        )
-       INSERT INTO deployment_events (deployment_id, actor, type, from_status, to_status, device_id, reason, figures)
-       SELECT w.deployment_id, 'device:' || w.device_id, 'device.phase', b.phase, w.phase, w.device_id, w.reason,
-              CASE WHEN w.detail IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('detail', w.detail) END
-         FROM written w LEFT JOIN before b USING (deployment_id, device_id)
-        WHERE b.phase IS DISTINCT FROM w.phase OR b.reason IS DISTINCT FROM w.reason`,
+       SELECT DISTINCT d.id, d.status FROM written w JOIN deployments d ON d.id = w.deployment_id`,
       [JSON.stringify(rows)],
     );
   }

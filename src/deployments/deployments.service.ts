@@ -8,6 +8,7 @@ import { checkDeployable } from '../registry/domain/model-format.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { Deployment } from './deployment.entity.js';
 import type { DeploymentSummary } from './deployment-views.js';
+import { DeploymentEvents } from './deployment-events.js';
 import { DeploymentQueries } from './deployment-queries.js';
 import { DeploymentTransitions, type Activate } from './deployment-transitions.js';
 import { DeploymentsRepository } from './deployments.repository.js';
@@ -36,6 +37,7 @@ export class DeploymentsService {
     private readonly queries: DeploymentQueries,
     private readonly registry: RegistryService,
     private readonly desired: DesiredStateService,
+    private readonly events: DeploymentEvents,
   ) {
     registry.addUsageCheck((m, modelId) => this.repo.modelUse(m, modelId));
   }
@@ -56,6 +58,8 @@ export class DeploymentsService {
     const id = randomUUID();
     const staged: StagedDesired[] = [];
     let warnings: string[] = [];
+    let superseded: string[] = [];
+    let status = '';
     await this.repo.transaction(async (m) => {
       const groups = await this.repo.lockTargetGroups(m, input.environment, input.target);
       if (groups.length === 0) await this.explainNoGroups(m, input.environment, input.target);
@@ -71,7 +75,7 @@ export class DeploymentsService {
           { deployment_id: first.deployment_id },
         );
       }
-      const superseded = [...new Set(active.map((a) => a.deployment_id))];
+      superseded = [...new Set(active.map((a) => a.deployment_id))];
 
       const previousIds = groups.map((g) => previousModelOf(g.desired, model.id));
       const previous = await this.repo.models(m, previousIds);
@@ -99,6 +103,7 @@ export class DeploymentsService {
       });
       // The new deployment's row must exist before older ones can point at it.
       await this.repo.insert(m, deployment);
+      status = deployment.status;
       for (const old of superseded) {
         await this.transitions.transition(
           m,
@@ -158,6 +163,9 @@ export class DeploymentsService {
       }
     });
     this.transitions.flushAnnotations();
+    for (const old of superseded)
+      this.events.emit('deployment.changed', { id: old, status: 'superseded' });
+    this.events.emit('deployment.changed', { id, status });
     await this.desired.send(staged);
     for (const listener of this.listeners) listener({ id, kind: 'created' });
     this.logger.log(
@@ -244,7 +252,9 @@ export class DeploymentsService {
     this.transitions.flushAnnotations();
     await this.desired.send(staged);
     for (const listener of this.listeners) listener({ id, kind: action });
-    return this.queries.summary(id);
+    const summary = await this.queries.summary(id);
+    this.events.emit('deployment.changed', { id, status: summary.deployment.status });
+    return summary;
   }
 
   /**

@@ -12,11 +12,20 @@ import { DesiredStateService, type StagedDesired } from '../broker/desired-state
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FleetEvents } from '../fleet/fleet-events.js';
 import type { DeviceStateReport } from '../fleet/domain/state-reports.js';
+import { DeploymentEvents } from './deployment-events.js';
 import { DeploymentsRepository, type ProgressRow } from './deployments.repository.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
 import { DeploymentsService } from './deployments.service.js';
 import { figuresOf, healthVerdictOf, viewOf } from './domain/policy.js';
 import { ACTIVE_STATUSES, evaluate } from './domain/rollout.js';
+
+/** The status a decision leaves a deployment in (the others keep it). */
+const AFTER: Partial<Record<string, string>> = {
+  cutover: 'in_progress',
+  succeed: 'succeeded',
+  pause: 'paused',
+  fail: 'failed',
+};
 
 /** How long after it ends a deployment's device reports are still recorded (a rollback landing). */
 const TRACK_FINISHED_S = 600;
@@ -64,6 +73,7 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     private readonly desired: DesiredStateService,
     private readonly broker: BrokerService,
     private readonly fleetEvents: FleetEvents,
+    private readonly events: DeploymentEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.deployments.onChange(({ id, kind }) => {
@@ -149,6 +159,8 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
   private async evaluateOne(id: string): Promise<void> {
     const staged: StagedDesired[] = [];
     let reloads: string[] = [];
+    /** The status after this evaluation when it changed anything, for the live events. */
+    let changed: string | null = null;
     await this.repo.transaction(async (m) => {
       const deployment = await this.repo.lock(m, id, true);
       if (!deployment || !ACTIVE_STATUSES.includes(deployment.status)) return;
@@ -181,8 +193,10 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
       const decision = result.decision;
       const figures = figuresOf(result.counts, decision.why);
       const service = this.transitions;
+      changed = AFTER[decision.kind] ?? deployment.status;
       switch (decision.kind) {
         case 'wait':
+          changed = result.timeouts.length + result.retries.length > 0 ? deployment.status : null;
           return;
         case 'cutover': {
           await service.transition(m, id, 'in_progress', 'hub', decision.why, figures, {
@@ -238,6 +252,7 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
       }
     });
     this.transitions.flushAnnotations();
+    if (changed) this.events.emit('deployment.changed', { id, status: changed });
     await this.desired.send(staged);
     for (const device of reloads) await this.sendCommand(device, 'reload', id);
   }
@@ -282,7 +297,8 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     if (rows.length === 0) return;
     // The latest report of a device wins within a batch.
     const latest = new Map(rows.map((r) => [`${r.deployment_id}/${r.device_id}`, r]));
-    await this.repo.recordProgress([...latest.values()]);
+    const touched = await this.repo.recordProgress([...latest.values()]);
+    for (const { id, status } of touched) this.events.emit('deployment.changed', { id, status });
     this.evaluateSoon(50);
   }
 }

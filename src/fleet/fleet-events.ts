@@ -1,8 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { DeviceStateReport } from './domain/state-reports.js';
 
-/** Fleet changes that live MQTT sessions must follow at once (the broker disconnects them). */
+/**
+ * Fleet changes: those live MQTT sessions must follow at once (the broker disconnects them), and
+ * every change of a device for the live events stream.
+ */
 export interface FleetEventMap {
+  'device.created': { deviceId: string };
+  /** Name or labels changed (a change of group is `device.moved`). */
+  'device.updated': { deviceId: string };
   'device.deleted': { deviceId: string };
   'device.credentials_rotated': { deviceId: string };
   'device.moved': { deviceId: string; from: string | null; to: string | null };

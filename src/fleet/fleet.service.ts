@@ -206,6 +206,7 @@ export class FleetService {
       throw error;
     }
     this.credentials.invalidate(input.id);
+    this.events.emit('device.created', { deviceId: input.id });
     return { device: await this.getDevice(input.id), secret };
   }
 
@@ -284,6 +285,8 @@ export class FleetService {
     if (move) {
       this.credentials.invalidate(id);
       this.events.emit('device.moved', { deviceId: id, ...move });
+    } else {
+      this.events.emit('device.updated', { deviceId: id });
     }
     return this.getDevice(id);
   }

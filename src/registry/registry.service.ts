@@ -30,6 +30,7 @@ import { ArtifactJanitor } from './artifact-janitor.js';
 import type { Inspection } from './model-inspector.js';
 import { ModelVersion, type SignatureRecord } from './model-version.entity.js';
 import { receiveModelUpload } from './model-upload.js';
+import { RegistryEvents } from './registry-events.js';
 
 export interface ModelFilter {
   name?: string;
@@ -73,6 +74,7 @@ export class RegistryService {
     private readonly metrics: MetricsService,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: RegistryEvents,
   ) {
     this.models = dataSource.getRepository(ModelVersion);
     this.janitor = new ArtifactJanitor(
@@ -190,7 +192,7 @@ export class RegistryService {
     }
 
     try {
-      return await this.dataSource.transaction(async (manager) => {
+      const pushed = await this.dataSource.transaction(async (manager) => {
         const saved = await manager.getRepository(ModelVersion).save(
           manager.getRepository(ModelVersion).create({
             name,
@@ -227,6 +229,8 @@ export class RegistryService {
         );
         return saved;
       });
+      this.events.emit('model.changed', { id: pushed.id, change: 'pushed' });
+      return pushed;
     } catch (error) {
       if (
         error instanceof QueryFailedError &&
@@ -266,7 +270,7 @@ export class RegistryService {
   async update(ref: string, changes: ModelChanges, principal: Principal): Promise<ModelVersion> {
     const problem = firstProblem(changes.tags ? checkTags(changes.tags) : null);
     if (problem) throw validationFailed(problem);
-    return this.dataSource.transaction(async (manager) => {
+    const updated = await this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(ModelVersion);
       const model = await repository.findOne({
         where: modelWhere(ref),
@@ -292,6 +296,8 @@ export class RegistryService {
       );
       return saved;
     });
+    this.events.emit('model.changed', { id: updated.id, change: 'updated' });
+    return updated;
   }
 
   async delete(ref: string, principal: Principal): Promise<void> {
@@ -317,6 +323,7 @@ export class RegistryService {
         manager,
       );
     });
+    this.events.emit('model.changed', { id, change: 'deleted' });
     await this.janitor.discard(model.sha256);
   }
 
