@@ -301,8 +301,8 @@ describe('web console with real agents', { skip: SKIP_WITHOUT_CHROMIUM }, () => 
       4,
       'FPS, latency, memory, errors (mAP: no agent reports one here)',
     );
-    const legend = await page.locator('.telemetry .uplot').first().innerText();
-    assert.match(legend, /det 1\.0\.0/);
+    // Series named by their model versions (once the version list is in).
+    await page.locator('.telemetry .uplot').first().getByText('det 1.0.0').waitFor();
     for (const size of WIDTHS) {
       await page.setViewportSize({ width: size.width, height: size.height });
       await assertAccessible(page, `telemetry charts at ${size.width} px`);

@@ -29,6 +29,7 @@ export function onMode(listener: (mode: LiveMode) => void): () => void {
 }
 let pollTimer: ReturnType<typeof setInterval> | null = null;
 let retryMs = 3000;
+const SAFETY_REFETCH_MS = 30_000;
 
 /** Parses complete SSE blocks out of `buffer`; returns the events and the unfinished rest. */
 export function parseSse(buffer: string): {
@@ -77,6 +78,9 @@ async function connect(): Promise<void> {
     if (!response.ok || !response.body) throw new Error(`events: HTTP ${response.status}`);
     setMode('stream');
     emit(null); // connected (again): whatever changed meanwhile is re-fetched
+    // Behind a load balancer another hub instance may have made changes this stream never hears of
+    // (docs/architecture.md, section 9): a slow re-fetch catches them.
+    pollTimer ??= setInterval(() => emit(null), SAFETY_REFETCH_MS);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
     for (;;) {
@@ -106,7 +110,8 @@ async function connect(): Promise<void> {
 
 function startPolling() {
   setMode('polling');
-  pollTimer ??= setInterval(() => emit(null), 2000);
+  if (pollTimer) clearInterval(pollTimer);
+  pollTimer = setInterval(() => emit(null), 2000);
 }
 
 function stop() {
