@@ -165,6 +165,35 @@ describe(
       await page.context().close();
     });
 
+    it('works from the keyboard: sign in, skip link, main navigation, push form', async () => {
+      const { page } = await openConsole(browser);
+      await page.goto(hub.url);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(hub.adminToken);
+      await page.keyboard.press('Enter');
+      await page.getByRole('navigation', { name: 'Main' }).waitFor();
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content');
+      const order: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        await page.keyboard.press('Tab');
+        order.push((await page.evaluate('document.activeElement.textContent')) as string);
+      }
+      assert.deepEqual(order, ['Sentinel', 'Models', 'Deployments', 'Fleet']);
+      await page.keyboard.press('Shift+Tab');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/deployments$/);
+      await page.locator('[data-testid=deployments] tbody tr').first().waitFor();
+      // The push form, opened from the keyboard, passes axe-core too.
+      await go(page, '/models');
+      await page.getByRole('button', { name: 'Push a model' }).focus();
+      await page.keyboard.press('Enter');
+      await page.locator('form[aria-label="Push a model"]').waitFor();
+      await assertAccessible(page, 'the push form');
+      await screenshot(page, 'push-form');
+      await page.context().close();
+    });
+
     it('refuses a bad token at sign-in with the hub message', async () => {
       const { page } = await openConsole(browser);
       await page.goto(hub.url);
