@@ -16,7 +16,10 @@ import {
   screenshot,
   signIn,
 } from './support/console-browser.js';
-import { createDevice, createGroup } from './support/fleet.js';
+import type { MqttClient } from 'mqtt';
+import { deviceStateTopic } from '@sentinel/broker';
+import { connectDevice, createDevice, createGroup } from './support/fleet.js';
+import { validMessage } from './support/mqtt-payloads.js';
 import { api, startHub, type InProcessHub } from './support/hub.js';
 import { fastModel, goldenMismatchModel } from './support/onnx-models.js';
 import { json, pushModel } from './support/push.js';
@@ -191,6 +194,59 @@ describe(
       await page.locator('form[aria-label="Push a model"]').waitFor();
       await assertAccessible(page, 'the push form');
       await screenshot(page, 'push-form');
+      await page.context().close();
+    });
+
+    it('follows 1,000 device reports with a bounded number of re-fetches of the fleet list', async () => {
+      const LOAD = Array.from({ length: 10 }, (_, i) => `load-${i}`);
+      const REPORTS = 1000;
+      await createGroup(hub, 'load');
+      const clients: MqttClient[] = [];
+      for (const id of LOAD)
+        clients.push(
+          await connectDevice(
+            `mqtt://127.0.0.1:${hub.mqtt!.port}`,
+            await createDevice(hub, id, 'load'),
+          ),
+        );
+      const { page } = await openConsole(browser);
+      await signIn(page, hub.url, hub.adminToken);
+      await go(page, '/fleet');
+      await page.locator('[data-testid=devices] tr[data-device="load-9"]').waitFor();
+      await page.getByTestId('live').and(page.locator('[data-mode="stream"]')).waitFor();
+      let fetches = 0;
+      page.on('request', (r) => {
+        if (new URL(r.url()).pathname === '/api/v1/devices') fetches++;
+      });
+      const started = Date.now();
+      const rounds = REPORTS / LOAD.length;
+      for (let round = 0; round < rounds; round++)
+        await Promise.all(
+          clients.map((client, i) => {
+            const state = validMessage('device-state', LOAD[i]!);
+            state.agent_version = round === rounds - 1 ? '9.9.9' : `0.${round}.0`;
+            return client.publishAsync(deviceStateTopic(LOAD[i]!), JSON.stringify(state), {
+              qos: 1,
+            });
+          }),
+        );
+      // The table ends with every device's last report, without a reload.
+      for (const id of LOAD)
+        await page
+          .locator(`[data-testid=devices] tr[data-device="${id}"] td.agent`, { hasText: '9.9.9' })
+          .waitFor();
+      const elapsedMs = Date.now() - started;
+      await Promise.all(clients.map((c) => c.endAsync()));
+      console.log(
+        `# ${REPORTS} reports: the fleet page fetched its list ${fetches} times in ${elapsedMs} ms`,
+      );
+      assert.ok(fetches >= 1, 'the page re-fetched');
+      assert.ok(fetches <= REPORTS / 20, `${fetches} list fetches for ${REPORTS} reports`);
+      // At most one re-fetch per 500 ms (the first at once), whatever the number of reports.
+      assert.ok(
+        fetches <= Math.floor(elapsedMs / 500) + 2,
+        `${fetches} fetches in ${elapsedMs} ms`,
+      );
       await page.context().close();
     });
 

@@ -237,6 +237,7 @@ export function FleetPage() {
                   <th scope="col">Version</th>
                   <th scope="col">Standby</th>
                   <th scope="col">Last report</th>
+                  <th scope="col">Agent</th>
                   <th scope="col">Failure</th>
                 </tr>
               </thead>
@@ -254,6 +255,7 @@ export function FleetPage() {
                       <td class="version">{s.active?.version ?? '—'}</td>
                       <td>{s.standby?.version ?? '—'}</td>
                       <td>{ago(d.last_seen_at)}</td>
+                      <td class="agent">{d.agent_version ?? '—'}</td>
                       <td>{s.failure ?? ''}</td>
                     </tr>
                   );
