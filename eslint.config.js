@@ -21,4 +21,9 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The web console runs in the browser (console/tsconfig.json type-checks it).
+    files: ['console/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+  },
 );

@@ -6,6 +6,7 @@ import { Logger } from './common/logging/pino-logger.module.js';
 import { AppModule } from './app.module.js';
 import { DEVICE_AUTH_SCHEME } from './common/api-errors.decorator.js';
 import { hardenHttp } from './common/http-hardening.js';
+import { consoleMiddleware } from './console/console-static.js';
 import { addPathParameterExamples } from './common/openapi-examples.js';
 import { httpsServer } from './common/https-server.js';
 import type { AppConfig } from './config/app-config.js';
@@ -19,6 +20,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   https?.attach(app.getHttpServer());
   app.useLogger(app.get(Logger));
   hardenHttp(app, config);
+  app.use(consoleMiddleware());
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -25,6 +25,18 @@ describe('securityHeaders', () => {
       /^default-src 'none'/,
     );
   });
+  it('lets the console at / load its own bundle and call its hub, nothing inline', () => {
+    for (const path of ['/', '/models', '/deployments/abc', '/assets/index-1.js']) {
+      const csp = securityHeaders(path, false)['Content-Security-Policy']!;
+      assert.match(csp, /script-src 'self'(;|$)/);
+      assert.match(csp, /connect-src 'self'/);
+      assert.doesNotMatch(csp, /unsafe/);
+    }
+    assert.match(
+      securityHeaders('/health', false)['Content-Security-Policy']!,
+      /^default-src 'none'/,
+    );
+  });
   it('sends Strict-Transport-Security over TLS only', () => {
     assert.equal(securityHeaders('/health', false)['Strict-Transport-Security'], undefined);
     assert.match(securityHeaders('/health', true)['Strict-Transport-Security']!, /max-age=\d+/);
