@@ -1,7 +1,7 @@
 // The hub's fleet, token, desired-state and model-management routes, on top of HubClient.call.
 import type { Command } from 'commander';
 import { resolveGlobalOptions, type CliIo } from './cli-context.js';
-import type { MaintenanceWindow } from '../fleet/domain/maintenance-windows.js';
+import type { MaintenanceWindow } from '../fleet/domain/maintenance-window-shape.js';
 import { HubClient } from './hub-client.js';
 import type {
   CreateDeviceBody,

@@ -8,7 +8,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
 import { DomainError, validationFailed } from './domain-error.js';
-import { jsonProblem } from './json-input.js';
+import { jsonProblem } from './domain/json-input.js';
 import { liftRequestDeadline, STREAMING_UPLOAD } from './request-deadline.js';
 
 const JSON_TYPE = /^application\/json\s*(?:;|$)/i;

@@ -3,7 +3,7 @@ import {
   WEEKDAYS,
   type MaintenanceWindow,
   type Weekday,
-} from '../../fleet/domain/maintenance-windows.js';
+} from '../../fleet/domain/maintenance-window-shape.js';
 import { UsageError } from '../cli-errors.js';
 import { checkFleetId } from './deployment-args.js';
 

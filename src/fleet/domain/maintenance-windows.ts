@@ -3,19 +3,9 @@
  * devices (deployments/domain/schedule.ts). Pure; luxon does the calendar arithmetic in the zone.
  */
 import { DateTime, IANAZone } from 'luxon';
+import { WEEKDAYS, type MaintenanceWindow } from './maintenance-window-shape.js';
 
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
-export interface MaintenanceWindow {
-  /** The days a window opens on (in its time zone). */
-  days: Weekday[];
-  /** HH:MM, local time; `end` at or before `start` closes the next day (e.g. 22:00-04:00). */
-  start: string;
-  end: string;
-  /** IANA time zone, e.g. Europe/Berlin; default UTC. */
-  time_zone?: string;
-}
+export { WEEKDAYS, type MaintenanceWindow, type Weekday } from './maintenance-window-shape.js';
 
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 

@@ -1,4 +1,4 @@
-import { jsonProblem } from '../../common/json-input.js';
+import { jsonProblem } from '../../common/domain/json-input.js';
 
 export const STAGES = ['staging', 'production', 'archived'] as const;
 export type Stage = (typeof STAGES)[number];

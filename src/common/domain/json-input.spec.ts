@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jsonProblem, MAX_JSON_DEPTH, textProblem } from './json-input.js';
-import { parseQueryInt } from './query-int.js';
+import { parseQueryInt } from '../query-int.js';
 
 const nested = (depth: number): unknown => {
   let value: unknown = 1;
