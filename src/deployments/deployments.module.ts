@@ -9,6 +9,7 @@ import { DeploymentJudging } from './deployment-judging.js';
 import { DeploymentQueries } from './deployment-queries.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
 import { DeploymentsRepository } from './deployments.repository.js';
+import { DeploymentTargets } from './deployment-targets.js';
 import { DeploymentsService } from './deployments.service.js';
 import { RolloutDriver } from './rollout-driver.js';
 import { GatesController } from './gates/gates.controller.js';
@@ -20,6 +21,7 @@ import { GatesService } from './gates/gates.service.js';
   controllers: [DeploymentsController, GatesController],
   providers: [
     DeploymentsRepository,
+    DeploymentTargets,
     DeploymentTransitions,
     DeploymentQueries,
     DeploymentsService,

@@ -1,6 +1,4 @@
-import type { MaintenanceWindow } from '../fleet/domain/maintenance-windows.js';
 import { Injectable } from '@nestjs/common';
-import type { DesiredState } from '@sentinel/broker';
 import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
 import { ModelVersion } from '../registry/model-version.entity.js';
 import { Deployment, DeploymentEvent, DeploymentGroup } from './deployment.entity.js';
@@ -82,19 +80,6 @@ export class DeploymentsRepository {
     return db.getRepository(DeploymentGroup).find({ where: { deploymentId } });
   }
 
-  /** The maintenance windows of a deployment's groups (a group deleted since has none). */
-  groupWindows(
-    db: Db,
-    deploymentId: string,
-  ): Promise<{ name: string; windows: MaintenanceWindow[] }[]> {
-    return db.query(
-      `SELECT g.group_name AS name, COALESCE(d.maintenance_windows, '[]'::jsonb) AS windows
-         FROM deployment_groups g LEFT JOIN device_groups d ON d.id = g.group_id
-        WHERE g.deployment_id = $1 ORDER BY g.group_name`,
-      [deploymentId],
-    );
-  }
-
   insertGroups(m: EntityManager, groups: Partial<DeploymentGroup>[]): Promise<unknown> {
     return m.getRepository(DeploymentGroup).insert(groups as never);
   }
@@ -163,15 +148,6 @@ export class DeploymentsRepository {
       phaseSince: r.phase_since ? new Date(r.phase_since) : null,
       attempts: Number(r.attempts),
     }));
-  }
-
-  /** Devices of the deployment's groups: how many, and the ids. */
-  async targetDevices(db: Db, groupIds: string[]): Promise<string[]> {
-    const rows: { id: string }[] = await db.query(
-      'SELECT id FROM devices WHERE group_id = ANY($1) ORDER BY id',
-      [groupIds],
-    );
-    return rows.map((r) => r.id);
   }
 
   markTimedOut(
@@ -330,28 +306,6 @@ export class DeploymentsRepository {
     return row;
   }
 
-  /** The environment's target groups (or the one named), locked for the deployment being made. */
-  lockTargetGroups(
-    m: EntityManager,
-    environment: string,
-    target: string,
-  ): Promise<
-    {
-      id: string;
-      name: string;
-      desired: DesiredState | null;
-      maintenance_windows: MaintenanceWindow[];
-    }[]
-  > {
-    return m.query(
-      `SELECT id, name, desired, maintenance_windows FROM device_groups
-        WHERE environment = $1 AND ($2 = 'all' OR name = $2)
-        ORDER BY name FOR UPDATE`,
-      [environment, target],
-    );
-  }
-
-  /** The environments a group name exists in (to explain a target that is not found). */
   /** Why a model version must stay: deployment history keeps its models, and a rollback needs its fallback. */
   async modelUse(m: EntityManager, modelId: string): Promise<string | null> {
     const deployed: { id: string; status: string }[] = await m.query(
@@ -367,14 +321,6 @@ export class DeploymentsRepository {
     return fallback.length > 0
       ? `is the fallback of deployment ${fallback[0].deployment_id} (what its rollback restores)`
       : null;
-  }
-
-  async environmentsOf(m: EntityManager, group: string): Promise<string[]> {
-    const rows: { environment: string }[] = await m.query(
-      'SELECT environment FROM device_groups WHERE name = $1',
-      [group],
-    );
-    return rows.map((r) => r.environment);
   }
 
   /** Active deployments on these groups. */

@@ -7,6 +7,7 @@ import { DesiredStateService, type StagedDesired } from '../broker/desired-state
 import { checkDeployable } from '../registry/domain/model-format.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { GatesService } from './gates/gates.service.js';
+import { DeploymentTargets } from './deployment-targets.js';
 import { Deployment } from './deployment.entity.js';
 import type { DeploymentSummary } from './deployment-views.js';
 import { DeploymentEvents } from './deployment-events.js';
@@ -40,6 +41,7 @@ export class DeploymentsService {
     private readonly registry: RegistryService,
     private readonly desired: DesiredStateService,
     private readonly gates: GatesService,
+    private readonly targets: DeploymentTargets,
     private readonly events: DeploymentEvents,
   ) {
     registry.addUsageCheck((m, modelId) => this.repo.modelUse(m, modelId));
@@ -64,7 +66,7 @@ export class DeploymentsService {
     let superseded: string[] = [];
     let status = '';
     await this.repo.transaction(async (m) => {
-      const groups = await this.repo.lockTargetGroups(m, input.environment, input.target);
+      const groups = await this.targets.lockTargetGroups(m, input.environment, input.target);
       if (groups.length === 0) await this.explainNoGroups(m, input.environment, input.target);
       const gates = await this.gates.check(
         m,
@@ -153,7 +155,7 @@ export class DeploymentsService {
       );
       const targets = [];
       for (const [i, g] of groups.entries()) {
-        const devices = await this.repo.targetDevices(m, [g.id]);
+        const devices = await this.targets.targetDevices(m, [g.id]);
         targets.push({ name: g.name, devices, ranModel: previousIds[i] !== null });
       }
       warnings = creationWarnings({
@@ -208,7 +210,7 @@ export class DeploymentsService {
     if (target === 'all') {
       throw validationFailed(`environment ${environment} has no device groups`);
     }
-    const elsewhere = await this.repo.environmentsOf(m, target);
+    const elsewhere = await this.targets.environmentsOf(m, target);
     if (elsewhere.length > 0) {
       throw validationFailed(
         `group ${target} is in environment ${elsewhere[0]}, not ${environment}`,

@@ -13,6 +13,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FleetEvents } from '../fleet/fleet-events.js';
 import type { DeviceStateReport } from '../fleet/domain/state-reports.js';
 import { DeploymentEvents } from './deployment-events.js';
+import { DeploymentTargets } from './deployment-targets.js';
 import { DeploymentsRepository, type ProgressRow } from './deployments.repository.js';
 import type { EntityManager } from 'typeorm';
 import type { Deployment } from './deployment.entity.js';
@@ -77,6 +78,7 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     private readonly broker: BrokerService,
     private readonly fleetEvents: FleetEvents,
     private readonly events: DeploymentEvents,
+    private readonly targets: DeploymentTargets,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.deployments.onChange(({ id, kind }) => {
@@ -168,14 +170,12 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
       const deployment = await this.repo.lock(m, id, true);
       if (!deployment || !ACTIVE_STATUSES.includes(deployment.status)) return;
       const now = new Date();
-      // A scheduled start, or a group outside its maintenance window, holds new notifications.
-      const hold = notificationHold(
-        deployment.startAt ?? null,
-        await this.repo.groupWindows(m, id),
-        now,
-      );
+      // A scheduled start, or a group outside its maintenance window, holds new notifications;
+      // asked only when a step would notify devices (the windows are a query).
+      const holdNow = async () =>
+        notificationHold(deployment.startAt ?? null, await this.targets.groupWindows(m, id), now);
       if (deployment.status === 'pending') {
-        const started = await this.start(m, deployment, hold, now);
+        const started = await this.start(m, deployment, await holdNow(), now);
         staged.push(...started);
         if (started.length > 0)
           changed = deployment.type === 'blue-green' ? 'staging' : 'in_progress';
@@ -210,7 +210,9 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
       const figures = figuresOf(result.counts, decision.why);
       const service = this.transitions;
       // Rollbacks and failures go on; a step that notifies devices waits for the window.
-      if (hold && (decision.kind === 'cutover' || decision.kind === 'advance')) {
+      const hold =
+        decision.kind === 'cutover' || decision.kind === 'advance' ? await holdNow() : null;
+      if (hold) {
         if (deployment.statusReason !== hold) await this.repo.update(m, id, { statusReason: hold });
         changed = deployment.status;
         return;

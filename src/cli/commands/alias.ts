@@ -27,10 +27,13 @@ export const aliasApi = {
     hub.call<void>('DELETE', `${ALIASES}/${enc(ref.model)}/${enc(ref.alias)}`),
   history: (hub: HubClient, ref: AliasRef) =>
     hub.call<Api.AliasHistoryDto>('GET', `${ALIASES}/${enc(ref.model)}/${enc(ref.alias)}/history`),
-  listGates: (hub: HubClient) => hub.call<Api.GatesListDto>('GET', GATES),
-  setGates: (hub: HubClient, environment: string, body: Api.SetGatesDto) =>
+};
+
+export const gatesApi = {
+  list: (hub: HubClient) => hub.call<Api.GatesListDto>('GET', GATES),
+  set: (hub: HubClient, environment: string, body: Api.SetGatesDto) =>
     hub.call<Api.GatesDto>('PUT', `${GATES}/${enc(environment)}`, { json: body }),
-  removeGates: (hub: HubClient, environment: string) =>
+  remove: (hub: HubClient, environment: string) =>
     hub.call<void>('DELETE', `${GATES}/${enc(environment)}`),
 };
 
@@ -155,7 +158,7 @@ export function registerGateCommands(program: Command, io: CliIo): void {
   defineCommand(gate, 'list', 'list the environments that have stage gates').action(
     async (_options: unknown, command: Command) => {
       const { globals, hub } = connect(command, io);
-      printResult(io, globals, await aliasApi.listGates(hub), formatGates);
+      printResult(io, globals, await gatesApi.list(hub), formatGates);
     },
   );
 
@@ -177,7 +180,7 @@ export function registerGateCommands(program: Command, io: CliIo): void {
             options.after === undefined ? null : checkFleetId('--after', options.after),
         };
         const { globals, hub } = connect(command, io);
-        const set = await aliasApi.setGates(hub, env, body);
+        const set = await gatesApi.set(hub, env, body);
         printResult(io, globals, set, (g) => formatGates({ items: [g] }));
       },
     );
@@ -186,7 +189,7 @@ export function registerGateCommands(program: Command, io: CliIo): void {
     async (environment: string, _options: unknown, command: Command) => {
       const env = checkFleetId('environment', environment);
       const { globals, hub } = connect(command, io);
-      await aliasApi.removeGates(hub, env);
+      await gatesApi.remove(hub, env);
       printResult(io, globals, { removed: env }, () => `removed the stage gates of ${env}\n`);
     },
   );

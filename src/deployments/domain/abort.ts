@@ -86,13 +86,13 @@ export function abortOutcome(
   const done = devices.filter((d) => SUCCEEDED.has(d.phase) || d.final);
   for (const criterion of policy.criteria) {
     if (done.length < criterion.minDevicesDone) continue;
-    const failed = done.filter((d) => {
-      if (SUCCEEDED.has(d.phase)) return false;
-      const type = failureTypeOf(d.phase, d.reason);
-      return criterion.failureType === 'any'
-        ? type !== null || d.phase === 'failed'
-        : type === criterion.failureType;
-    }).length;
+    // A done device that did not succeed failed for good.
+    const failed = done.filter(
+      (d) =>
+        !SUCCEEDED.has(d.phase) &&
+        (criterion.failureType === 'any' ||
+          failureTypeOf(d.phase, d.reason) === criterion.failureType),
+    ).length;
     const percent = (failed / done.length) * 100;
     if (failed > 0 && percent >= criterion.thresholdPercent) {
       return {

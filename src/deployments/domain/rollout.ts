@@ -223,11 +223,14 @@ export function evaluate(
   if (view.status === 'paused' || view.status === 'pending') {
     return result({ kind: 'wait', why: view.status });
   }
-  const aborted = abortDecision(
-    policy.abort,
-    view.abortFrom ?? null,
-    participating.map((d) => ({ ...d, final: isFinalFailure(d, policy) })),
-  );
+  // Only deployments with abort criteria pay for the per-device pass.
+  const aborted =
+    policy.abort &&
+    abortDecision(
+      policy.abort,
+      view.abortFrom ?? null,
+      participating.map((d) => ({ ...d, final: isFinalFailure(d, policy) })),
+    );
   if (aborted) return result(aborted);
   const failedShare = share(failedFinal, online.length);
   const staged = online.filter((d) => d.phase === 'staged' || d.phase === 'active').length;

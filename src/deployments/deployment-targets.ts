@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import type { DesiredState } from '@sentinel/broker';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { MaintenanceWindow } from '../fleet/domain/maintenance-windows.js';
+
+type Db = EntityManager | DataSource;
+
+/**
+ * What a deployment reaches: the device groups and devices it targets, and the groups' maintenance
+ * windows. Reads only (the fleet feature owns these tables), in the caller's transaction.
+ */
+@Injectable()
+export class DeploymentTargets {
+  /** The environment's target groups (or the one named), locked for the deployment being made. */
+  lockTargetGroups(
+    m: EntityManager,
+    environment: string,
+    target: string,
+  ): Promise<
+    {
+      id: string;
+      name: string;
+      desired: DesiredState | null;
+      maintenance_windows: MaintenanceWindow[];
+    }[]
+  > {
+    return m.query(
+      `SELECT id, name, desired, maintenance_windows FROM device_groups
+        WHERE environment = $1 AND ($2 = 'all' OR name = $2)
+        ORDER BY name FOR UPDATE`,
+      [environment, target],
+    );
+  }
+
+  /** The environments a group name exists in (to explain a target that is not found). */
+  async environmentsOf(m: EntityManager, group: string): Promise<string[]> {
+    const rows: { environment: string }[] = await m.query(
+      'SELECT environment FROM device_groups WHERE name = $1',
+      [group],
+    );
+    return rows.map((r) => r.environment);
+  }
+
+  /** Devices of the deployment's groups: how many, and the ids. */
+  async targetDevices(db: Db, groupIds: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await db.query(
+      'SELECT id FROM devices WHERE group_id = ANY($1) ORDER BY id',
+      [groupIds],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** The maintenance windows of a deployment's groups (a group deleted since has none). */
+  groupWindows(
+    db: Db,
+    deploymentId: string,
+  ): Promise<{ name: string; windows: MaintenanceWindow[] }[]> {
+    return db.query(
+      `SELECT g.group_name AS name, COALESCE(d.maintenance_windows, '[]'::jsonb) AS windows
+         FROM deployment_groups g LEFT JOIN device_groups d ON d.id = g.group_id
+        WHERE g.deployment_id = $1 ORDER BY g.group_name`,
+      [deploymentId],
+    );
+  }
+}
