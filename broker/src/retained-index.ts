@@ -35,10 +35,6 @@ export class RetainedIndex<V> {
     return this.exact.size;
   }
 
-  get(topic: string): V | undefined {
-    return this.exact.get(topic);
-  }
-
   /** Stores (or replaces) the value of a concrete topic. */
   set(topic: string, value: V): void {
     this.exact.set(topic, value);

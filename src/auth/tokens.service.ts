@@ -101,7 +101,7 @@ export class TokensService implements OnApplicationBootstrap {
       });
       const token = await tokens.findOneBy({ id });
       if (!token) throw notFound('token', id);
-      if (token.createdBy === 'ADMIN_TOKEN' && this.config.ADMIN_TOKEN)
+      if (this.fromEnvironment(token))
         throw new DomainError(
           'CONFLICT',
           "this token is the hub's ADMIN_TOKEN: unset ADMIN_TOKEN and restart the hub to retire it",
@@ -132,9 +132,7 @@ export class TokensService implements OnApplicationBootstrap {
       tokenId: token.id,
       name: token.name,
       role: token.role,
-      ...(token.createdBy === 'ADMIN_TOKEN' && this.config.ADMIN_TOKEN
-        ? { fromEnvironment: true }
-        : {}),
+      ...(this.fromEnvironment(token) ? { fromEnvironment: true } : {}),
     };
   }
 
@@ -145,5 +143,10 @@ export class TokensService implements OnApplicationBootstrap {
     this.tokens.update({ id }, { lastUsedAt: new Date(now) }).catch((error: Error) => {
       this.logger.warn(`could not record token use: ${error.message}`);
     });
+  }
+
+  /** The row that stands for the configured ADMIN_TOKEN (it goes only with the variable). */
+  private fromEnvironment(token: ApiToken): boolean {
+    return token.createdBy === 'ADMIN_TOKEN' && Boolean(this.config.ADMIN_TOKEN);
   }
 }

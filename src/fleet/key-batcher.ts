@@ -89,7 +89,8 @@ export class KeyBatcher<K, V> {
       for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);
     } finally {
       this.inFlight -= 1;
-      // Keys that waited for a free slot go now; keys still gathering go when their timer fires.
+      // Keys that waited for a free slot go now, unless a gather timer is set meanwhile: they then
+      // go with the keys it gathers, when it fires (at most gatherMs later).
       if (!this.scheduled) this.drain();
     }
   }
