@@ -71,6 +71,11 @@ function Plot(props: {
     observer.observe(el);
     return () => observer.disconnect();
   }, []);
+  // The plot is built once per size and set of series; new data (every re-fetch) goes in with
+  // setData, which also re-reads the x range through the ref.
+  const plotRef = useRef<uPlot | null>(null);
+  const xRef = useRef(props.x);
+  xRef.current = props.x;
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -88,14 +93,22 @@ function Plot(props: {
             spanGaps: false,
           })),
         ],
-        scales: { x: { time: true, range: () => props.x } },
+        scales: { x: { time: true, range: () => xRef.current } },
         axes: [{}, { size: 60 }],
       },
       props.data as uPlot.AlignedData,
       el,
     );
-    return () => plot.destroy();
-  }, [width, props.data, props.labels.join('|'), props.x[0], props.x[1]]);
+    plotRef.current = plot;
+    return () => {
+      plot.destroy();
+      plotRef.current = null;
+    };
+    // props.data is set by the effect below; a rebuild for it would redraw from scratch.
+  }, [width, props.labels.join('|')]);
+  useEffect(() => {
+    plotRef.current?.setData(props.data as uPlot.AlignedData);
+  }, [props.data, props.x[0], props.x[1]]);
   return <div ref={box} class="plot" role="img" aria-label={`${props.title} over time`} />;
 }
 

@@ -75,6 +75,13 @@ async function connect(): Promise<void> {
       startPolling();
       return;
     }
+    if (response.status === 401 || response.status === 403) {
+      // The token was revoked (or may not read): retrying cannot help. Views re-fetch once and
+      // show the hub's answer; signing in again restarts the stream.
+      setMode('off');
+      emit(null);
+      return;
+    }
     if (!response.ok || !response.body) throw new Error(`events: HTTP ${response.status}`);
     setMode('stream');
     emit(null); // connected (again): whatever changed meanwhile is re-fetched

@@ -9,7 +9,19 @@ import type {
   GroupPage,
   Token,
 } from './hub-api.js';
+import {
+  agentEnvironment,
+  defaultMqttUrl,
+  desiredModel,
+  envValue,
+  formatAgentEnvironment,
+  type AgentEndpoints,
+} from './agent-env.js';
 import { formatTable, formatTimestamp } from './output.js';
+
+// Shared with the web console (no dependencies there); re-exported for the commands and specs.
+export { agentEnvironment, defaultMqttUrl, desiredModel, envValue, formatAgentEnvironment };
+export type { AgentEndpoints };
 
 function keyValues(pairs: readonly [string, string][]): string {
   const width = Math.max(...pairs.map(([key]) => key.length));
@@ -19,13 +31,6 @@ function keyValues(pairs: readonly [string, string][]): string {
 function labels(value: Record<string, string>): string {
   const entries = Object.entries(value);
   return entries.length === 0 ? '-' : entries.map(([key, v]) => `${key}=${v}`).join(',');
-}
-
-/** `name@version` of the model a desired state names, or '-'. */
-export function desiredModel(desired: DesiredState | undefined): string {
-  const model = desired?.model as { name?: unknown; version?: unknown } | null | undefined;
-  if (!model || typeof model.name !== 'string' || typeof model.version !== 'string') return '-';
-  return `${model.name}@${model.version}`;
 }
 
 export function formatGroupList(page: GroupPage): string {
@@ -103,44 +108,6 @@ export function formatDeviceDetail(device: Device): string {
       ['created', formatTimestamp(device.created_at)],
     ])
   );
-}
-
-/** Where the agent finds its hub and broker (edge-agent/src/config.ts reads these names). */
-export interface AgentEndpoints {
-  hubUrl: string;
-  mqttUrl: string;
-}
-
-/** The broker address an agent most likely uses: the hub's host, MQTT's default port (TLS for https). */
-export function defaultMqttUrl(hubUrl: string): string {
-  const url = new URL(hubUrl);
-  return url.protocol === 'https:' ? `mqtts://${url.hostname}:8883` : `mqtt://${url.hostname}:1883`;
-}
-
-/** A value as an environment-file line accepts it: bare when safe, else single-quoted. */
-export function envValue(value: string): string {
-  return /^[A-Za-z0-9._~+/=:@%,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The agent's environment, as the SENTINEL_* variables edge-agent/src/config.ts reads. */
-export function agentEnvironment(
-  issued: DeviceWithCredentials,
-  endpoints: AgentEndpoints,
-): Record<string, string> {
-  return {
-    SENTINEL_HUB_URL: endpoints.hubUrl,
-    SENTINEL_MQTT_URL: endpoints.mqttUrl,
-    SENTINEL_DEVICE_ID: issued.id,
-    SENTINEL_MQTT_USERNAME: issued.credentials.username,
-    SENTINEL_MQTT_PASSWORD: issued.credentials.password,
-  };
-}
-
-/** stdout of `device create|rotate`: only the environment lines, so `> agent.env` keeps a usable file. */
-export function formatAgentEnvironment(env: Record<string, string>): string {
-  return Object.entries(env)
-    .map(([key, value]) => `${key}=${envValue(value)}\n`)
-    .join('');
 }
 
 /** stderr of `device create|rotate`: what happened, and that the password is not shown again. */

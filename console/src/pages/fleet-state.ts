@@ -1,4 +1,10 @@
 // What a device last reported (docs/protocol/device-state.json), as the fleet table shows it.
+import {
+  agentEnvironment,
+  defaultMqttUrl,
+  formatAgentEnvironment,
+} from '../../../src/cli/agent-env.js';
+import type { DeviceWithCredentialsDto } from '../../../src/cli/hub-api.generated.js';
 import type { DeviceDto } from '../api.js';
 
 interface Slot {
@@ -35,13 +41,12 @@ export function summarize(device: DeviceDto): DeviceSummary {
   };
 }
 
-/** The lines an agent needs, to copy once its credential is shown. */
-export function agentEnv(id: string, password: string, origin: string): string {
-  const host = new URL(origin).hostname;
-  return [
-    `SENTINEL_DEVICE_ID=${id}`,
-    `SENTINEL_MQTT_PASSWORD=${password}`,
-    `SENTINEL_MQTT_URL=mqtt://${host}:1883`,
-    `SENTINEL_HUB_URL=${origin}`,
-  ].join('\n');
+/**
+ * The lines an agent needs, to copy once its credential is shown: the CLI's own (`sentinel device
+ * create` prints the same), with the broker guessed from this page's address.
+ */
+export function agentEnv(device: DeviceWithCredentialsDto, origin: string): string {
+  return formatAgentEnvironment(
+    agentEnvironment(device, { hubUrl: origin, mqttUrl: defaultMqttUrl(origin) }),
+  );
 }

@@ -6,6 +6,7 @@ import {
   type DeviceWithCredentialsDto,
   type GroupListDto,
 } from '../api.js';
+import { desiredModel } from '../../../src/cli/agent-env.js';
 import { ErrorBox, Field, Section, Table, ago } from '../components.js';
 import { useAction, useLoad } from '../hooks.js';
 import { Link } from '../router.js';
@@ -21,7 +22,7 @@ export function Credential({
   device: DeviceWithCredentialsDto;
   onClose: () => void;
 }) {
-  const env = agentEnv(device.id, device.credentials.password, location.origin);
+  const env = agentEnv(device, location.origin);
   const [copied, setCopied] = useState(false);
   return (
     <div
@@ -190,9 +191,7 @@ export function FleetPage() {
                   </td>
                   <td>{g.environment}</td>
                   <td>{g.device_count}</td>
-                  <td>
-                    {g.desired ? String((g.desired as { version?: string }).version ?? '—') : '—'}
-                  </td>
+                  <td>{g.desired ? desiredModel(g.desired) : '—'}</td>
                 </tr>
               ))}
             </tbody>
