@@ -13,6 +13,7 @@ import {
   formatEventLine,
   formatProgressLine,
   formatTimeSeconds,
+  rateLine,
 } from './deployment-output.js';
 import type { DeploymentStatus } from './deployment-status.js';
 import type { Deployment, DeploymentDetail, DeploymentEvent, DeploymentHealth } from './hub-api.js';
@@ -486,5 +487,22 @@ describe('deployment health output', () => {
       /\n {2}fps +9\.98 fps +29\.94 fps +-66\.67 % +-10 % & 0\.5 fps +<0\.0001 \(< 0\.01\) +15 vs 15 windows +degraded\n/,
     );
     assert.match(text, /\n {2}staging_failures +33\.33 % +- +- +max 20 % +- +- +degraded\n/);
+  });
+});
+
+describe('the rate line', () => {
+  it('says the limit, the ramp and how far the notifications got', () => {
+    assert.equal(
+      rateLine({
+        max_per_minute: 100,
+        ramp: { base_per_minute: 5, factor: 2, every_succeeded: 10 },
+        notified_percent: 37.5,
+      }),
+      'up to 100/min, ramp 5/min x2 per 10 done; cohort told: 37.5 %',
+    );
+    assert.equal(
+      rateLine({ max_per_minute: 30, ramp: null, notified_percent: 100 }),
+      'up to 30/min; cohort told: 100 %',
+    );
   });
 });

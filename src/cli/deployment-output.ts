@@ -271,6 +271,14 @@ export function formatHealthLine(
   return clean(`health ${health.verdict}${action}${reasons}`);
 }
 
+/** `up to 100/min, ramp 5/min x2 per 10 done; cohort told: 37.5 %` */
+export function rateLine(rate: NonNullable<DeploymentDetail['rate']>): string {
+  const ramp = rate.ramp
+    ? `, ramp ${rate.ramp.base_per_minute}/min x${rate.ramp.factor} per ${rate.ramp.every_succeeded} done`
+    : '';
+  return `up to ${rate.max_per_minute}/min${ramp}; cohort told: ${rate.notified_percent} %`;
+}
+
 /**
  * The plain `deployment status` view, also the frame `--watch` redraws on a terminal; with the
  * health block when `detail` carries the health (a DeploymentStatus).
@@ -289,6 +297,7 @@ export function formatDeploymentDetail(detail: DeploymentDetail | DeploymentStat
     const { steps, step_interval_s: interval } = detail.canary;
     pairs.push(['canary', `${canaryStep(detail)} (steps ${steps.join(', ')}; ${interval} s each)`]);
   }
+  if (detail.rate) pairs.push(['rate', rateLine(detail.rate)]);
   pairs.push(
     ['devices', devicesLine(detail)],
     ['phases', phasesA],

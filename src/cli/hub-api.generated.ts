@@ -340,6 +340,22 @@ export interface AbortOptionsDto {
   action?: 'rollback' | 'pause';
 }
 
+export interface RampOptionsDto {
+  /** Devices per minute at the start. */
+  base_per_minute: number;
+  /** The rate is multiplied by this after every `every_succeeded` devices done. */
+  factor: number;
+  /** Devices done (staged or active) per increase of the rate. */
+  every_succeeded: number;
+}
+
+export interface RateOptionsDto {
+  /** At most this many devices are notified (told to download) in any 60 seconds, spread evenly; the blue/green cutover and rollbacks are never limited. */
+  max_per_minute: number;
+  /** An exponential ramp: start at base_per_minute and multiply by factor after every every_succeeded devices done, up to max_per_minute. */
+  ramp?: RampOptionsDto;
+}
+
 export interface CreateDeploymentDto {
   /** The model version to deploy: a model version id (UUID), name@version, e.g. detector@2.0.0 (the version as pushed), or name@alias, e.g. detector@champion. */
   model_id: string;
@@ -374,6 +390,8 @@ export interface CreateDeploymentDto {
   start_at?: string;
   /** Abort criteria by failure type: stop when failures of a type reach a percentage of the devices done, once enough are done. Checked besides max_failure_share. */
   abort?: AbortOptionsDto;
+  /** Notification rate: at most max_per_minute devices told to download in any minute, optionally ramping up as devices succeed. The staging timeout (blue/green) and the step interval (canary) count from the moment the last device of the step is told. Absent: every device at once. */
+  rate?: RateOptionsDto;
 }
 
 export interface ModelSummaryDto {
@@ -395,6 +413,13 @@ export interface CanaryStateDto {
   /** Cohort percentage of the current step. */
   percent: number;
   salt: string;
+}
+
+export interface RateStateDto {
+  max_per_minute: number;
+  ramp: RampOptionsDto | null;
+  /** The cohort told so far: devices whose bucket (see docs/protocol.md, cohorts) is below notified_percent x 100. The deployment progress counts only these as participating. */
+  notified_percent: number;
 }
 
 export interface DeploymentDto {
@@ -425,6 +450,8 @@ export interface DeploymentDto {
   /** Only in the answer to POST: what the rules will not judge as one might expect (a group smaller than rules.min_devices, a canary step that leaves no device outside its cohort or has none in it). */
   warnings?: string[];
   canary: CanaryStateDto | null;
+  /** The notification rate limit and how far it has got; null: none. */
+  rate: RateStateDto | null;
   rules: Record<string, unknown>;
   auto_rollback: boolean;
   staging_timeout_s: number;
@@ -505,6 +532,8 @@ export interface DeploymentDetailDto {
   /** Only in the answer to POST: what the rules will not judge as one might expect (a group smaller than rules.min_devices, a canary step that leaves no device outside its cohort or has none in it). */
   warnings?: string[];
   canary: CanaryStateDto | null;
+  /** The notification rate limit and how far it has got; null: none. */
+  rate: RateStateDto | null;
   rules: Record<string, unknown>;
   auto_rollback: boolean;
   staging_timeout_s: number;

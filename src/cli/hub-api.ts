@@ -78,7 +78,8 @@ export type DeploymentAction = 'rollback' | 'pause' | 'resume' | 'promote';
 /** The body of `POST /api/v1/deployments`, snake_case as on the wire. */
 export type CreateDeploymentBody = Api.CreateDeploymentDto;
 /** What hubs before the observation phase do not send; the CLI shows the rest without them. */
-type NewerDeploymentFields = 'phase' | 'observe_s' | 'observe_inconclusive' | 'observing_since';
+type NewerDeploymentFields =
+  'phase' | 'observe_s' | 'observe_inconclusive' | 'observing_since' | 'rate';
 export type Deployment = Omit<Api.DeploymentDto, NewerDeploymentFields> &
   Partial<Pick<Api.DeploymentDto, NewerDeploymentFields>>;
 export type FailedDevice = Api.FailedDeviceDto;

@@ -11,7 +11,7 @@ import {
 } from '../telemetry/telemetry-store.js';
 import type { Deployment, DeploymentGroup } from './deployment.entity.js';
 import { DeploymentsRepository } from './deployments.repository.js';
-import type { DeploymentStatus } from './domain/rollout.js';
+import { cohortPercent, type DeploymentStatus } from './domain/rollout.js';
 
 export type Activate = 'new' | 'previous';
 
@@ -107,10 +107,11 @@ export class DeploymentTransitions {
     activate: Activate,
   ): Omit<DesiredState, 'seq' | 'issued_at'> {
     const canary = deployment.type === 'canary' && activate === 'new';
-    const percent =
-      deployment.policy.canarySteps[
-        Math.min(deployment.stepIndex, deployment.policy.canarySteps.length - 1)
-      ]!;
+    const step = canary ? cohortPercent(deployment) : 100;
+    // A rate limit tells devices over time (RolloutRate): the cohort holds those told so far. The
+    // blue/green cutover is for every device at once.
+    const cutover = deployment.type === 'blue-green' && activate === 'new';
+    const percent = cutover ? 100 : Math.min(step, deployment.admission?.percent ?? 100);
     return {
       deployment_id: deployment.id,
       strategy: deployment.type,
@@ -118,7 +119,7 @@ export class DeploymentTransitions {
       previous: previous ? this.desired.modelRef(previous) : null,
       activate,
       // At 100 % every device is in: no cohort, the same message as a finished blue/green.
-      cohort: canary && percent < 100 ? { percent, salt: deployment.cohortSalt } : null,
+      cohort: percent < 100 ? { percent, salt: deployment.cohortSalt } : null,
     };
   }
 
@@ -132,7 +133,12 @@ export class DeploymentTransitions {
     extra: Partial<
       Pick<
         Deployment,
-        'supersededBy' | 'pausedFrom' | 'stepStartedAt' | 'observingSince' | 'abortFrom'
+        | 'supersededBy'
+        | 'pausedFrom'
+        | 'stepStartedAt'
+        | 'observingSince'
+        | 'abortFrom'
+        | 'admission'
       >
     > = {},
   ): Promise<void> {

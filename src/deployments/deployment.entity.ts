@@ -17,6 +17,7 @@ import type {
   HealthVerdict,
   RolloutPolicy,
 } from './domain/rollout.js';
+import type { Admission } from './domain/rate.js';
 
 @Entity({ name: 'deployments' })
 @Index(['status'])
@@ -91,6 +92,13 @@ export class Deployment {
    */
   @Column({ name: 'abort_from', type: 'timestamptz', nullable: true })
   abortFrom: Date | null;
+
+  /**
+   * With a rate limit (policy.rate): the devices notified so far, as the cohort published to them,
+   * and the pace (domain/rate.ts). Null: no rate limit, every device is told at once.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  admission: Admission | null;
 
   /** Scheduled start: pending (nothing published) until then. Null: at once. */
   @Column({ name: 'start_at', type: 'timestamptz', nullable: true })

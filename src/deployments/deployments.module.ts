@@ -12,6 +12,7 @@ import { DeploymentsRepository } from './deployments.repository.js';
 import { DeploymentTargets } from './deployment-targets.js';
 import { DeploymentsService } from './deployments.service.js';
 import { RolloutDriver } from './rollout-driver.js';
+import { RolloutRate } from './rollout-rate.js';
 import { GatesController } from './gates/gates.controller.js';
 import { GatesService } from './gates/gates.service.js';
 
@@ -26,6 +27,7 @@ import { GatesService } from './gates/gates.service.js';
     DeploymentQueries,
     DeploymentsService,
     RolloutDriver,
+    RolloutRate,
     DeploymentJudging,
     GatesService,
     DeploymentEvents,

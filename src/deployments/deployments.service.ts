@@ -16,6 +16,7 @@ import { DeploymentTransitions, type Activate } from './deployment-transitions.j
 import { DeploymentsRepository } from './deployments.repository.js';
 import { creationWarnings, policyOf, previousModelOf } from './domain/policy.js';
 import { allowedFrom } from './domain/status.js';
+import { NO_ADMISSION } from './domain/rate.js';
 import { notificationHold } from './domain/schedule.js';
 import { rulesPolicy } from './domain/rules-policy.js';
 import type { CreateDeploymentDto } from './dto/deployment-requests.dto.js';
@@ -122,6 +123,7 @@ export class DeploymentsService {
         verdictAt: null,
         observingSince: null,
         abortFrom: null,
+        admission: policy.rate ? NO_ADMISSION : null,
         startAt,
         supersededBy: null,
         createdBy: actor,
@@ -352,6 +354,8 @@ export class DeploymentsService {
         {},
         {
           stepStartedAt: new Date(),
+          // The cutover is for every device at once, the rate limit's pending ones too.
+          ...(deployment.admission ? { admission: { ...deployment.admission, percent: 100 } } : {}),
         },
       );
       return this.transitions.publishAll(m, deployment, groups, 'new', actor);

@@ -19,6 +19,7 @@ import type { EntityManager } from 'typeorm';
 import type { Deployment } from './deployment.entity.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
 import { DeploymentsService } from './deployments.service.js';
+import { RolloutRate } from './rollout-rate.js';
 import { figuresOf, healthVerdictOf, viewOf } from './domain/policy.js';
 import { ACTIVE_STATUSES, evaluate } from './domain/rollout.js';
 import { notificationHold } from './domain/schedule.js';
@@ -79,6 +80,7 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     private readonly fleetEvents: FleetEvents,
     private readonly events: DeploymentEvents,
     private readonly targets: DeploymentTargets,
+    private readonly rate: RolloutRate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.deployments.onChange(({ id, kind }) => {
@@ -182,6 +184,8 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
         return;
       }
       const devices = await this.repo.deviceViews(m, id);
+      // A rate limit tells more devices as its pace allows (a window or schedule holds it too).
+      staged.push(...(await this.rate.notifyMore(m, deployment, devices, holdNow, now)));
       let judgeable = this.judgeable.get(id);
       if (judgeable === undefined) {
         judgeable = (await this.repo.groups(m, id)).every((g) => g.previousModelId !== null);
@@ -220,7 +224,10 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
       changed = AFTER[decision.kind] ?? deployment.status;
       switch (decision.kind) {
         case 'wait':
-          changed = result.timeouts.length + result.retries.length > 0 ? deployment.status : null;
+          changed =
+            result.timeouts.length + result.retries.length + staged.length > 0
+              ? deployment.status
+              : null;
           return;
         case 'cutover': {
           await service.transition(m, id, 'in_progress', 'hub', decision.why, figures, {

@@ -25,6 +25,8 @@ export interface DeployCliOptions {
   maxRetries?: string;
   rules?: string;
   abort?: string;
+  rate?: string;
+  ramp?: string;
   startAt?: string;
   observe?: string;
   observeInconclusive?: string;
@@ -98,6 +100,31 @@ export function parseSteps(text: string): number[] {
   if (steps.some((step, i) => i > 0 && step <= steps[i - 1])) fail('must increase');
   if (steps.at(-1) !== 100) fail('must end at 100');
   return steps;
+}
+
+/** `--rate 100 --ramp 5,2,10`: at most 100 a minute, from 5, doubling after every 10 done. */
+export function parseRate(rate: string, ramp: string | undefined): CreateDeploymentBody['rate'] {
+  const max = parseCount('--rate', rate, 1);
+  if (ramp === undefined) return { max_per_minute: max };
+  const parts = ramp.split(',').map(parseDecimal);
+  const [base, factor, every] = parts;
+  if (
+    parts.length !== 3 ||
+    !Number.isInteger(base) ||
+    base! < 1 ||
+    !(factor! > 1) ||
+    !Number.isInteger(every) ||
+    every! < 1
+  ) {
+    throw new UsageError(
+      `--ramp "${ramp}" must be BASE,FACTOR,EVERY (devices a minute to start with, the factor > 1, devices done per increase), e.g. 5,2,10`,
+    );
+  }
+  if (base! > max) throw new UsageError(`--ramp base ${base} must not exceed --rate ${max}`);
+  return {
+    max_per_minute: max,
+    ramp: { base_per_minute: base!, factor: factor!, every_succeeded: every! },
+  };
 }
 
 /** A share of devices: a number from 0 to 1. */
@@ -214,6 +241,10 @@ export function prepareDeploy(modelId: string, options: DeployCliOptions): Creat
     }
     body.abort = JSON.parse(options.abort) as CreateDeploymentBody['abort'];
   }
+  if (options.ramp !== undefined && options.rate === undefined) {
+    throw new UsageError('--ramp needs --rate (the most devices a minute)');
+  }
+  if (options.rate !== undefined) body.rate = parseRate(options.rate, options.ramp);
   if (options.startAt !== undefined) {
     const at = new Date(options.startAt);
     if (!/^\d{4}-\d\d-\d\dT/.test(options.startAt) || Number.isNaN(at.getTime())) {

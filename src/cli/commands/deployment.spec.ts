@@ -156,6 +156,8 @@ describe('model deploy preparation', () => {
           overrideGates: true,
           abort: '{"criteria":[{"failure_type":"download","threshold_percent":10}]}',
           startAt: '2026-12-24T22:00:00+01:00',
+          rate: '100',
+          ramp: '5,2,10',
         }),
       ),
       {
@@ -175,6 +177,10 @@ describe('model deploy preparation', () => {
         override_gates: true,
         abort: { criteria: [{ failure_type: 'download', threshold_percent: 10 }] },
         start_at: '2026-12-24T21:00:00.000Z',
+        rate: {
+          max_per_minute: 100,
+          ramp: { base_per_minute: 5, factor: 2, every_succeeded: 10 },
+        },
       },
     );
     assert.deepEqual(prepareDeploy(MODEL_ID, options({ stepInterval: '0' })).canary, {
@@ -207,6 +213,10 @@ describe('model deploy preparation', () => {
       [{ rules: '{' }, '--rules must be a JSON object'],
       [{ abort: '[1]' }, '--abort must be a JSON object'],
       [{ abort: 'x' }, '--abort must be a JSON object'],
+      [{ rate: '0' }, '--rate "0" must be an integer >= 1'],
+      [{ ramp: '5,2,10' }, '--ramp needs --rate (the most devices a minute)'],
+      [{ rate: '100', ramp: '5,1,10' }, '--ramp "5,1,10" must be BASE,FACTOR,EVERY'],
+      [{ rate: '4', ramp: '5,2,10' }, '--ramp base 5 must not exceed --rate 4'],
       [
         { startAt: 'tomorrow' },
         '--start-at "tomorrow" must be an ISO 8601 time, e.g. 2026-12-24T22:00:00Z',

@@ -106,6 +106,11 @@ export function registerModelDeploymentCommands(model: Command, io: CliIo): void
       '--abort <json>',
       'abort criteria: {"criteria":[{"failure_type","threshold_percent","min_devices_done"}],"action":"rollback"|"pause"}',
     )
+    .option('--rate <n>', 'notify at most n devices a minute (rollbacks are never limited)')
+    .option(
+      '--ramp <base,factor,every>',
+      'with --rate: start at base a minute, times factor after every `every` devices done',
+    )
     .option('--no-auto-rollback', 'do not let the health rules roll back on degradation')
     .option('--supersede', 'end the active deployment of the same groups instead of a 409')
     .option('--override-gates', "deploy although the environment's stage gates hold it (admin)")

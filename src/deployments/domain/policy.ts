@@ -6,6 +6,7 @@ import { inCohort, type DesiredState, type ModelRef } from '@sentinel/broker';
 import { validationFailed } from '../../common/domain-error.js';
 import type { CreateDeploymentDto } from '../dto/deployment-requests.dto.js';
 import { checkAbortPolicy, type AbortPolicy } from './abort.js';
+import { checkRatePolicy, type RatePolicy } from './rate.js';
 import type { Counts, DeploymentView, HealthVerdict, RolloutPolicy } from './rollout.js';
 import { OUTSIDE_MIN_DEVICES, rulesPolicy, type RulesPolicy } from './rules-policy.js';
 
@@ -28,6 +29,9 @@ export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
   const abort = abortPolicyOf(input.abort);
   const abortProblem = abort ? checkAbortPolicy(abort) : null;
   if (abortProblem) throw validationFailed(abortProblem);
+  const rate = ratePolicyOf(input.rate);
+  const rateProblem = rate ? checkRatePolicy(rate) : null;
+  if (rateProblem) throw validationFailed(rateProblem);
   return {
     stagingTimeoutS: input.staging_timeout_s ?? 600,
     deviceTimeoutS: input.device_timeout_s ?? 900,
@@ -40,6 +44,24 @@ export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
     observeS: input.observe_s ?? DEFAULT_OBSERVE_S,
     observeInconclusive: input.observe_inconclusive ?? 'succeed',
     ...(abort ? { abort } : {}),
+    ...(rate ? { rate } : {}),
+  };
+}
+
+function ratePolicyOf(input: CreateDeploymentDto['rate']): RatePolicy | undefined {
+  if (!input) return undefined;
+  const ramp = input.ramp;
+  return {
+    maxPerMinute: input.max_per_minute,
+    ...(ramp
+      ? {
+          ramp: {
+            basePerMinute: ramp.base_per_minute,
+            factor: ramp.factor,
+            everySucceeded: ramp.every_succeeded,
+          },
+        }
+      : {}),
   };
 }
 
@@ -95,6 +117,7 @@ export function viewOf(deployment: {
   stepStartedAt: Date;
   observingSince: Date | null;
   abortFrom?: Date | null;
+  admission?: { percent: number } | null;
   policy: RolloutPolicy;
 }): DeploymentView {
   return {
@@ -105,6 +128,7 @@ export function viewOf(deployment: {
     stepStartedAt: deployment.stepStartedAt,
     observingSince: deployment.observingSince,
     abortFrom: deployment.abortFrom ?? null,
+    notifiedPercent: deployment.admission?.percent ?? null,
     policy: deployment.policy,
   };
 }

@@ -267,3 +267,52 @@ describe('canary', () => {
     assert.equal(evaluate(canary(0, 'paused'), devices, at(1000)).decision.kind, 'wait');
   });
 });
+
+describe('a rate-limited rollout', () => {
+  // Devices sorted by their bucket: the rate limit notifies them in this order.
+  const ids = Array.from({ length: 10 }, (_, i) => `cam-${i}`).sort(
+    (a, b) => cohortBucket('s', a) - cohortBucket('s', b),
+  );
+  /** The cohort percentage that holds the first `n` devices of `ids`. */
+  const notifying = (n: number) => (n === 0 ? 0 : (cohortBucket('s', ids[n - 1]!) + 1) / 100);
+
+  it('does not cut over while devices wait for their notification, though all told have staged', () => {
+    const view = { ...blueGreen(), notifiedPercent: notifying(4) };
+    const devices = ids.map((id, i) => device(id, i < 4 ? 'staged' : 'notified'));
+    const result = evaluate(view, devices, at(10));
+    assert.equal(result.decision.kind, 'wait');
+    assert.match(result.decision.why, /rate limit: 4 of 10 devices notified/);
+    assert.equal(result.counts.participating, 4);
+    const all = evaluate(
+      { ...view, notifiedPercent: 100 },
+      devices.map((d) => ({ ...d, phase: 'staged' as const })),
+      at(20),
+    );
+    assert.equal(all.decision.kind, 'cutover');
+  });
+
+  it('neither times out nor retries a device it has not told yet', () => {
+    const view = { ...blueGreen(), notifiedPercent: notifying(2) };
+    // Every device reports `notified` (outside the cohort too), long past the device timeout.
+    const devices = ids.map((id) => device(id, 'notified'));
+    const result = evaluate(view, devices, at(policy.deviceTimeoutS + 1));
+    assert.deepEqual(result.timeouts.sort(), ids.slice(0, 2).sort());
+  });
+
+  it('holds a canary step until its whole cohort is told, failures still fail it', () => {
+    const view: DeploymentView = {
+      ...blueGreen('in_progress'),
+      type: 'canary',
+      stepIndex: 2, // 100 %
+      notifiedPercent: notifying(5),
+    };
+    const devices = ids.map((id, i) => device(id, i < 5 ? 'active' : 'notified'));
+    const waiting = evaluate(view, devices, at(600), 'healthy');
+    assert.equal(waiting.decision.kind, 'wait');
+    assert.match(waiting.decision.why, /5 of 10 devices notified/);
+    devices[0] = device(ids[0]!, 'failed', { reason: 'hash_mismatch' });
+    devices[1] = device(ids[1]!, 'failed', { reason: 'hash_mismatch' });
+    const failing = evaluate(view, devices, at(600), 'healthy');
+    assert.equal(failing.decision.kind, 'fail', '2 of 5 told failed: 40 % > 20 %');
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { inCohort, type DeploymentPhase } from '@sentinel/broker';
 import { abortDecision, type AbortPolicy } from './abort.js';
+import type { RatePolicy } from './rate.js';
 
 export const DEPLOYMENT_STATUSES = [
   'pending',
@@ -64,6 +65,8 @@ export interface RolloutPolicy {
   observeInconclusive?: 'succeed' | 'pause';
   /** Abort criteria (domain/abort.ts); absent: none. */
   abort?: AbortPolicy;
+  /** At most this many devices notified per minute (domain/rate.ts); absent: all at once. */
+  rate?: RatePolicy;
 }
 
 export interface DeploymentView {
@@ -77,6 +80,11 @@ export interface DeploymentView {
   observingSince: Date | null;
   /** Abort criteria count devices done since then (a resume); null or absent: since the start. */
   abortFrom?: Date | null;
+  /**
+   * With a rate limit, the cohort notified so far (domain/rate.ts): devices outside it have not
+   * been told yet and take no part. Null or absent: no rate limit.
+   */
+  notifiedPercent?: number | null;
   policy: RolloutPolicy;
 }
 
@@ -139,6 +147,18 @@ export function isCanaryMember(deviceId: string, view: DeploymentView): boolean 
   );
 }
 
+/** Whether the rate limit has let the deployment notify the device yet (always without one). */
+export function isNotified(deviceId: string, view: DeploymentView): boolean {
+  const percent = view.notifiedPercent ?? null;
+  return percent === null || inCohort(deviceId, { percent, salt: view.cohortSalt });
+}
+
+/** Whether a rate-limited deployment still has devices of its current step to notify. */
+export function isNotifying(view: DeploymentView): boolean {
+  const percent = view.notifiedPercent ?? null;
+  return percent !== null && percent < cohortPercent(view);
+}
+
 export function retryDelayS(policy: RolloutPolicy, attempts: number): number {
   return Math.min(policy.retryBackoffS * 2 ** attempts, 3600);
 }
@@ -171,20 +191,25 @@ export function evaluate(
   const { policy } = view;
   const timeouts: string[] = [];
   const retries: string[] = [];
+  // Devices of the step the deployment has told (a rate limit notifies them over time); the others
+  // are neither waited for, timed out nor counted.
+  const takesPart = (d: DeviceView) => isCanaryMember(d.id, view) && isNotified(d.id, view);
   const effective = devices.map((device) => {
     if (
       device.online &&
       device.phase !== null &&
       WORKING_PHASES.has(device.phase) &&
       device.phaseSince &&
-      seconds(device.phaseSince, now) > policy.deviceTimeoutS
+      seconds(device.phaseSince, now) > policy.deviceTimeoutS &&
+      takesPart(device)
     ) {
       timeouts.push(device.id);
       return { ...device, phase: 'failed' as const, reason: 'timeout', phaseSince: now };
     }
     return device;
   });
-  for (const device of effective) {
+  const participating = effective.filter(takesPart);
+  for (const device of participating) {
     if (
       device.online &&
       device.phase === 'failed' &&
@@ -197,7 +222,6 @@ export function evaluate(
     }
   }
 
-  const participating = effective.filter((d) => isCanaryMember(d.id, view));
   const online = participating.filter((d) => d.online);
   const byPhase: Counts['byPhase'] = {
     notified: 0,
@@ -236,12 +260,20 @@ export function evaluate(
   const staged = online.filter((d) => d.phase === 'staged' || d.phase === 'active').length;
   const active = online.filter((d) => d.phase === 'active').length;
   const settledOnline = online.length - failedFinal;
+  const notifying = isNotifying(view);
+  const inStep = effective.filter((d) => isCanaryMember(d.id, view)).length;
+  const rateWait = (figures: string): Decision => ({
+    kind: 'wait',
+    why: `rate limit: ${participating.length} of ${inStep} devices notified; ${figures}`,
+  });
 
   if (view.type === 'blue-green' && view.status === 'staging') {
     const pending = online.length - staged - failedFinal;
     const stagedShare = share(staged, online.length);
     const elapsed = seconds(view.stepStartedAt, now);
     const figures = `${staged}/${online.length} online devices staged (${pct(stagedShare)}), ${failedFinal} failed`;
+    // The staging timeout counts from the last notification (the driver restarts the step then).
+    if (notifying) return result(rateWait(figures));
     if (online.length === 0 && participating.length > 0) {
       // Nobody to stage yet: wait for devices to come online, up to the staging timeout.
       if (elapsed >= policy.stagingTimeoutS) {
@@ -314,6 +346,7 @@ export function evaluate(
   }
   const percent = cohortPercent(view);
   const last = view.stepIndex >= policy.canarySteps.length - 1;
+  if (notifying) return result(rateWait(`canary ${percent} %: ${figures}`));
   if (!done) return result({ kind: 'wait', why: `canary ${percent} %: ${figures}` });
   if (health === 'degraded') {
     return result({

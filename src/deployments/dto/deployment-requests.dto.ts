@@ -27,6 +27,7 @@ import { IsFleetId } from '../../fleet/dto/fleet-validators.js';
 import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from '../domain/rollout.js';
 import { describeRules } from '../domain/rules-policy.js';
 import { AbortOptionsDto } from './abort-options.dto.js';
+import { RateOptionsDto } from './rate-options.dto.js';
 
 const RULES_TEXT = describeRules()
   .map((r) => `\`${r.key}\` (default ${r.default}): ${r.description}`)
@@ -224,6 +225,16 @@ export class CreateDeploymentDto {
   @ValidateNested()
   @Type(() => AbortOptionsDto)
   abort?: AbortOptionsDto;
+
+  @ApiPropertyOptional({
+    type: RateOptionsDto,
+    description:
+      'Notification rate: at most max_per_minute devices told to download in any minute, optionally ramping up as devices succeed. The staging timeout (blue/green) and the step interval (canary) count from the moment the last device of the step is told. Absent: every device at once.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RateOptionsDto)
+  rate?: RateOptionsDto;
 }
 
 export class ListDeploymentsQueryDto extends PageQueryDto {

@@ -4,6 +4,7 @@ import { DEPLOYMENT_PHASES } from '@sentinel/broker';
 import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from '../domain/rollout.js';
 import { stageOf } from '../domain/status.js';
 import type { DeploymentDetail, DeploymentSummary } from '../deployment-views.js';
+import { RampOptionsDto } from './rate-options.dto.js';
 
 class ModelSummaryDto {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -74,6 +75,17 @@ export class DeploymentEventDto {
   @ApiProperty({ type: 'object', additionalProperties: true }) figures: Record<string, unknown>;
 }
 
+export class RateStateDto {
+  @ApiProperty({ example: 100 }) max_per_minute: number;
+  @ApiProperty({ type: RampOptionsDto, nullable: true }) ramp: RampOptionsDto | null;
+  @ApiProperty({
+    example: 37.5,
+    description:
+      'The cohort told so far: devices whose bucket (see docs/protocol.md, cohorts) is below notified_percent x 100. The deployment progress counts only these as participating.',
+  })
+  notified_percent: number;
+}
+
 export class DeploymentDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ type: ModelSummaryDto }) model: ModelSummaryDto;
@@ -117,6 +129,12 @@ export class DeploymentDto {
   })
   warnings?: string[];
   @ApiProperty({ type: CanaryStateDto, nullable: true }) canary: CanaryStateDto | null;
+  @ApiProperty({
+    type: RateStateDto,
+    nullable: true,
+    description: 'The notification rate limit and how far it has got; null: none.',
+  })
+  rate: RateStateDto | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) rules: Record<string, unknown>;
   @ApiProperty() auto_rollback: boolean;
   @ApiProperty() staging_timeout_s: number;
@@ -158,6 +176,19 @@ export class DeploymentDto {
               salt: d.deployment.cohortSalt,
             }
           : null,
+      rate: p.rate
+        ? {
+            max_per_minute: p.rate.maxPerMinute,
+            ramp: p.rate.ramp
+              ? {
+                  base_per_minute: p.rate.ramp.basePerMinute,
+                  factor: p.rate.ramp.factor,
+                  every_succeeded: p.rate.ramp.everySucceeded,
+                }
+              : null,
+            notified_percent: d.deployment.admission?.percent ?? 100,
+          }
+        : null,
       rules: d.deployment.rules,
       auto_rollback: d.deployment.autoRollback,
       staging_timeout_s: p.stagingTimeoutS,
