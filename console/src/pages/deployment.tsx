@@ -90,6 +90,9 @@ function waitsFor(d: DeploymentDetailDto): string {
     return `finished: ${d.status}${d.status_reason ? ` (${d.status_reason})` : ''}`;
   if (d.status === 'paused')
     return `paused${d.status_reason ? `: ${d.status_reason}` : ''}; resume, promote or roll back`;
+  const rate = d.rate;
+  if (rate && rate.notified_percent < (d.canary?.percent ?? 100))
+    return `the rate limit (up to ${rate.max_per_minute}/min) to tell the rest of the ${d.canary ? 'step' : 'devices'}: ${d.progress.participating} of ${d.progress.targets} told so far`;
   if (d.phase === 'staging') return 'devices to download and stage the new version';
   if (d.phase === 'observing')
     return `the observation: ${d.observe_s} s from ${time(d.observing_since)} with a healthy verdict`;
