@@ -116,6 +116,29 @@ export const CohortSchema = Type.Object(
 );
 export type Cohort = Static<typeof CohortSchema>;
 
+export const ShadowRequestSchema = Type.Object(
+  {
+    sample_rate: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description: 'Share of the inferences the serving model makes that the candidate also runs',
+    }),
+    queue: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 64,
+        description: 'Samples waiting for the candidate at most; more are dropped (counted)',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Shadow verification: a device holding `model` in its standby slot while `previous` serves runs it on a sample of the same inputs, never returning its results, and reports the comparison in its telemetry (`shadow`)',
+  },
+);
+export type ShadowRequest = Static<typeof ShadowRequestSchema>;
+
 export const DesiredStateSchema = Type.Object(
   {
     deployment_id: nullable(ShortText(100)),
@@ -129,6 +152,7 @@ export const DesiredStateSchema = Type.Object(
     previous: nullable(ModelRefSchema, 'The model to fall back to (kept in the standby slot)'),
     activate: oneOf(['new', 'previous'] as const, 'Which of model/previous must serve'),
     cohort: nullable(CohortSchema, 'Canary cohort; null means every device of the group'),
+    shadow: Type.Optional(ShadowRequestSchema),
     issued_at: DateTime('When the hub issued this state'),
   },
   { additionalProperties: false },
@@ -193,6 +217,44 @@ export type DeviceState = Static<typeof DeviceStateSchema>;
 
 const NonNegative = Type.Number({ minimum: 0 });
 
+const Percentiles = Type.Object(
+  { p50: NonNegative, p95: NonNegative },
+  { additionalProperties: false },
+);
+
+export const ShadowTelemetrySchema = Type.Object(
+  {
+    deployment_id: nullable(ShortText(100)),
+    model_id: ShortText(100, 'The candidate (standby) model'),
+    model_version: ShortText(100),
+    comparison: oneOf(
+      ['top1', 'boxes', 'cosine'] as const,
+      "How outputs were compared (the candidate's metadata shadow.compare)",
+    ),
+    samples: Type.Integer({ minimum: 0, description: 'Inputs the candidate ran in the window' }),
+    dropped: Type.Integer({
+      minimum: 0,
+      description: 'Sampled inputs left out because the shadow queue was full',
+    }),
+    errors: Type.Integer({ minimum: 0, description: 'Candidate inferences that failed' }),
+    latency_ms: Type.Optional(Percentiles),
+    active_latency_ms: Type.Optional(Percentiles),
+    agreement: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: "Mean agreement of the candidate's outputs with the serving model's, 0..1",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'The candidate against the serving model on the same inputs (latencies measured on the same samples); absent outside a shadow phase',
+  },
+);
+export type ShadowTelemetry = Static<typeof ShadowTelemetrySchema>;
+
 export const TelemetrySchema = Type.Object(
   {
     device_id: DeviceId,
@@ -212,6 +274,7 @@ export const TelemetrySchema = Type.Object(
     slot: nullableOneOf(SLOTS),
     deployment_id: nullable(ShortText(100)),
     map: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'mAP, 0..1' })),
+    shadow: Type.Optional(ShadowTelemetrySchema),
   },
   { additionalProperties: false },
 );
