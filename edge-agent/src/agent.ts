@@ -15,6 +15,8 @@ import { Reconciler } from './reconcile/reconciler.js';
 import { SlotStore } from './reconcile/slot-store.js';
 import { ErrorLog } from './report/error-log.js';
 import { Reporter } from './report/reporter.js';
+import { shadowCandidate } from './shadow/candidate.js';
+import { ShadowRunner } from './shadow/shadow-runner.js';
 import { Simulator } from './simulation/simulator.js';
 
 export { AGENT_VERSION } from './report/reporter.js';
@@ -60,6 +62,7 @@ export class Agent {
   private readonly reporter: Reporter;
   private readonly link: MqttLink;
   private readonly api: LocalApi;
+  private readonly shadow = new ShadowRunner();
   private simulator?: Simulator;
   private apiAddress: string | null = null;
   private timers: NodeJS.Timeout[] = [];
@@ -105,7 +108,10 @@ export class Agent {
       cache: this.cache,
       log: this.log,
       errors: this.errors,
-      onReport: () => this.link.publishState(),
+      onReport: () => {
+        this.refreshShadow();
+        this.link.publishState();
+      },
     });
     this.reporter = new Reporter({
       deviceId: config.deviceId,
@@ -121,7 +127,10 @@ export class Agent {
       statePayload: (online) => this.reporter.statePayload(online),
       rememberedGroup: () => this.store.group,
       rememberGroup: (group) => this.store.setGroup(group),
-      onDesired: (desired, received) => this.reconciler.setDesired(desired, received),
+      onDesired: (desired, received) => {
+        this.reconciler.setDesired(desired, received);
+        this.refreshShadow();
+      },
       onGroupChange: () => this.reconciler.resetProgress(),
       onCommand: (command) => this.onCommand(command),
     });
@@ -138,7 +147,12 @@ export class Agent {
     this.apiAddress = await this.api.listen(this.config.api, this.config.apiHosts);
     this.link.connect(this.config.group ?? this.store.group);
     const interval = this.config.telemetryIntervalS * 1000;
-    const telemetry = () => this.link.publishTelemetry(this.reporter.telemetry());
+    const telemetry = () => {
+      const message = this.reporter.telemetry();
+      const shadow = this.shadow.take();
+      if (shadow) message.shadow = shadow;
+      this.link.publishTelemetry(message);
+    };
     this.timers.push(setInterval(telemetry, interval).unref());
     if (this.config.simulateFps > 0) {
       this.simulator = new Simulator({
@@ -174,6 +188,8 @@ export class Agent {
       const latency = performance.now() - started;
       this.counters.inferences += 1;
       this.reporter.window.record(latency, true);
+      // Shadow verification only samples and queues here: the candidate runs off this path.
+      this.shadow.offer(feeds, result.outputs, latency);
       return { ...result, latency_ms: Math.round(latency * 1000) / 1000 };
     } catch (error) {
       this.counters.inferenceErrors += 1;
@@ -205,6 +221,15 @@ export class Agent {
       errors: this.errors.list(),
       api: this.apiAddress,
     };
+  }
+
+  /** Shadows the standby model while the desired state asks for it and the slots are ready. */
+  private refreshShadow(): void {
+    this.shadow.setCandidate(
+      shadowCandidate(this.reconciler.desired, this.slots, (message) =>
+        this.errors.record(message),
+      ),
+    );
   }
 
   private onCommand(command: Command): void {

@@ -86,8 +86,17 @@ export class Slots {
 
   async run(feeds: Feeds): Promise<InferenceResult> {
     const slot = this.activeSlot;
-    const runtime = slot ? this.runtimes[slot] : null;
-    if (!slot || !runtime) throw new NoModelError();
+    if (!slot) throw new NoModelError();
+    return this.runOn(slot, feeds);
+  }
+
+  /**
+   * An inference on a given slot (the standby one for shadow verification), counted like a served
+   * one so that the session outlives it when the slot changes meanwhile.
+   */
+  async runOn(slot: Slot, feeds: Feeds): Promise<InferenceResult> {
+    const runtime = this.runtimes[slot];
+    if (!runtime) throw new NoModelError();
     runtime.inflight += 1;
     try {
       const outputs = await runtime.session.run(feeds);
