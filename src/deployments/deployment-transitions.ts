@@ -13,7 +13,12 @@ import type { Deployment, DeploymentGroup } from './deployment.entity.js';
 import { DeploymentsRepository } from './deployments.repository.js';
 import { cohortPercent, type DeploymentStatus } from './domain/rollout.js';
 
-export type Activate = 'new' | 'previous';
+/**
+ * What a group is told: `stage` the new model beside the serving one (blue/green, or a canary with
+ * shadow before its first step; with the shadow request when the deployment asks for it), serve the
+ * `new` one, or go back to the `previous` one (rollback, failure).
+ */
+export type Activate = 'stage' | 'new' | 'previous';
 
 const FINISHED: readonly DeploymentStatus[] = ['succeeded', 'rolled_back', 'failed', 'superseded'];
 
@@ -106,20 +111,29 @@ export class DeploymentTransitions {
     previous: ModelVersion | null,
     activate: Activate,
   ): Omit<DesiredState, 'seq' | 'issued_at'> {
-    const canary = deployment.type === 'canary' && activate === 'new';
+    const canary = deployment.type === 'canary' && activate !== 'previous';
     const step = canary ? cohortPercent(deployment) : 100;
     // A rate limit tells devices over time (RolloutRate): the cohort holds those told so far. The
     // blue/green cutover is for every device at once.
     const cutover = deployment.type === 'blue-green' && activate === 'new';
     const percent = cutover ? 100 : Math.min(step, deployment.admission?.percent ?? 100);
+    const shadow = activate === 'stage' ? deployment.policy.shadow : undefined;
     return {
       deployment_id: deployment.id,
       strategy: deployment.type,
       model: this.desired.modelRef(model),
       previous: previous ? this.desired.modelRef(previous) : null,
-      activate,
+      activate: activate === 'new' ? 'new' : 'previous',
       // At 100 % every device is in: no cohort, the same message as a finished blue/green.
       cohort: percent < 100 ? { percent, salt: deployment.cohortSalt } : null,
+      ...(shadow
+        ? {
+            shadow: {
+              sample_rate: shadow.sampleRate,
+              ...(shadow.queue !== undefined ? { queue: shadow.queue } : {}),
+            },
+          }
+        : {}),
     };
   }
 
@@ -139,6 +153,7 @@ export class DeploymentTransitions {
         | 'observingSince'
         | 'abortFrom'
         | 'admission'
+        | 'shadowSince'
       >
     > = {},
   ): Promise<void> {

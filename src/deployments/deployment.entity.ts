@@ -86,6 +86,10 @@ export class Deployment {
   @Column({ name: 'observing_since', type: 'timestamptz', nullable: true })
   observingSince: Date | null;
 
+  /** When the shadow phase began (every online device staged), null outside it. */
+  @Column({ name: 'shadow_since', type: 'timestamptz', nullable: true })
+  shadowSince: Date | null;
+
   /**
    * Abort criteria count devices done since this moment: set on resume (the operator has seen the
    * failures so far); null: since the start.

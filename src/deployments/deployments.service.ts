@@ -14,7 +14,7 @@ import { DeploymentEvents } from './deployment-events.js';
 import { DeploymentQueries } from './deployment-queries.js';
 import { DeploymentTransitions, type Activate } from './deployment-transitions.js';
 import { DeploymentsRepository } from './deployments.repository.js';
-import { creationWarnings, policyOf, previousModelOf } from './domain/policy.js';
+import { creationWarnings, policyOf, previousModelOf, stagesFirst } from './domain/policy.js';
 import { allowedFrom } from './domain/status.js';
 import { NO_ADMISSION } from './domain/rate.js';
 import { notificationHold } from './domain/schedule.js';
@@ -108,7 +108,7 @@ export class DeploymentsService {
         target: input.target,
         status: hold
           ? 'pending'
-          : input.deployment_type === 'blue-green'
+          : stagesFirst(policy, input.deployment_type)
             ? 'staging'
             : 'in_progress',
         statusReason: hold,
@@ -122,6 +122,7 @@ export class DeploymentsService {
         verdict: null,
         verdictAt: null,
         observingSince: null,
+        shadowSince: null,
         abortFrom: null,
         admission: policy.rate ? NO_ADMISSION : null,
         startAt,
@@ -175,7 +176,7 @@ export class DeploymentsService {
         policy,
         ...(warnings.length > 0 ? { warnings } : {}),
       });
-      const activate: Activate = input.deployment_type === 'blue-green' ? 'previous' : 'new';
+      const activate: Activate = stagesFirst(policy, input.deployment_type) ? 'stage' : 'new';
       for (const [i, g] of hold ? [] : groups.entries()) {
         staged.push(
           await this.desired.store(
@@ -263,7 +264,7 @@ export class DeploymentsService {
           });
           break;
         case 'resume':
-          // A new interval for the step, a new observation if it was observing.
+          // A new interval for the step, a new observation (or shadow phase) if it was in one.
           await this.transitions.transition(
             m,
             id,
@@ -275,6 +276,7 @@ export class DeploymentsService {
               pausedFrom: null,
               stepStartedAt: new Date(),
               observingSince: null,
+              shadowSince: null,
               abortFrom: new Date(),
             },
           );
@@ -341,7 +343,8 @@ export class DeploymentsService {
     actor: string,
   ): Promise<StagedDesired[]> {
     const groups = await this.repo.groups(m, deployment.id);
-    if (deployment.type === 'blue-green') {
+    // Blue/green, or a canary staged for shadow verification: promoting cuts over now.
+    if (deployment.type === 'blue-green' || deployment.status === 'staging') {
       if (deployment.status !== 'staging') {
         throw new DomainError('CONFLICT', `deployment ${deployment.id} has already cut over`);
       }
@@ -355,7 +358,9 @@ export class DeploymentsService {
         {
           stepStartedAt: new Date(),
           // The cutover is for every device at once, the rate limit's pending ones too.
-          ...(deployment.admission ? { admission: { ...deployment.admission, percent: 100 } } : {}),
+          ...(deployment.type === 'blue-green' && deployment.admission
+            ? { admission: { ...deployment.admission, percent: 100 } }
+            : {}),
         },
       );
       return this.transitions.publishAll(m, deployment, groups, 'new', actor);

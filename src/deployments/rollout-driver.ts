@@ -20,7 +20,7 @@ import type { Deployment } from './deployment.entity.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
 import { DeploymentsService } from './deployments.service.js';
 import { RolloutRate } from './rollout-rate.js';
-import { figuresOf, healthVerdictOf, viewOf } from './domain/policy.js';
+import { figuresOf, healthVerdictOf, stagesFirst, viewOf } from './domain/policy.js';
 import { ACTIVE_STATUSES, evaluate } from './domain/rollout.js';
 import { notificationHold } from './domain/schedule.js';
 
@@ -180,7 +180,7 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
         const started = await this.start(m, deployment, await holdNow(), now);
         staged.push(...started);
         if (started.length > 0)
-          changed = deployment.type === 'blue-green' ? 'staging' : 'in_progress';
+          changed = stagesFirst(deployment.policy, deployment.type) ? 'staging' : 'in_progress';
         return;
       }
       const devices = await this.repo.deviceViews(m, id);
@@ -242,6 +242,13 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
             ...(await service.step(m, deployment, decision.stepIndex, 'hub', 'step', figures)),
           );
           break;
+        case 'shadow':
+          await this.repo.update(m, id, { shadowSince: now });
+          await service.note(m, id, 'shadow', 'hub', decision.why, {
+            ...figures,
+            duration_s: deployment.policy.shadow?.durationS ?? 0,
+          });
+          break;
         case 'observe':
           await this.repo.update(m, id, { observingSince: now });
           await service.note(m, id, 'observing', 'hub', decision.why, {
@@ -300,27 +307,21 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
         await this.repo.update(m, deployment.id, { statusReason: hold });
       return [];
     }
-    const blueGreen = deployment.type === 'blue-green';
+    const staging = stagesFirst(deployment.policy, deployment.type);
     const why = deployment.startAt
       ? `started: scheduled for ${deployment.startAt.toISOString()}`
       : 'started: the maintenance windows are open';
     await this.transitions.transition(
       m,
       deployment.id,
-      blueGreen ? 'staging' : 'in_progress',
+      staging ? 'staging' : 'in_progress',
       'hub',
       why,
       {},
       { stepStartedAt: now },
     );
     const groups = await this.repo.groups(m, deployment.id);
-    return this.transitions.publishAll(
-      m,
-      deployment,
-      groups,
-      blueGreen ? 'previous' : 'new',
-      'hub',
-    );
+    return this.transitions.publishAll(m, deployment, groups, staging ? 'stage' : 'new', 'hub');
   }
 
   private async sendCommand(

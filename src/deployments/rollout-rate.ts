@@ -24,8 +24,12 @@ export class RolloutRate {
   /** Whether the deployment may notify more devices in its current state. */
   notifies(deployment: Deployment): boolean {
     if (!deployment.policy.rate || !deployment.admission) return false;
-    if (deployment.type === 'blue-green') return deployment.status === 'staging';
-    return deployment.status === 'in_progress' && deployment.observingSince === null;
+    if (deployment.status === 'staging') return true;
+    return (
+      deployment.type === 'canary' &&
+      deployment.status === 'in_progress' &&
+      deployment.observingSince === null
+    );
   }
 
   /**
@@ -75,7 +79,7 @@ export class RolloutRate {
       );
     }
     const groups = await this.repo.groups(m, deployment.id);
-    const activate = deployment.type === 'blue-green' ? 'previous' : 'new';
+    const activate = deployment.status === 'staging' ? 'stage' : 'new';
     return this.transitions.publishAll(m, deployment, groups, activate, 'hub');
   }
 }

@@ -12,6 +12,7 @@ import { OUTSIDE_MIN_DEVICES, rulesPolicy, type RulesPolicy } from './rules-poli
 
 const DEFAULT_STEPS = [5, 25, 100];
 export const DEFAULT_OBSERVE_S = 300;
+export const DEFAULT_MIN_AGREEMENT = 0.9;
 
 export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
   try {
@@ -45,6 +46,16 @@ export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
     observeInconclusive: input.observe_inconclusive ?? 'succeed',
     ...(abort ? { abort } : {}),
     ...(rate ? { rate } : {}),
+    ...(input.shadow
+      ? {
+          shadow: {
+            sampleRate: input.shadow.sample_rate,
+            durationS: input.shadow.duration_s,
+            ...(input.shadow.queue !== undefined ? { queue: input.shadow.queue } : {}),
+            minAgreement: input.shadow.min_agreement ?? DEFAULT_MIN_AGREEMENT,
+          },
+        }
+      : {}),
   };
 }
 
@@ -75,6 +86,17 @@ function abortPolicyOf(input: CreateDeploymentDto['abort']): AbortPolicy | undef
     })),
     action: input.action ?? 'rollback',
   };
+}
+
+/**
+ * Whether a deployment stages the new model beside the serving one before any device serves it:
+ * blue/green always, a canary when it asks for shadow verification (before its first step).
+ */
+export function stagesFirst(
+  policy: Pick<RolloutPolicy, 'shadow'>,
+  type: DeploymentView['type'],
+): boolean {
+  return type === 'blue-green' || policy.shadow !== undefined;
 }
 
 /** What a group serves now (what a rollback returns to): the desired model unless that is `model`. */
@@ -116,6 +138,7 @@ export function viewOf(deployment: {
   cohortSalt: string;
   stepStartedAt: Date;
   observingSince: Date | null;
+  shadowSince?: Date | null;
   abortFrom?: Date | null;
   admission?: { percent: number } | null;
   policy: RolloutPolicy;
@@ -127,6 +150,7 @@ export function viewOf(deployment: {
     cohortSalt: deployment.cohortSalt,
     stepStartedAt: deployment.stepStartedAt,
     observingSince: deployment.observingSince,
+    shadowSince: deployment.shadowSince ?? null,
     abortFrom: deployment.abortFrom ?? null,
     notifiedPercent: deployment.admission?.percent ?? null,
     policy: deployment.policy,

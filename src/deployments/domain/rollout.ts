@@ -67,6 +67,22 @@ export interface RolloutPolicy {
   abort?: AbortPolicy;
   /** At most this many devices notified per minute (domain/rate.ts); absent: all at once. */
   rate?: RatePolicy;
+  /**
+   * Shadow verification before the cutover (blue/green) or the first step (canary): staged devices
+   * run the new model beside the serving one for `durationS`; the rules judge it (rules/domain/
+   * shadow.ts). Absent: none.
+   */
+  shadow?: ShadowPolicy;
+}
+
+export interface ShadowPolicy {
+  /** Share of the served inferences the candidate also runs, (0, 1]. */
+  sampleRate: number;
+  durationS: number;
+  /** Samples waiting for the candidate on a device at most (the agent's default when absent). */
+  queue?: number;
+  /** The outputs' agreement (0..1) the candidate must reach. */
+  minAgreement: number;
 }
 
 export interface DeploymentView {
@@ -78,6 +94,8 @@ export interface DeploymentView {
   stepStartedAt: Date;
   /** When the observation phase began, null outside it. */
   observingSince: Date | null;
+  /** When the shadow phase began (every online device staged), null or absent outside it. */
+  shadowSince?: Date | null;
   /** Abort criteria count devices done since then (a resume); null or absent: since the start. */
   abortFrom?: Date | null;
   /**
@@ -89,7 +107,7 @@ export interface DeploymentView {
 }
 
 /** Where an active deployment is, for people: what `status` alone does not say. */
-export type DeploymentStage = 'staging' | 'rolling_out' | 'observing' | 'paused' | null;
+export type DeploymentStage = 'staging' | 'shadow' | 'rolling_out' | 'observing' | 'paused' | null;
 
 export interface DeviceView {
   id: string;
@@ -115,8 +133,10 @@ export interface Counts {
 
 export type Decision =
   | { kind: 'wait'; why: string }
-  /** Blue/green phase 2: flip the group(s) to `activate: "new"`. */
+  /** Blue/green phase 2 (canary with shadow: the first step): the group(s) to `activate: "new"`. */
   | { kind: 'cutover'; why: string }
+  /** Every online device staged: the shadow phase begins (the cutover waits for its verdict). */
+  | { kind: 'shadow'; why: string }
   | { kind: 'advance'; stepIndex: number; why: string }
   /** Every device is on the new version: start observing it (the rules judge it meanwhile). */
   | { kind: 'observe'; why: string }
@@ -267,7 +287,8 @@ export function evaluate(
     why: `rate limit: ${participating.length} of ${inStep} devices notified; ${figures}`,
   });
 
-  if (view.type === 'blue-green' && view.status === 'staging') {
+  // Blue/green before its cutover; a canary with shadow verification before its first step.
+  if (view.status === 'staging') {
     const pending = online.length - staged - failedFinal;
     const stagedShare = share(staged, online.length);
     const elapsed = seconds(view.stepStartedAt, now);
@@ -297,7 +318,7 @@ export function evaluate(
         });
       }
       if (stagedShare >= policy.minStagedShare || failedFinal === 0) {
-        return result({ kind: 'cutover', why: `every online device is done: ${figures}` });
+        return result(shadowGate(view, now, health, `every online device is done: ${figures}`));
       }
       return result({
         kind: 'fail',
@@ -307,10 +328,14 @@ export function evaluate(
     }
     if (elapsed >= policy.stagingTimeoutS) {
       if (staged > 0 && stagedShare >= policy.minStagedShare) {
-        return result({
-          kind: 'cutover',
-          why: `staging timeout (${policy.stagingTimeoutS} s): ${figures}`,
-        });
+        return result(
+          shadowGate(
+            view,
+            now,
+            health,
+            `staging timeout (${policy.stagingTimeoutS} s): ${figures}`,
+          ),
+        );
       }
       return result({
         kind: 'fail',
@@ -370,6 +395,47 @@ export function evaluate(
     stepIndex: view.stepIndex + 1,
     why: `canary ${percent} % ${health === 'healthy' ? 'healthy' : 'done'} after ${Math.round(elapsed)} s: ${figures}`,
   });
+}
+
+/**
+ * Staging is done: the cutover, unless the deployment asks for shadow verification first. Then the
+ * shadow phase begins, lasts `durationS`, and ends on the rules' verdict on the shadow figures:
+ * healthy (or no rules) cuts over, inconclusive pauses (a person promotes or rolls back), degraded
+ * waits for the rules, which stop it (roll back, or pause with auto_rollback off) before any device
+ * serves the candidate.
+ */
+function shadowGate(
+  view: DeploymentView,
+  now: Date,
+  health: HealthVerdict | null,
+  figures: string,
+): Decision {
+  const shadow = view.policy.shadow;
+  if (!shadow) return { kind: 'cutover', why: figures };
+  const since = view.shadowSince ?? null;
+  if (since === null) {
+    return { kind: 'shadow', why: `${figures}; shadow verification for ${shadow.durationS} s` };
+  }
+  if (health === 'degraded') {
+    return { kind: 'wait', why: 'shadow verification degraded (the rules module decides)' };
+  }
+  const left = shadow.durationS - seconds(since, now);
+  if (left > 0) {
+    return {
+      kind: 'wait',
+      why: `shadow verification: health ${health ?? 'not judged (rules off)'}, ${Math.ceil(left)} s left`,
+    };
+  }
+  if (health === 'inconclusive') {
+    return {
+      kind: 'pause',
+      why: `shadow verification of ${shadow.durationS} s ended inconclusive: resume to verify again (promote during it cuts over), or roll back`,
+    };
+  }
+  return {
+    kind: 'cutover',
+    why: `shadow verification ${health ?? 'not judged (rules off)'} after ${shadow.durationS} s; ${figures}`,
+  };
 }
 
 /**

@@ -2,9 +2,12 @@
 import type { DeploymentStage, DeploymentStatus, DeploymentView } from './rollout.js';
 
 /** Where an active deployment is: staging, rolling out (cutover, canary steps), observing. */
-export function stageOf(view: Pick<DeploymentView, 'status' | 'observingSince'>): DeploymentStage {
+export function stageOf(
+  view: Pick<DeploymentView, 'status' | 'observingSince' | 'shadowSince'>,
+): DeploymentStage {
   switch (view.status) {
     case 'staging':
+      return view.shadowSince ? 'shadow' : 'staging';
     case 'pending':
       return 'staging';
     case 'in_progress':

@@ -28,6 +28,7 @@ import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from '../domain/rollout.js';
 import { describeRules } from '../domain/rules-policy.js';
 import { AbortOptionsDto } from './abort-options.dto.js';
 import { RateOptionsDto } from './rate-options.dto.js';
+import { ShadowOptionsDto } from './shadow-options.dto.js';
 
 const RULES_TEXT = describeRules()
   .map((r) => `\`${r.key}\` (default ${r.default}): ${r.description}`)
@@ -235,6 +236,16 @@ export class CreateDeploymentDto {
   @ValidateNested()
   @Type(() => RateOptionsDto)
   rate?: RateOptionsDto;
+
+  @ApiPropertyOptional({
+    type: ShadowOptionsDto,
+    description:
+      'Shadow verification before any device serves the new version: staged devices run it beside the serving model on a sample of the same inputs for duration_s; the rules judge latency, errors and output agreement; degraded stops the deployment (rolls back, or pauses with auto_rollback off), healthy cuts over (a canary starts its first step). Absent: none.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ShadowOptionsDto)
+  shadow?: ShadowOptionsDto;
 }
 
 export class ListDeploymentsQueryDto extends PageQueryDto {

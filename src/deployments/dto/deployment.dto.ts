@@ -86,6 +86,20 @@ export class RateStateDto {
   notified_percent: number;
 }
 
+export class ShadowStateDto {
+  @ApiProperty({ example: 0.1 }) sample_rate: number;
+  @ApiProperty({ example: 300 }) duration_s: number;
+  @ApiProperty({ example: 0.9 }) min_agreement: number;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'When the shadow phase began (every online device staged); null before it. Its verdicts are in GET /api/v1/deployments/:id/health (stage shadow).',
+  })
+  since: string | null;
+}
+
 export class DeploymentDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ type: ModelSummaryDto }) model: ModelSummaryDto;
@@ -95,11 +109,11 @@ export class DeploymentDto {
   @ApiProperty({ type: [DeploymentGroupDto] }) groups: DeploymentGroupDto[];
   @ApiProperty({ enum: DEPLOYMENT_STATUSES }) status: string;
   @ApiProperty({
-    enum: ['staging', 'rolling_out', 'observing', 'paused'],
+    enum: ['staging', 'shadow', 'rolling_out', 'observing', 'paused'],
     nullable: true,
     type: String,
     description:
-      'Where an active deployment is: staging (blue/green before its cutover), rolling_out (cutover, canary steps), ' +
+      'Where an active deployment is: staging (blue/green before its cutover, a canary with shadow before its first step), shadow (staged devices run the candidate beside the serving model), rolling_out (cutover, canary steps), ' +
       'observing (every device on the new version, judged for observe_s), paused; null once finished.',
   })
   phase: string | null;
@@ -135,6 +149,12 @@ export class DeploymentDto {
     description: 'The notification rate limit and how far it has got; null: none.',
   })
   rate: RateStateDto | null;
+  @ApiProperty({
+    type: ShadowStateDto,
+    nullable: true,
+    description: 'Shadow verification asked for; null: none.',
+  })
+  shadow: ShadowStateDto | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) rules: Record<string, unknown>;
   @ApiProperty() auto_rollback: boolean;
   @ApiProperty() staging_timeout_s: number;
@@ -187,6 +207,14 @@ export class DeploymentDto {
                 }
               : null,
             notified_percent: d.deployment.admission?.percent ?? 100,
+          }
+        : null,
+      shadow: p.shadow
+        ? {
+            sample_rate: p.shadow.sampleRate,
+            duration_s: p.shadow.durationS,
+            min_agreement: p.shadow.minAgreement,
+            since: d.deployment.shadowSince?.toISOString() ?? null,
           }
         : null,
       rules: d.deployment.rules,

@@ -33,7 +33,15 @@ export type Verdict = 'healthy' | 'degraded' | 'inconclusive';
 
 export interface Check {
   metric:
-    'fps' | 'latency_p95' | 'memory' | 'error_rate' | 'map' | 'map_floor' | 'staging_failures';
+    | 'fps'
+    | 'latency_p95'
+    | 'memory'
+    | 'error_rate'
+    | 'map'
+    | 'map_floor'
+    | 'staging_failures'
+    /** Shadow verification: the candidate's outputs against the serving model's (shadow.ts). */
+    | 'agreement';
   status: CheckStatus;
   cohort: number | null;
   baseline: number | null;
