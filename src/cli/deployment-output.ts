@@ -132,6 +132,7 @@ const METRICS: Record<
   map: { unit: '', scale: 100, change: ' pts', limit: (t) => `-${figure(t)} pts` },
   map_floor: { unit: '', scale: 100, change: ' pts', limit: (t) => `min ${figure(t, 100)}` },
   staging_failures: { unit: ' %', change: ' %', limit: (t) => `max ${figure(t)} %` },
+  agreement: { unit: '', change: '', limit: (t) => `min ${figure(t)}` },
 };
 /** The metrics whose figures the health block knows how to label (others are shown plain). */
 export const HEALTH_METRICS: readonly string[] = Object.keys(METRICS);
@@ -279,6 +280,12 @@ export function rateLine(rate: NonNullable<DeploymentDetail['rate']>): string {
   return `up to ${rate.max_per_minute}/min${ramp}; cohort told: ${rate.notified_percent} %`;
 }
 
+/** `10 % of inferences for 300 s, min agreement 0.9; since 12:00:03` (or `not started`). */
+export function shadowLine(shadow: NonNullable<DeploymentDetail['shadow']>): string {
+  const since = shadow.since ? `since ${formatTimeSeconds(shadow.since)}` : 'not started';
+  return `${figure(shadow.sample_rate * 100)} % of inferences for ${shadow.duration_s} s, min agreement ${shadow.min_agreement}; ${since}`;
+}
+
 /**
  * The plain `deployment status` view, also the frame `--watch` redraws on a terminal; with the
  * health block when `detail` carries the health (a DeploymentStatus).
@@ -298,6 +305,7 @@ export function formatDeploymentDetail(detail: DeploymentDetail | DeploymentStat
     pairs.push(['canary', `${canaryStep(detail)} (steps ${steps.join(', ')}; ${interval} s each)`]);
   }
   if (detail.rate) pairs.push(['rate', rateLine(detail.rate)]);
+  if (detail.shadow) pairs.push(['shadow', shadowLine(detail.shadow)]);
   pairs.push(
     ['devices', devicesLine(detail)],
     ['phases', phasesA],
@@ -352,6 +360,10 @@ function phaseText(detail: DeploymentDetail): string {
   if (detail.phase === 'observing' && detail.observing_since && detail.observe_s !== undefined) {
     const left = detail.observe_s - (Date.now() - Date.parse(detail.observing_since)) / 1000;
     return left > 0 ? `observing, ${Math.ceil(left)} s left` : 'observing, verdict due';
+  }
+  if (detail.phase === 'shadow' && detail.shadow?.since) {
+    const left = detail.shadow.duration_s - (Date.now() - Date.parse(detail.shadow.since)) / 1000;
+    return left > 0 ? `shadow, ${Math.ceil(left)} s left` : 'shadow, verdict due';
   }
   return String(detail.phase).replace('_', ' ');
 }

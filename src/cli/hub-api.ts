@@ -79,7 +79,7 @@ export type DeploymentAction = 'rollback' | 'pause' | 'resume' | 'promote';
 export type CreateDeploymentBody = Api.CreateDeploymentDto;
 /** What hubs before the observation phase do not send; the CLI shows the rest without them. */
 type NewerDeploymentFields =
-  'phase' | 'observe_s' | 'observe_inconclusive' | 'observing_since' | 'rate';
+  'phase' | 'observe_s' | 'observe_inconclusive' | 'observing_since' | 'rate' | 'shadow';
 export type Deployment = Omit<Api.DeploymentDto, NewerDeploymentFields> &
   Partial<Pick<Api.DeploymentDto, NewerDeploymentFields>>;
 export type FailedDevice = Api.FailedDeviceDto;

@@ -34,6 +34,17 @@ export interface JudgedDeployment {
   inStep(deviceId: string): boolean;
 }
 
+/** A deployment in its shadow phase, as the rules judge it (rules/domain/shadow.ts). */
+export interface ShadowedDeployment {
+  id: string;
+  shadowSince: Date;
+  policy: RulesPolicy;
+  autoRollback: boolean;
+  minAgreement: number;
+  newVersion: string;
+  previousVersions: string[];
+}
+
 /**
  * The deployments feature's port for the rules module, one direction (rules -> deployments): the
  * deployments in progress, what the rules found (a verdict the rollout driver acts on), and the
@@ -46,6 +57,43 @@ export class DeploymentJudging {
     private readonly deployments: DeploymentsService,
     private readonly events: DeploymentEvents,
   ) {}
+
+  /** Deployments in their shadow phase whose rules are on: what the shadow judge evaluates. */
+  async shadowing(): Promise<ShadowedDeployment[]> {
+    const rows = await this.repo.findByStatus('staging');
+    const shadowing = rows.filter(
+      (d) => d.shadowSince !== null && d.policy.shadow && d.rules?.enabled !== false,
+    );
+    return Promise.all(
+      shadowing.map(async (d) => ({
+        id: d.id,
+        shadowSince: d.shadowSince!,
+        policy: rulesPolicy(d.rules),
+        autoRollback: d.autoRollback,
+        minAgreement: d.policy.shadow!.minAgreement,
+        ...(await this.versions(d)),
+      })),
+    );
+  }
+
+  /** The deployment's groups, its new version and what its groups ran before. */
+  private async versions(d: Deployment) {
+    const groups = await this.repo.groups(this.repo.dataSource, d.id);
+    const models = await this.repo.models(this.repo.dataSource, [
+      d.modelId,
+      ...groups.map((g) => g.previousModelId),
+    ]);
+    const model = models.get(d.modelId);
+    const previousVersions = [
+      ...new Set(
+        groups.flatMap((g) => {
+          const v = g.previousModelId ? models.get(g.previousModelId)?.version : undefined;
+          return v ? [v] : [];
+        }),
+      ),
+    ];
+    return { groups, model, newVersion: model?.version ?? '', previousVersions };
+  }
 
   async inProgress(): Promise<JudgedDeployment[]> {
     const rows = await this.repo.findByStatus('in_progress');
@@ -91,12 +139,7 @@ export class DeploymentJudging {
   }
 
   private async judged(d: Deployment): Promise<JudgedDeployment> {
-    const groups = await this.repo.groups(this.repo.dataSource, d.id);
-    const models = await this.repo.models(this.repo.dataSource, [
-      d.modelId,
-      ...groups.map((g) => g.previousModelId),
-    ]);
-    const model = models.get(d.modelId);
+    const { groups, model, newVersion, previousVersions } = await this.versions(d);
     const floor = (model?.metadata as { map_floor?: unknown } | undefined)?.map_floor;
     const percent = cohortPercent(d);
     return {
@@ -108,15 +151,8 @@ export class DeploymentJudging {
       stage: stageOf(d) === 'observing' ? 'observing' : 'rolling_out',
       policy: rulesPolicy(d.rules),
       autoRollback: d.autoRollback,
-      newVersion: model?.version ?? '',
-      previousVersions: [
-        ...new Set(
-          groups.flatMap((g) => {
-            const v = g.previousModelId ? models.get(g.previousModelId)?.version : undefined;
-            return v ? [v] : [];
-          }),
-        ),
-      ],
+      newVersion,
+      previousVersions,
       groups: groups.map((g) => g.groupName),
       mapFloor: typeof floor === 'number' ? floor : null,
       inStep: (deviceId) =>

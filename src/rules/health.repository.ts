@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, LessThanOrEqual } from 'typeorm';
 import type { VersionAggregate } from '../telemetry/telemetry-store.js';
 import { HealthEvaluation, StepBaseline } from './health.entity.js';
-import type { StoredHealth } from './rules.service.js';
+import type { StoredHealth } from './stored-health.js';
 
 /** The rules module's tables: every evaluation, and the baselines taken before steps. */
 @Injectable()

@@ -2,7 +2,18 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class HealthCheckDto {
   @ApiProperty({
-    enum: ['fps', 'latency_p95', 'memory', 'error_rate', 'map', 'map_floor', 'staging_failures'],
+    enum: [
+      'fps',
+      'latency_p95',
+      'memory',
+      'error_rate',
+      'map',
+      'map_floor',
+      'staging_failures',
+      'agreement',
+    ],
+    description:
+      "agreement (shadow): the candidate's outputs against the serving model's on the same inputs, 0..1, against the deployment's shadow.min_agreement.",
   })
   metric: string;
   @ApiProperty({
@@ -54,12 +65,17 @@ export class DeploymentHealthDto {
   @ApiProperty({ type: [String] }) reasons: string[];
   @ApiProperty({ enum: ['none', 'rolled_back', 'paused'] }) action: string;
   @ApiPropertyOptional({ description: 'The evaluation in the history.' }) id?: string;
-  @ApiPropertyOptional({ enum: ['rolling_out', 'observing'] }) stage?: string;
+  @ApiPropertyOptional({
+    enum: ['rolling_out', 'observing', 'shadow'],
+    description:
+      'shadow: the candidate judged beside the serving model on the same inputs, before any device serves it.',
+  })
+  stage?: string;
   @ApiPropertyOptional() step_index?: number;
   @ApiPropertyOptional({
-    enum: ['outside', 'before'],
+    enum: ['outside', 'before', 'shadow'],
     description:
-      'outside: the previous version on the devices outside the canary cohort, same window; before: the same devices in the window before the step (blue/green: before the deployment, ahead of staging; taken once).',
+      'outside: the previous version on the devices outside the canary cohort, same window; before: the same devices in the window before the step (blue/green: before the deployment, ahead of staging; taken once); shadow: the serving model on the same inputs of the same devices.',
   })
   baseline_kind?: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
@@ -76,6 +92,14 @@ export class DeploymentHealthDto {
   cohort?: object | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
   baseline?: object | null;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description:
+      'Stage shadow: the candidate over the shadow phase: devices, windows, samples, dropped (the queue was full), errors, and {n, mean, sd} over the windows of latency_p95 (candidate), active_latency_p95 (serving model, same inputs) and agreement.',
+  })
+  shadow?: object | null;
 }
 
 export class HealthHistoryDto {

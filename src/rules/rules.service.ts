@@ -22,25 +22,13 @@ import {
   type HealthReport,
 } from './domain/health.js';
 import { HealthRepository } from './health.repository.js';
+import { ShadowJudge } from './shadow-judge.js';
+import type { StoredHealth } from './stored-health.js';
+
+export type { StoredHealth } from './stored-health.js';
 
 /** The figures of a step's devices before it, and that window. */
 type StepBaselineFigures = { figures: VersionAggregate | null; from: Date; to: Date };
-
-/** One evaluation, as kept and shown (GET /deployments/:id/health, its history, the CLI). */
-export interface StoredHealth extends HealthReport {
-  /** The evaluation's id in the history (absent before it is saved). */
-  id?: string;
-  evaluated_at: string;
-  stage: 'rolling_out' | 'observing';
-  step_index: number;
-  baseline_kind: BaselineKind;
-  window: { from: string; to: string; baseline_from: string; baseline_to: string };
-  new_version: string;
-  baseline_versions: string[];
-  cohort: VersionAggregate | null;
-  baseline: VersionAggregate | null;
-  action: 'none' | 'rolled_back' | 'paused';
-}
 
 /**
  * The rules loop: every RULES_INTERVAL_S each deployment in progress (and each step just after its
@@ -64,6 +52,7 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     private readonly judging: DeploymentJudging,
     private readonly health: HealthRepository,
+    private readonly shadow: ShadowJudge,
     @Inject(TELEMETRY_STORE) private readonly store: TelemetryStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -106,6 +95,7 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
         );
       }
     }
+    await this.shadow.evaluateAll(now, () => this.stopped);
   }
 
   /**

@@ -136,6 +136,49 @@ export interface SlowModelOptions {
  */
 export function slowModel(options: SlowModelOptions = {}): Buffer {
   const { rows = 16, hidden = 256, layers = 8 } = options;
+  const branch = slowBranch(options, OUTPUT_NAME);
+  const graph = {
+    name: 'slow',
+    node: branch.nodes,
+    initializer: branch.initializer,
+    input: [tensorValue(INPUT_NAME, INPUT_SHAPE)],
+    output: [tensorValue(OUTPUT_NAME, OUTPUT_SHAPE)],
+  };
+  return encode(
+    modelProto(
+      graph,
+      `slow test model: ${layers} x [${rows},${hidden}]x[${hidden},${hidden}] MatMul`,
+    ),
+  );
+}
+
+/**
+ * fastModel()'s outputs, exactly, at slowModel()'s cost: the fast graph plus 0 x the slow one (a
+ * candidate that agrees fully and is slower). onnxruntime does not fold away a product with a
+ * computed operand, so the slow branch runs on every inference.
+ */
+export function slowTwinModel(options: SlowModelOptions = {}): Buffer {
+  const fast = matMulReluGraph(FAST_SEED, 'slow-twin');
+  const branch = slowBranch(options, 'slow_out');
+  const graph = {
+    name: 'slow-twin',
+    node: [
+      node('MatMul', [INPUT_NAME, 'W'], 'matmul'),
+      node('Relu', ['matmul'], 'fast_out'),
+      ...branch.nodes,
+      node('Mul', ['slow_out', 'zero'], 'nothing'),
+      node('Add', ['fast_out', 'nothing'], OUTPUT_NAME),
+    ],
+    initializer: [...fast.initializer!, ...branch.initializer, floatTensor('zero', [1], Float32Array.of(0))],
+    input: [tensorValue(INPUT_NAME, INPUT_SHAPE)],
+    output: [tensorValue(OUTPUT_NAME, OUTPUT_SHAPE)],
+  };
+  return encode(modelProto(graph, 'fast MatMul+Relu at the cost of the slow model'));
+}
+
+/** slowModel()'s nodes and weights, its [1,16] result named `output`. */
+function slowBranch(options: SlowModelOptions, output: string) {
+  const { rows = 16, hidden = 256, layers = 8 } = options;
   const width = INPUT_SHAPE[1];
   const nodes = [
     node('MatMul', [INPUT_NAME, 'W_in'], 'spread'),
@@ -159,7 +202,7 @@ export function slowModel(options: SlowModelOptions = {}): Buffer {
       { name: 'keepdims', type: intAttr.INT, i: 1 },
     ]),
     node('MatMul', ['pooled', 'W_out'], 'logits'),
-    node('Relu', ['logits'], OUTPUT_NAME),
+    node('Relu', ['logits'], output),
   );
   initializer.push(
     floatTensor(
@@ -168,19 +211,7 @@ export function slowModel(options: SlowModelOptions = {}): Buffer {
       weights(SLOW_SEED - 1, hidden, OUTPUT_SHAPE[1]),
     ),
   );
-  const graph = {
-    name: 'slow',
-    node: nodes,
-    initializer,
-    input: [tensorValue(INPUT_NAME, INPUT_SHAPE)],
-    output: [tensorValue(OUTPUT_NAME, OUTPUT_SHAPE)],
-  };
-  return encode(
-    modelProto(
-      graph,
-      `slow test model: ${layers} x [${rows},${hidden}]x[${hidden},${hidden}] MatMul`,
-    ),
-  );
+  return { nodes, initializer };
 }
 
 /**

@@ -94,6 +94,8 @@ function waitsFor(d: DeploymentDetailDto): string {
   if (rate && rate.notified_percent < (d.canary?.percent ?? 100))
     return `the rate limit (up to ${rate.max_per_minute}/min) to tell the rest of the ${d.canary ? 'step' : 'devices'}: ${d.progress.participating} of ${d.progress.targets} told so far`;
   if (d.phase === 'staging') return 'devices to download and stage the new version';
+  if (d.phase === 'shadow' && d.shadow)
+    return `the shadow verification: the new version runs beside the serving one on ${num(d.shadow.sample_rate * 100)} % of the inputs for ${d.shadow.duration_s} s from ${time(d.shadow.since)}, then a healthy verdict cuts over`;
   if (d.phase === 'observing')
     return `the observation: ${d.observe_s} s from ${time(d.observing_since)} with a healthy verdict`;
   if (d.canary) {
@@ -117,6 +119,7 @@ function unitOf(metric: HealthCheckDto['metric']): string {
     map: '',
     map_floor: '',
     staging_failures: '%',
+    agreement: '',
   }[metric];
 }
 
@@ -128,6 +131,7 @@ function baselineMs(d: DeploymentDetailDto): number {
 /** The limit as the rules read it: a percent change, mAP points, a share, or the mAP floor. */
 function limitOf(c: HealthCheckDto): string {
   if (c.metric === 'map_floor') return num(c.threshold);
+  if (c.metric === 'agreement') return `min ${num(c.threshold)}`;
   if (c.metric === 'map') return `-${num(c.threshold)} pts`;
   if (c.metric === 'fps') return `-${num(c.threshold)} %`;
   if (c.metric === 'error_rate' || c.metric === 'staging_failures') return `${num(c.threshold)} %`;

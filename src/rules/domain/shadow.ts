@@ -23,12 +23,12 @@ export interface ShadowDeviceFigures {
   samples: number;
   dropped: number;
   errors: number;
-  /** Means over the windows, and their sample standard deviations. */
-  latency_p95: number;
+  /** Means over the windows (null: none had the figure), and their sample standard deviations. */
+  latency_p95: number | null;
   latency_p95_sd: number;
-  active_latency_p95: number;
+  active_latency_p95: number | null;
   active_latency_p95_sd: number;
-  agreement: number;
+  agreement: number | null;
   agreement_sd: number;
 }
 
@@ -52,8 +52,16 @@ export function shadowFiguresOf(
 ): ShadowFigures | null {
   const mine = rows.filter((r) => r.model_version === version && r.windows > 0);
   if (mine.length === 0) return null;
-  const pool = (mean: keyof ShadowDeviceFigures, sd: keyof ShadowDeviceFigures) =>
-    poolStats(mine.map((r) => ({ n: r.windows, mean: r[mean] as number, sd: r[sd] as number })));
+  const pool = (
+    mean: 'latency_p95' | 'active_latency_p95' | 'agreement',
+    sd: 'latency_p95_sd' | 'active_latency_p95_sd' | 'agreement_sd',
+  ) =>
+    poolStats(
+      mine.flatMap((r) => {
+        const value = r[mean];
+        return value === null ? [] : [{ n: r.windows, mean: value, sd: r[sd] }];
+      }),
+    );
   const sum = (key: 'windows' | 'samples' | 'dropped' | 'errors') =>
     mine.reduce((total, r) => total + r[key], 0);
   return {
@@ -181,6 +189,17 @@ function errorCheck(f: ShadowFigures, policy: RulesPolicy): Check {
 
 function agreementCheck(f: ShadowFigures, policy: RulesPolicy, floor: number): Check {
   const stats = f.agreement;
+  if (stats.n === 0) {
+    return {
+      metric: 'agreement',
+      status: 'no_data',
+      cohort: null,
+      baseline: null,
+      change: null,
+      threshold: floor,
+      detail: 'no shadow agreement reported',
+    };
+  }
   const p = belowFloorP(stats, floor);
   const below = stats.mean < floor;
   const significant = p !== null && p < policy.alpha;
