@@ -8,6 +8,7 @@ import { ModelFormats1796620156429 } from './1796620156429-model-formats.js';
 import { AliasesAndGates1796653661988 } from './1796653661988-aliases-and-gates.js';
 import { RolloutControls1796656545884 } from './1796656545884-rollout-controls.js';
 import { RolloutRate1796665092987 } from './1796665092987-rollout-rate.js';
+import { ShadowTelemetry1796666567372 } from './1796666567372-shadow-telemetry.js';
 
 /** In order of application. Committed migrations are never rewritten; add a new one instead. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AliasesAndGates1796653661988,
   RolloutControls1796656545884,
   RolloutRate1796665092987,
+  ShadowTelemetry1796666567372,
 ];
