@@ -9,6 +9,7 @@ import { AliasesAndGates1796653661988 } from './1796653661988-aliases-and-gates.
 import { RolloutControls1796656545884 } from './1796656545884-rollout-controls.js';
 import { RolloutRate1796665092987 } from './1796665092987-rollout-rate.js';
 import { ShadowPhase1796666523358 } from './1796666523358-shadow-phase.js';
+import { ShadowTelemetry1796666567372 } from './1796666567372-shadow-telemetry.js';
 
 /** In order of application. Committed migrations are never rewritten; add a new one instead. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   RolloutControls1796656545884,
   RolloutRate1796665092987,
   ShadowPhase1796666523358,
+  ShadowTelemetry1796666567372,
 ];

@@ -225,6 +225,8 @@ function seed(now: number): { telemetry: LinePoint[]; events: LinePoint[] } {
     for (const d of devices) {
       const inDeployment = d.environment === 'production' && t >= created;
       const onNew = d.cohort && t >= cutover && t < rolledBack;
+      // Shadow phase: the cohort runs 1.5.0 from its standby slot on samples before the cutover.
+      const shadowing = d.cohort && t >= created && t < cutover;
       const fps = onNew ? 19.2 + (i % 5) * 0.2 : 25 + (i % 7) * 0.1;
       const p95 = onNew ? 60 + (i % 3) : 45 + (i % 4) * 0.2;
       telemetry.push({
@@ -250,6 +252,21 @@ function seed(now: number): { telemetry: LinePoint[]; events: LinePoint[] } {
           window_s: 10,
           // mAP only when known: every other window.
           ...(i % 2 === 0 ? { map: onNew ? 0.61 : 0.64 } : {}),
+          ...(shadowing
+            ? {
+                shadow_model_id: 'det-yolo',
+                shadow_model_version: '1.5.0',
+                shadow_comparison: 'boxes',
+                shadow_samples: { int: 25 },
+                shadow_dropped: { int: i % 4 === 0 ? 1 : 0 },
+                shadow_errors: { int: 0 },
+                shadow_latency_p50: 42,
+                shadow_latency_p95: 60 + (i % 3),
+                shadow_active_latency_p50: 31,
+                shadow_active_latency_p95: p95,
+                shadow_agreement: 0.9 + (i % 5) * 0.01,
+              }
+            : {}),
         },
         timeMs: t + ((devices.indexOf(d) * 97) % 1000),
       });
@@ -483,6 +500,35 @@ describe('Grafana dashboards against a real InfluxDB', { skip: skipWithoutInflux
     assert.ok(cohort['error rate']! > 0 && cohort['error rate']! < 1);
     assert.equal(cohort.devices, 2);
     assert.equal(baseline.devices, 6);
+  });
+
+  it('deployment health shows the shadow phase: agreement, and candidate vs serving p95', async () => {
+    const health = byFile('deployment-health.json');
+    const run = await runDashboard(
+      influx.url,
+      health,
+      { environment: 'all', deployment: [DEPLOYMENT] },
+      range,
+    );
+    const values = (title: string, refId: string) => {
+      const panel = flatPanels(health).find((p) => p.title === title)!;
+      const series = run.answers.get(`panel ${panel.id} "${panel.title}" ${refId}`)?.series ?? [];
+      assert.equal(series.length, 1, `${title} ${refId}: one series`);
+      return series[0]!.values!.map((row) => row[1] as number);
+    };
+    const agreement = values('Shadow agreement', 'A');
+    assert.ok(
+      agreement.length > 0 && agreement.every((a) => a >= 0.9 - 1e-9 && a <= 0.94 + 1e-9),
+      `${agreement}`,
+    );
+    const title = 'Shadow p95 latency: candidate vs serving';
+    const candidate = values(title, 'A');
+    const serving = values(title, 'B');
+    assert.equal(candidate.length, serving.length);
+    assert.ok(
+      candidate.every((c, i) => c > serving[i]!),
+      'the candidate is the slower one',
+    );
   });
 
   it('annotations bring the transitions with their text, figures intact', async () => {

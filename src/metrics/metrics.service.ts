@@ -93,7 +93,7 @@ export class MetricsService {
 
   readonly telemetryDropped = new Counter({
     name: 'sentinel_telemetry_dropped_total',
-    help: "Telemetry messages dropped: over the per-device rate limit (rate_limited, by the broker), invalid, the oldest when the buffer overflowed (overflow), refused by the store (rejected), or outside what the device may send: another group's deployment (foreign_deployment), a model not in that slot (not_serving), a device the hub does not know (unknown_device)",
+    help: "Telemetry messages dropped: over the per-device rate limit (rate_limited, by the broker), invalid, the oldest when the buffer overflowed (overflow), refused by the store (rejected), or outside what the device may send: another group's deployment (foreign_deployment), a model not in that slot, or a shadow block's candidate not in the standby slot (not_serving), a device the hub does not know (unknown_device)",
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

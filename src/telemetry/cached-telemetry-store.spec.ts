@@ -2,13 +2,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CachedTelemetryStore } from './cached-telemetry-store.js';
 import { T0, telemetryPoint } from '../../test/support/telemetry-points.js';
-import type { AggregateQuery, TelemetryStore } from './telemetry-store.js';
+import type { AggregateQuery, ShadowQuery, TelemetryStore } from './telemetry-store.js';
 
 const point = (seconds: number) => telemetryPoint('cam-a', '1.0.0', seconds);
 
 /** A store that records what reaches it (a pure unit test: no engine behind it). */
 function recordingStore(fail = false) {
   const queries: AggregateQuery[] = [];
+  const shadowQueries: ShadowQuery[] = [];
   const store: TelemetryStore = {
     kind: 'embedded',
     init: async () => undefined,
@@ -20,10 +21,14 @@ function recordingStore(fail = false) {
       queries.push(query);
       return [];
     },
+    aggregateShadow: async (query) => {
+      shadowQueries.push(query);
+      return [];
+    },
     querySeries: async () => [],
     close: async () => undefined,
   };
-  return { store, queries };
+  return { store, queries, shadowQueries };
 }
 
 const window = (from: number, to: number) => ({
@@ -61,5 +66,17 @@ describe('CachedTelemetryStore', () => {
     assert.deepEqual(await cached.aggregateByDevice(window(0, 30)), []);
     assert.equal(queries.length, 0);
     assert.equal(cached.recent.size, 0);
+  });
+
+  it('asks the store for shadow figures, even for a window the cache covers', async () => {
+    const { store, shadowQueries } = recordingStore();
+    const cached = new CachedTelemetryStore(
+      store,
+      { spanMs: 60_000, since: T0 },
+      () => T0 + 30_000,
+    );
+    await cached.write([point(10)]);
+    assert.deepEqual(await cached.aggregateShadow(window(0, 30)), []);
+    assert.deepEqual(shadowQueries, [window(0, 30)]);
   });
 });

@@ -6,6 +6,8 @@ import type {
   TelemetryStore,
   DeviceAggregate,
   SeriesQuery,
+  ShadowDeviceAggregate,
+  ShadowQuery,
 } from './telemetry-store.js';
 import type { Series } from './domain/telemetry-query.js';
 
@@ -49,6 +51,11 @@ export class CachedTelemetryStore implements TelemetryStore {
 
   async aggregateByDevice(query: AggregateQuery): Promise<DeviceAggregate[]> {
     return this.recent.aggregate(query, this.now()) ?? this.store.aggregateByDevice(query);
+  }
+
+  /** Always the store's: the cache keeps no shadow figures. */
+  aggregateShadow(query: ShadowQuery): Promise<ShadowDeviceAggregate[]> {
+    return this.store.aggregateShadow(query);
   }
 
   /** Always the store's: the console reads ranges far longer than the cache's span. */

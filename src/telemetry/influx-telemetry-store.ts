@@ -6,6 +6,7 @@ import {
   LINE_PRECISION,
   TelemetryLineEncoder,
 } from './domain/line-protocol.js';
+import { foldShadowWindows } from './domain/shadow-aggregate.js';
 import { mergeStoredHistograms } from './domain/stored-histogram.js';
 import { seriesOf, type Series } from './domain/telemetry-query.js';
 import {
@@ -14,6 +15,8 @@ import {
   type DeploymentEventPoint,
   type DeviceAggregate,
   type SeriesQuery,
+  type ShadowDeviceAggregate,
+  type ShadowQuery,
   type TelemetryPoint,
   type TelemetryStore,
 } from './telemetry-store.js';
@@ -47,6 +50,17 @@ export const TELEMETRY_SCHEMA: ISchemaOptions = {
     window_s: FieldType.FLOAT,
     map: FieldType.FLOAT,
     latency_hist: FieldType.STRING,
+    shadow_model_id: FieldType.STRING,
+    shadow_model_version: FieldType.STRING,
+    shadow_comparison: FieldType.STRING,
+    shadow_samples: FieldType.INTEGER,
+    shadow_dropped: FieldType.INTEGER,
+    shadow_errors: FieldType.INTEGER,
+    shadow_latency_p50: FieldType.FLOAT,
+    shadow_latency_p95: FieldType.FLOAT,
+    shadow_active_latency_p50: FieldType.FLOAT,
+    shadow_active_latency_p95: FieldType.FLOAT,
+    shadow_agreement: FieldType.FLOAT,
   },
 };
 
@@ -224,6 +238,39 @@ export class InfluxTelemetryStore implements TelemetryStore {
         map: row.map === null || row.map === undefined ? null : Number(row.map),
         latency_hist: merged.get(key(group.tags)) ?? null,
       })),
+    );
+  }
+
+  /**
+   * InfluxQL groups by tags only and the candidate's version is a field, so the deployment's shadow
+   * windows are read (the few fields needed) and folded by domain/shadow-aggregate.
+   */
+  async aggregateShadow(query: ShadowQuery): Promise<ShadowDeviceAggregate[]> {
+    const results = await this.client.query<Record<string, unknown>>(
+      `SELECT "shadow_model_id", "shadow_model_version", "shadow_comparison", "shadow_samples",
+              "shadow_dropped", "shadow_errors", "shadow_latency_p95", "shadow_active_latency_p95",
+              "shadow_agreement"
+         FROM "${RETENTION_POLICY}"."telemetry"
+        WHERE "deployment" = ${stringLiteral(query.deployment)} AND "shadow_samples" > 0
+          AND time >= ${stringLiteral(query.from.toISOString())} AND time < ${stringLiteral(query.to.toISOString())}
+        GROUP BY "device"`,
+    );
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return foldShadowWindows(
+      results.groups().flatMap((group) =>
+        group.rows.map((row) => ({
+          device: group.tags.device ?? '',
+          model_id: String(row.shadow_model_id ?? ''),
+          model_version: String(row.shadow_model_version ?? ''),
+          comparison: String(row.shadow_comparison ?? ''),
+          samples: Number(row.shadow_samples ?? 0),
+          dropped: Number(row.shadow_dropped ?? 0),
+          errors: Number(row.shadow_errors ?? 0),
+          latency_p95: num(row.shadow_latency_p95),
+          active_latency_p95: num(row.shadow_active_latency_p95),
+          agreement: num(row.shadow_agreement),
+        })),
+      ),
     );
   }
 

@@ -4,9 +4,12 @@ import type {
   DeploymentEventPoint,
   DeviceAggregate,
   SeriesQuery,
+  ShadowDeviceAggregate,
+  ShadowQuery,
   TelemetryPoint,
   TelemetryStore,
 } from './telemetry-store.js';
+import { sortShadowRows } from './domain/shadow-aggregate.js';
 import { mergeStoredHistograms } from './domain/stored-histogram.js';
 import { seriesOf, type Series } from './domain/telemetry-query.js';
 
@@ -17,6 +20,38 @@ const SERIES_FILTERS = [
   ['deployment', 'deployment'],
   ['group', 'group_name'],
 ] as const;
+
+const SHADOW_COLUMNS = [
+  'shadow_model_id',
+  'shadow_model_version',
+  'shadow_comparison',
+  'shadow_samples',
+  'shadow_dropped',
+  'shadow_errors',
+  'shadow_latency_p50',
+  'shadow_latency_p95',
+  'shadow_active_latency_p50',
+  'shadow_active_latency_p95',
+  'shadow_agreement',
+].join(', ');
+
+/** A point's shadow block as the table's shadow_* columns (all null without one). */
+function shadowColumns(p: TelemetryPoint): Record<string, string | number | null> {
+  const s = p.shadow;
+  return {
+    shadow_model_id: s?.model_id ?? null,
+    shadow_model_version: s?.model_version ?? null,
+    shadow_comparison: s?.comparison ?? null,
+    shadow_samples: s?.samples ?? null,
+    shadow_dropped: s?.dropped ?? null,
+    shadow_errors: s?.errors ?? null,
+    shadow_latency_p50: s?.latency_p50 ?? null,
+    shadow_latency_p95: s?.latency_p95 ?? null,
+    shadow_active_latency_p50: s?.active_latency_p50 ?? null,
+    shadow_active_latency_p95: s?.active_latency_p95 ?? null,
+    shadow_agreement: s?.agreement ?? null,
+  };
+}
 
 /**
  * The embedded telemetry store: a table of the hub's SQL database (PGlite or PostgreSQL) with the
@@ -49,19 +84,24 @@ export class SqlTelemetryStore implements TelemetryStore {
       window_s: p.window_s,
       map: p.map ?? null,
       latency_hist: p.latency_hist ?? null,
+      ...shadowColumns(p),
     }));
     await this.dataSource.query(
       `INSERT INTO telemetry_points (time, device, group_name, environment, deployment, model_id, model_version, slot,
                                      frames, fps, latency_p50, latency_p95, latency_max, memory_mb, errors, window_s, map,
-                                     latency_hist)
+                                     latency_hist, ${SHADOW_COLUMNS})
        SELECT time, device, "group", environment, deployment, model_id, model_version, slot,
               frames, fps, latency_p50, latency_p95, latency_max, memory_mb, errors, window_s, map,
-              latency_hist
+              latency_hist, ${SHADOW_COLUMNS}
          FROM jsonb_to_recordset($1::jsonb) AS r(
            time timestamptz, device text, "group" text, environment text, deployment text, model_id text,
            model_version text, slot text, frames integer, fps double precision, latency_p50 double precision,
            latency_p95 double precision, latency_max double precision, memory_mb double precision,
-           errors integer, window_s double precision, map double precision, latency_hist jsonb)`,
+           errors integer, window_s double precision, map double precision, latency_hist jsonb,
+           shadow_model_id text, shadow_model_version text, shadow_comparison text, shadow_samples integer,
+           shadow_dropped integer, shadow_errors integer, shadow_latency_p50 double precision,
+           shadow_latency_p95 double precision, shadow_active_latency_p50 double precision,
+           shadow_active_latency_p95 double precision, shadow_agreement double precision)`,
       [JSON.stringify(rows)],
     );
   }
@@ -104,6 +144,41 @@ export class SqlTelemetryStore implements TelemetryStore {
       // The windows' histograms, merged here (no window with one: SQL NULL).
       latency_hist: Array.isArray(r.hists) ? mergeStoredHistograms(r.hists) : null,
     }));
+  }
+
+  /** Grouped by the database: its stddev_samp is the sample sd, avg skips the NULLs. */
+  async aggregateShadow(query: ShadowQuery): Promise<ShadowDeviceAggregate[]> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT device, shadow_model_version AS version, min(shadow_model_id) AS model_id,
+              min(shadow_comparison) AS comparison, count(*) AS windows,
+              sum(shadow_samples) AS samples, sum(shadow_dropped) AS dropped, sum(shadow_errors) AS errors,
+              avg(shadow_latency_p95) AS p95, stddev_samp(shadow_latency_p95) AS p95_sd,
+              avg(shadow_active_latency_p95) AS active, stddev_samp(shadow_active_latency_p95) AS active_sd,
+              avg(shadow_agreement) AS agreement, stddev_samp(shadow_agreement) AS agreement_sd
+         FROM telemetry_points
+        WHERE deployment = $1 AND time >= $2 AND time < $3 AND shadow_samples > 0
+        GROUP BY device, shadow_model_version`,
+      [query.deployment, query.from.toISOString(), query.to.toISOString()],
+    );
+    const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return sortShadowRows(
+      rows.map((r) => ({
+        device: String(r.device),
+        model_id: String(r.model_id),
+        model_version: String(r.version),
+        comparison: String(r.comparison),
+        windows: Number(r.windows),
+        samples: Number(r.samples),
+        dropped: Number(r.dropped),
+        errors: Number(r.errors),
+        latency_p95: orNull(r.p95),
+        latency_p95_sd: Number(r.p95_sd ?? 0),
+        active_latency_p95: orNull(r.active),
+        active_latency_p95_sd: Number(r.active_sd ?? 0),
+        agreement: orNull(r.agreement),
+        agreement_sd: Number(r.agreement_sd ?? 0),
+      })),
+    );
   }
 
   /** Buckets computed by the database: the start of each is floor(epoch / step) * step. */

@@ -32,4 +32,28 @@ export class TelemetryPointRow {
   /** The window's latency histogram ([bucket, count] pairs), when the agent sent one. */
   @Column({ name: 'latency_hist', type: 'jsonb', nullable: true })
   latencyHist: LatencyHistogram | null;
+
+  // The window's shadow block (TelemetryPoint.shadow), when the agent sent one; all null otherwise.
+  @Column({ name: 'shadow_model_id', type: 'text', nullable: true })
+  shadowModelId: string | null;
+  @Column({ name: 'shadow_model_version', type: 'text', nullable: true })
+  shadowModelVersion: string | null;
+  @Column({ name: 'shadow_comparison', type: 'text', nullable: true })
+  shadowComparison: string | null;
+  @Column({ name: 'shadow_samples', type: 'integer', nullable: true })
+  shadowSamples: number | null;
+  @Column({ name: 'shadow_dropped', type: 'integer', nullable: true })
+  shadowDropped: number | null;
+  @Column({ name: 'shadow_errors', type: 'integer', nullable: true })
+  shadowErrors: number | null;
+  @Column({ name: 'shadow_latency_p50', type: 'double precision', nullable: true })
+  shadowLatencyP50: number | null;
+  @Column({ name: 'shadow_latency_p95', type: 'double precision', nullable: true })
+  shadowLatencyP95: number | null;
+  @Column({ name: 'shadow_active_latency_p50', type: 'double precision', nullable: true })
+  shadowActiveLatencyP50: number | null;
+  @Column({ name: 'shadow_active_latency_p95', type: 'double precision', nullable: true })
+  shadowActiveLatencyP95: number | null;
+  @Column({ name: 'shadow_agreement', type: 'double precision', nullable: true })
+  shadowAgreement: number | null;
 }

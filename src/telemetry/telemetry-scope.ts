@@ -98,6 +98,14 @@ export class TelemetryScope {
         deployment: orNull(point.tags.deployment),
         modelId: orNull(point.tags.model_id),
         slot: orNull(point.tags.slot) as 'blue' | 'green' | null,
+        ...(point.shadow
+          ? {
+              shadow: {
+                deployment: orNull(point.shadow.deployment),
+                modelId: point.shadow.model_id,
+              },
+            }
+          : {}),
       },
       this.devices.get(point.tags.device),
       this.deployments.get(point.tags.deployment)?.groups,

@@ -27,6 +27,28 @@ export interface TelemetryPoint {
   map?: number;
   /** The window's latency histogram (`latency_hist` of the message), from agents that send one. */
   latency_hist?: LatencyHistogram;
+  /** The window's shadow verification (the telemetry's `shadow` block), from agents in a shadow phase. */
+  shadow?: ShadowPoint;
+}
+
+/**
+ * The candidate (the model in the standby slot) against the serving model on the same inputs over
+ * one window. Latencies and agreement are absent when the candidate ran no sample (`samples` 0).
+ */
+export interface ShadowPoint {
+  /** The block's deployment id, or "none": checked to be the window's own, not stored apart. */
+  deployment: string;
+  model_id: string;
+  model_version: string;
+  comparison: 'top1' | 'boxes' | 'cosine';
+  samples: number;
+  dropped: number;
+  errors: number;
+  latency_p50?: number;
+  latency_p95?: number;
+  active_latency_p50?: number;
+  active_latency_p95?: number;
+  agreement?: number;
 }
 
 /** One deployment transition, for dashboards (Grafana annotations). */
@@ -66,6 +88,40 @@ export interface DeviceAggregate {
    * absent) when none of its windows had one.
    */
   latency_hist?: LatencyHistogram | null;
+}
+
+/**
+ * One device's shadow windows of one candidate version over a deployment's time range, counting only
+ * windows where the candidate ran samples (> 0): sums, and per metric the mean over the windows that
+ * carry it and its sample standard deviation (0 for a single window; null mean: none carried it).
+ */
+export interface ShadowDeviceAggregate {
+  device: string;
+  /** The candidate's model id and version, and how outputs were compared. */
+  model_id: string;
+  model_version: string;
+  comparison: string;
+  /** Shadow windows counted (samples > 0). */
+  windows: number;
+  samples: number;
+  dropped: number;
+  errors: number;
+  /** Mean of the windows' candidate p95 latency, ms. */
+  latency_p95: number | null;
+  latency_p95_sd: number;
+  /** Mean of the windows' p95 latency of the serving model on the same inputs, ms. */
+  active_latency_p95: number | null;
+  active_latency_p95_sd: number;
+  /** Mean of the windows' agreement, 0..1. */
+  agreement: number | null;
+  agreement_sd: number;
+}
+
+/** A deployment's time range, for its shadow figures. */
+export interface ShadowQuery {
+  deployment: string;
+  from: Date;
+  to: Date;
 }
 
 /** n, mean and sample standard deviation of a set of values. */
@@ -138,6 +194,11 @@ export interface TelemetryStore {
   writeEvents(events: readonly DeploymentEventPoint[]): Promise<void>;
   /** One row per (device, model version) with telemetry in the range; see telemetry/domain/aggregate. */
   aggregateByDevice(query: AggregateQuery): Promise<DeviceAggregate[]>;
+  /**
+   * One row per (device, candidate model version) with shadow windows (samples > 0) of the
+   * deployment in the range; see telemetry/domain/shadow-aggregate. Sorted by device, then version.
+   */
+  aggregateShadow(query: ShadowQuery): Promise<ShadowDeviceAggregate[]>;
   /**
    * Series over time, one per model version (`by: 'device'`: per device and model version), each
    * bucket with the means of fps, latencies, memory and mAP (null without one), the sums of frames

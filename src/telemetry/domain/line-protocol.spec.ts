@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FieldType } from 'influx';
 import { TELEMETRY_SCHEMA } from '../influx-telemetry-store.js';
-import type { TelemetryPoint, TelemetryTags } from '../telemetry-store.js';
+import type { ShadowPoint, TelemetryPoint, TelemetryTags } from '../telemetry-store.js';
 import {
   TELEMETRY_TAG_KEYS,
   TelemetryLineEncoder,
@@ -38,6 +38,21 @@ function point(tags: Partial<TelemetryTags> = {}, fields: Partial<TelemetryPoint
     ...fields,
   } satisfies TelemetryPoint;
 }
+
+const SHADOW = {
+  deployment: 'dep-1',
+  model_id: 'm-2',
+  model_version: '1.5.0',
+  comparison: 'top1',
+  samples: 40,
+  dropped: 2,
+  errors: 1,
+  latency_p50: 9,
+  latency_p95: 14.5,
+  active_latency_p50: 8,
+  active_latency_p95: 12,
+  agreement: 0.975,
+} satisfies ShadowPoint;
 
 const encode = (...points: TelemetryPoint[]) =>
   new TelemetryLineEncoder().encode(points).toString('utf8');
@@ -102,6 +117,7 @@ describe('TelemetryLineEncoder', () => {
               [52, 3],
               [53, 41],
             ],
+            shadow: SHADOW,
           },
         ),
       ).trimEnd(),
@@ -154,6 +170,47 @@ describe('TelemetryLineEncoder', () => {
       parts(encode(point({}, { latency_hist: [] })).trimEnd()).fields.latency_hist,
       '"[]"',
     );
+  });
+
+  it('writes the shadow block as shadow_* fields of the same point, only when it has one', () => {
+    const plain = parts(encode(point()).trimEnd()).fields;
+    assert.deepEqual(
+      Object.keys(plain).filter((k) => k.startsWith('shadow_')),
+      [],
+    );
+    const line = encode(point({}, { shadow: SHADOW }));
+    assert.ok(
+      line.endsWith(
+        ',window_s=10,shadow_model_id="m-2",shadow_model_version="1.5.0",shadow_comparison="top1",' +
+          'shadow_samples=40i,shadow_dropped=2i,shadow_errors=1i,shadow_latency_p50=9,' +
+          'shadow_latency_p95=14.5,shadow_active_latency_p50=8,shadow_active_latency_p95=12,' +
+          `shadow_agreement=0.975 ${T}\n`,
+      ),
+      line,
+    );
+    // A window where the candidate ran nothing: counts only.
+    const empty = {
+      deployment: 'dep-1',
+      model_id: 'm-2',
+      model_version: '1.5.0',
+      comparison: 'boxes',
+      samples: 0,
+      dropped: 7,
+      errors: 0,
+    } satisfies ShadowPoint;
+    const fields = parts(encode(point({}, { shadow: empty })).trimEnd()).fields;
+    assert.deepEqual(
+      Object.keys(fields).filter((k) => k.startsWith('shadow_')),
+      [
+        'shadow_model_id',
+        'shadow_model_version',
+        'shadow_comparison',
+        'shadow_samples',
+        'shadow_dropped',
+        'shadow_errors',
+      ],
+    );
+    assert.equal(fields.shadow_dropped, '7i');
   });
 
   it('separates points with newlines, and writes nothing for no points', () => {

@@ -1,4 +1,9 @@
-import type { DeploymentEventPoint, TelemetryPoint, TelemetryTags } from '../telemetry-store.js';
+import type {
+  DeploymentEventPoint,
+  ShadowPoint,
+  TelemetryPoint,
+  TelemetryTags,
+} from '../telemetry-store.js';
 import { encodeHistogram } from './stored-histogram.js';
 
 /*
@@ -106,6 +111,29 @@ function integer(key: string, value: number): string {
   return Number.isSafeInteger(floored) ? `,${key}=${floored}i` : '';
 }
 
+/**
+ * A shadow block as `shadow_*` fields of its window's point (sparse: only points that have one):
+ * the candidate's model id, version and comparison as strings, the counts as integers, latencies
+ * and agreement as floats when the block has them.
+ */
+function shadowFields(shadow: ShadowPoint): string {
+  const optional = (key: string, value: number | undefined) =>
+    value === undefined ? '' : float(key, value);
+  return (
+    `,shadow_model_id=${quoteString(shadow.model_id)}` +
+    `,shadow_model_version=${quoteString(shadow.model_version)}` +
+    `,shadow_comparison=${quoteString(shadow.comparison)}` +
+    integer('shadow_samples', shadow.samples) +
+    integer('shadow_dropped', shadow.dropped) +
+    integer('shadow_errors', shadow.errors) +
+    optional('shadow_latency_p50', shadow.latency_p50) +
+    optional('shadow_latency_p95', shadow.latency_p95) +
+    optional('shadow_active_latency_p50', shadow.active_latency_p50) +
+    optional('shadow_active_latency_p95', shadow.active_latency_p95) +
+    optional('shadow_agreement', shadow.agreement)
+  );
+}
+
 /** One device's latest tag set and the start of its lines, up to the first numeric field. */
 interface CachedHead {
   group: string;
@@ -174,6 +202,7 @@ export class TelemetryLineEncoder {
       (p.latency_hist === undefined
         ? ''
         : `,latency_hist=${quoteString(encodeHistogram(p.latency_hist))}`) +
+      (p.shadow === undefined ? '' : shadowFields(p.shadow)) +
       ' ' +
       ms +
       '\n'

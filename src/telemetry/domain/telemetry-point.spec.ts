@@ -47,6 +47,50 @@ describe('toPoint', () => {
     assert.equal(point.tags.group, 'unknown');
   });
 
+  it('carries a shadow block, with the latencies and agreement the window has', () => {
+    const block = {
+      deployment_id: 'dep-1',
+      model_id: 'm-2',
+      model_version: '1.5.0',
+      comparison: 'cosine',
+      samples: 12,
+      dropped: 1,
+      errors: 0,
+      latency_ms: { p50: 9, p95: 14.5 },
+      active_latency_ms: { p50: 8, p95: 12.5 },
+      agreement: 0.97,
+    };
+    assert.deepEqual(toPoint(parsed({ shadow: block }), undefined).shadow, {
+      deployment: 'dep-1',
+      model_id: 'm-2',
+      model_version: '1.5.0',
+      comparison: 'cosine',
+      samples: 12,
+      dropped: 1,
+      errors: 0,
+      latency_p50: 9,
+      latency_p95: 14.5,
+      active_latency_p50: 8,
+      active_latency_p95: 12.5,
+      agreement: 0.97,
+    });
+    // A window where the candidate ran nothing, outside any deployment: counts only.
+    const empty = { ...block, deployment_id: null, samples: 0 } as Record<string, unknown>;
+    delete empty.latency_ms;
+    delete empty.active_latency_ms;
+    delete empty.agreement;
+    assert.deepEqual(toPoint(parsed({ shadow: empty }), undefined).shadow, {
+      deployment: 'none',
+      model_id: 'm-2',
+      model_version: '1.5.0',
+      comparison: 'cosine',
+      samples: 0,
+      dropped: 1,
+      errors: 0,
+    });
+    assert.equal('shadow' in toPoint(parsed(), undefined), false);
+  });
+
   it('never sees an invalid one: the telemetry schema refuses the message', () => {
     for (const latency_hist of [[[149, 1]], [[1, -1]], 'x']) {
       assert.equal(parseMessage('telemetry', message({ latency_hist })).ok, false);

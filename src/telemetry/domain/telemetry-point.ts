@@ -1,5 +1,5 @@
-import type { Telemetry } from '@sentinel/broker';
-import type { TelemetryPoint } from '../telemetry-store.js';
+import type { ShadowTelemetry, Telemetry } from '@sentinel/broker';
+import type { ShadowPoint, TelemetryPoint } from '../telemetry-store.js';
 
 export interface DevicePlacement {
   group: string;
@@ -33,5 +33,28 @@ export function toPoint(
     window_s: message.window_s,
     ...(message.map !== undefined ? { map: message.map } : {}),
     ...(message.latency_hist !== undefined ? { latency_hist: message.latency_hist } : {}),
+    ...(message.shadow !== undefined ? { shadow: toShadowPoint(message.shadow) } : {}),
+  };
+}
+
+function toShadowPoint(shadow: ShadowTelemetry): ShadowPoint {
+  return {
+    deployment: shadow.deployment_id ?? 'none',
+    model_id: shadow.model_id,
+    model_version: shadow.model_version,
+    comparison: shadow.comparison,
+    samples: shadow.samples,
+    dropped: shadow.dropped,
+    errors: shadow.errors,
+    ...(shadow.latency_ms !== undefined
+      ? { latency_p50: shadow.latency_ms.p50, latency_p95: shadow.latency_ms.p95 }
+      : {}),
+    ...(shadow.active_latency_ms !== undefined
+      ? {
+          active_latency_p50: shadow.active_latency_ms.p50,
+          active_latency_p95: shadow.active_latency_ms.p95,
+        }
+      : {}),
+    ...(shadow.agreement !== undefined ? { agreement: shadow.agreement } : {}),
   };
 }

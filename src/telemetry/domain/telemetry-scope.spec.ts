@@ -38,6 +38,29 @@ describe('scopeProblem', () => {
     assert.equal(scopeProblem(window({ deployment: null }), { group: 'line-z' }, undefined), null);
   });
 
+  it('accepts a shadow block of the same deployment for the model in the standby slot', () => {
+    // Shadow phase: the old model serves (blue), the candidate waits in green.
+    const serving = window({ slot: 'blue', modelId: 'm-old' });
+    const shadow = { deployment: 'dep-1', modelId: 'm-new' };
+    assert.equal(scopeProblem({ ...serving, shadow }, device, targets), null);
+    // A window naming no slot: the candidate may be in either.
+    assert.equal(scopeProblem({ ...serving, slot: null, shadow }, device, targets), null);
+    // Slots not reported yet: trusted, as the window's model is.
+    assert.equal(scopeProblem({ ...serving, shadow }, { group: 'line-a' }, targets), null);
+  });
+
+  it('refuses a window whose shadow block names another deployment or a model not on standby', () => {
+    const serving = window({ slot: 'blue', modelId: 'm-old' });
+    const refused = (shadow: ScopedWindow['shadow'], slot: ScopedWindow['slot'] = 'blue') =>
+      scopeProblem({ ...serving, slot, shadow }, device, targets);
+    assert.equal(refused({ deployment: 'dep-2', modelId: 'm-new' }), 'foreign_deployment');
+    assert.equal(refused({ deployment: null, modelId: 'm-new' }), 'foreign_deployment');
+    // The serving model itself, or a model the device does not hold, is no candidate.
+    assert.equal(refused({ deployment: 'dep-1', modelId: 'm-old' }), 'not_serving');
+    assert.equal(refused({ deployment: 'dep-1', modelId: 'm-other' }), 'not_serving');
+    assert.equal(refused({ deployment: 'dep-1', modelId: 'm-other' }, null), 'not_serving');
+  });
+
   it('refuses a device the hub does not know', () => {
     assert.equal(scopeProblem(window(), undefined, targets), 'unknown_device');
   });

@@ -2,7 +2,9 @@
  * Which telemetry a device may send. A device speaks only for itself (its topic, checked on ingest),
  * and a window it tags with a deployment or a model is counted by the rules module in that
  * deployment's verdict: so a device may name only a deployment that targets its own group, and only
- * the model it last reported in the slot the window names. Pure.
+ * the model it last reported in the slot the window names. A shadow block speaks for the same
+ * deployment as its window, and for the model the device last reported in its standby slot (the
+ * other one; either slot when the window names none). Pure.
  */
 export interface DeviceScope {
   /** The device's group as the hub knows it (null: in no group). */
@@ -16,6 +18,8 @@ export interface ScopedWindow {
   deployment: string | null;
   modelId: string | null;
   slot: 'blue' | 'green' | null;
+  /** The window's shadow block: the deployment it names and the candidate model. */
+  shadow?: { deployment: string | null; modelId: string };
 }
 
 export type ScopeProblem = 'unknown_device' | 'foreign_deployment' | 'not_serving';
@@ -36,7 +40,23 @@ export function scopeProblem(
   if (window.modelId !== null && window.slot !== null && device.slots) {
     if (device.slots[window.slot] !== window.modelId) return 'not_serving';
   }
+  if (window.shadow) return shadowProblem(window, window.shadow, device.slots);
   return null;
+}
+
+/** The shadow block's own checks, once its window passed: refused the same way. */
+function shadowProblem(
+  window: ScopedWindow,
+  shadow: NonNullable<ScopedWindow['shadow']>,
+  slots: DeviceScope['slots'],
+): ScopeProblem | null {
+  if (shadow.deployment !== window.deployment) return 'foreign_deployment';
+  if (!slots) return null;
+  const standby =
+    window.slot === null
+      ? [slots.blue, slots.green]
+      : [slots[window.slot === 'blue' ? 'green' : 'blue']];
+  return standby.includes(shadow.modelId) ? null : 'not_serving';
 }
 
 /** Model id per slot out of a state report's `slots` (as stored or as received). */
