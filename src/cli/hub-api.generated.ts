@@ -356,6 +356,17 @@ export interface RateOptionsDto {
   ramp?: RampOptionsDto;
 }
 
+export interface ShadowOptionsDto {
+  /** Share of the inferences the serving model makes that the candidate also runs on the device, (0, 1]. */
+  sample_rate: number;
+  /** Seconds of shadow verification once every online device has staged the candidate; then the rules verdict decides the cutover (canary: the first step). */
+  duration_s: number;
+  /** Sampled inputs waiting for the candidate on a device at most; more are dropped (counted). The agent's default (2) when absent. */
+  queue?: number;
+  /** The agreement (0..1) of the candidate's outputs with the serving model's that it must reach (top-1, box IoU or cosine, as the model's metadata `shadow.compare` says). */
+  min_agreement?: number;
+}
+
 export interface CreateDeploymentDto {
   /** The model version to deploy: a model version id (UUID), name@version, e.g. detector@2.0.0 (the version as pushed), or name@alias, e.g. detector@champion. */
   model_id: string;
@@ -392,6 +403,8 @@ export interface CreateDeploymentDto {
   abort?: AbortOptionsDto;
   /** Notification rate: at most max_per_minute devices told to download in any minute, optionally ramping up as devices succeed. The staging timeout (blue/green) and the step interval (canary) count from the moment the last device of the step is told. Absent: every device at once. */
   rate?: RateOptionsDto;
+  /** Shadow verification before any device serves the new version: staged devices run it beside the serving model on a sample of the same inputs for duration_s; the rules judge latency, errors and output agreement; degraded stops the deployment (rolls back, or pauses with auto_rollback off), healthy cuts over (a canary starts its first step). Absent: none. */
+  shadow?: ShadowOptionsDto;
 }
 
 export interface ModelSummaryDto {
@@ -422,6 +435,14 @@ export interface RateStateDto {
   notified_percent: number;
 }
 
+export interface ShadowStateDto {
+  sample_rate: number;
+  duration_s: number;
+  min_agreement: number;
+  /** When the shadow phase began (every online device staged); null before it. Its verdicts are in GET /api/v1/deployments/:id/health (stage shadow). */
+  since: string | null;
+}
+
 export interface DeploymentDto {
   id: string;
   model: ModelSummaryDto;
@@ -438,8 +459,8 @@ export interface DeploymentDto {
     | 'rolled_back'
     | 'failed'
     | 'superseded';
-  /** Where an active deployment is: staging (blue/green before its cutover), rolling_out (cutover, canary steps), observing (every device on the new version, judged for observe_s), paused; null once finished. */
-  phase: 'staging' | 'rolling_out' | 'observing' | 'paused' | null;
+  /** Where an active deployment is: staging (blue/green before its cutover, a canary with shadow before its first step), shadow (staged devices run the candidate beside the serving model), rolling_out (cutover, canary steps), observing (every device on the new version, judged for observe_s), paused; null once finished. */
+  phase: 'staging' | 'shadow' | 'rolling_out' | 'observing' | 'paused' | null;
   /** Why it is where it is; while a scheduled start or a maintenance window holds it, what it waits for and until when. */
   status_reason: string | null;
   /** Scheduled start (pending until then); null: at once. */
@@ -452,6 +473,8 @@ export interface DeploymentDto {
   canary: CanaryStateDto | null;
   /** The notification rate limit and how far it has got; null: none. */
   rate: RateStateDto | null;
+  /** Shadow verification asked for; null: none. */
+  shadow: ShadowStateDto | null;
   rules: Record<string, unknown>;
   auto_rollback: boolean;
   staging_timeout_s: number;
@@ -520,8 +543,8 @@ export interface DeploymentDetailDto {
     | 'rolled_back'
     | 'failed'
     | 'superseded';
-  /** Where an active deployment is: staging (blue/green before its cutover), rolling_out (cutover, canary steps), observing (every device on the new version, judged for observe_s), paused; null once finished. */
-  phase: 'staging' | 'rolling_out' | 'observing' | 'paused' | null;
+  /** Where an active deployment is: staging (blue/green before its cutover, a canary with shadow before its first step), shadow (staged devices run the candidate beside the serving model), rolling_out (cutover, canary steps), observing (every device on the new version, judged for observe_s), paused; null once finished. */
+  phase: 'staging' | 'shadow' | 'rolling_out' | 'observing' | 'paused' | null;
   /** Why it is where it is; while a scheduled start or a maintenance window holds it, what it waits for and until when. */
   status_reason: string | null;
   /** Scheduled start (pending until then); null: at once. */
@@ -534,6 +557,8 @@ export interface DeploymentDetailDto {
   canary: CanaryStateDto | null;
   /** The notification rate limit and how far it has got; null: none. */
   rate: RateStateDto | null;
+  /** Shadow verification asked for; null: none. */
+  shadow: ShadowStateDto | null;
   rules: Record<string, unknown>;
   auto_rollback: boolean;
   staging_timeout_s: number;
@@ -614,8 +639,16 @@ export interface TelemetryResponseDto {
 }
 
 export interface HealthCheckDto {
+  /** agreement (shadow): the candidate's outputs against the serving model's on the same inputs, 0..1, against the deployment's shadow.min_agreement. */
   metric:
-    'fps' | 'latency_p95' | 'memory' | 'error_rate' | 'map' | 'map_floor' | 'staging_failures';
+    | 'fps'
+    | 'latency_p95'
+    | 'memory'
+    | 'error_rate'
+    | 'map'
+    | 'map_floor'
+    | 'staging_failures'
+    | 'agreement';
   /** degraded: past the limit (and the floor) and significant; inconclusive: past them but not significant (more data needed). */
   status: 'ok' | 'degraded' | 'inconclusive' | 'no_data';
   cohort: number | null;
@@ -644,16 +677,19 @@ export interface DeploymentHealthDto {
   action: 'none' | 'rolled_back' | 'paused';
   /** The evaluation in the history. */
   id?: string;
-  stage?: 'rolling_out' | 'observing';
+  /** shadow: the candidate judged beside the serving model on the same inputs, before any device serves it. */
+  stage?: 'rolling_out' | 'observing' | 'shadow';
   step_index?: number;
-  /** outside: the previous version on the devices outside the canary cohort, same window; before: the same devices in the window before the step (blue/green: before the deployment, ahead of staging; taken once). */
-  baseline_kind?: 'outside' | 'before';
+  /** outside: the previous version on the devices outside the canary cohort, same window; before: the same devices in the window before the step (blue/green: before the deployment, ahead of staging; taken once); shadow: the serving model on the same inputs of the same devices. */
+  baseline_kind?: 'outside' | 'before' | 'shadow';
   window?: Record<string, string>;
   new_version?: string;
   baseline_versions?: string[];
   /** The new version over the window: devices, samples, fps, latency_p95, latency_p95_fleet (p95 of the merged latency histograms, null without), memory_mb, frames, errors, map. */
   cohort?: Record<string, unknown> | null;
   baseline?: Record<string, unknown> | null;
+  /** Stage shadow: the candidate over the shadow phase: devices, windows, samples, dropped (the queue was full), errors, and {n, mean, sd} over the windows of latency_p95 (candidate), active_latency_p95 (serving model, same inputs) and agreement. */
+  shadow?: Record<string, unknown> | null;
 }
 
 export interface HealthHistoryDto {

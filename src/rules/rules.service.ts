@@ -18,8 +18,6 @@ import {
   evaluateHealth,
   FIRST_JUDGEMENT_GRACE_MS,
   firstJudgementDelay,
-  type BaselineKind,
-  type HealthReport,
 } from './domain/health.js';
 import { HealthRepository } from './health.repository.js';
 import { ShadowJudge } from './shadow-judge.js';

@@ -169,7 +169,11 @@ export function slowTwinModel(options: SlowModelOptions = {}): Buffer {
       node('Mul', ['slow_out', 'zero'], 'nothing'),
       node('Add', ['fast_out', 'nothing'], OUTPUT_NAME),
     ],
-    initializer: [...fast.initializer!, ...branch.initializer, floatTensor('zero', [1], Float32Array.of(0))],
+    initializer: [
+      ...fast.initializer!,
+      ...branch.initializer,
+      floatTensor('zero', [1], Float32Array.of(0)),
+    ],
     input: [tensorValue(INPUT_NAME, INPUT_SHAPE)],
     output: [tensorValue(OUTPUT_NAME, OUTPUT_SHAPE)],
   };
