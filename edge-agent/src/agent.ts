@@ -9,6 +9,7 @@ import { SessionPool } from './inference/session-pool.js';
 import { Slots, type InferenceResult } from './inference/slots.js';
 import type { Feeds } from './inference/tensors.js';
 import { LocalApi } from './api/local-api.js';
+import { UpdateLock, type UpdateLockStatus } from './api/update-lock.js';
 import { MqttLink } from './link/mqtt-link.js';
 import { silentLogger, type Logger } from './log.js';
 import { Reconciler } from './reconcile/reconciler.js';
@@ -42,6 +43,8 @@ export interface AgentStatus {
   swaps: number;
   errors: string[];
   api: string | null;
+  /** The application's update lock (PUT /v1/update-lock), null when none is held. */
+  update_lock: UpdateLockStatus | null;
 }
 
 /**
@@ -60,6 +63,7 @@ export class Agent {
   private readonly reporter: Reporter;
   private readonly link: MqttLink;
   private readonly api: LocalApi;
+  private readonly updateLock: UpdateLock;
   private simulator?: Simulator;
   private apiAddress: string | null = null;
   private timers: NodeJS.Timeout[] = [];
@@ -87,6 +91,8 @@ export class Agent {
     this.log = deps.logger ?? silentLogger;
     this.errors = new ErrorLog(this.log);
     this.slots = new Slots(this.pool);
+    // A take, refresh or release of the lock may end or start a deferral: plan again.
+    this.updateLock = new UpdateLock(() => this.reconciler.schedule());
     this.store = new SlotStore({
       path: join(config.dataDir, 'state.json'),
       modelsDir: join(config.dataDir, 'models'),
@@ -105,6 +111,7 @@ export class Agent {
       cache: this.cache,
       log: this.log,
       errors: this.errors,
+      lock: () => this.updateLock.view(),
       onReport: () => this.link.publishState(),
     });
     this.reporter = new Reporter({
@@ -129,6 +136,7 @@ export class Agent {
       infer: (feeds) => this.infer(feeds),
       reportQuality: (map) => this.reporter.window.recordQuality(map),
       status: () => this.status(),
+      updateLock: this.updateLock,
     });
   }
 
@@ -204,6 +212,7 @@ export class Agent {
       swaps: this.reconciler.swaps,
       errors: this.errors.list(),
       api: this.apiAddress,
+      update_lock: this.updateLock.status(),
     };
   }
 

@@ -40,6 +40,8 @@ export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
     observeS: input.observe_s ?? DEFAULT_OBSERVE_S,
     observeInconclusive: input.observe_inconclusive ?? 'succeed',
     ...(abort ? { abort } : {}),
+    // Published only when asked for: an agent that predates it refuses unknown fields.
+    ...(input.max_deferral_s !== undefined ? { maxDeferralS: input.max_deferral_s } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { inCohort, type DeploymentPhase } from '@sentinel/broker';
 import { abortDecision, type AbortPolicy } from './abort.js';
+import { phaseTimeoutS } from './deferral.js';
 
 export const DEPLOYMENT_STATUSES = [
   'pending',
@@ -34,13 +35,6 @@ export const RETRYABLE_REASONS: ReadonlySet<string> = new Set([
   'timeout',
   'disk_full',
 ]);
-/** Phases in which a device is on its way and the device timeout applies. */
-const WORKING_PHASES: ReadonlySet<DeploymentPhase> = new Set([
-  'notified',
-  'downloading',
-  'verifying',
-]);
-
 export interface RolloutPolicy {
   stagingTimeoutS: number;
   deviceTimeoutS: number;
@@ -64,6 +58,11 @@ export interface RolloutPolicy {
   observeInconclusive?: 'succeed' | 'pause';
   /** Abort criteria (domain/abort.ts); absent: none. */
   abort?: AbortPolicy;
+  /**
+   * How long a device may defer the swap while its application holds the update lock (published
+   * as `max_deferral_s`; domain/deferral.ts); absent: as long as the lock is held.
+   */
+  maxDeferralS?: number;
 }
 
 export interface DeploymentView {
@@ -159,7 +158,7 @@ const pct = (value: number) => `${Math.round(value * 1000) / 10} %`;
 /**
  * One evaluation of an active deployment. Offline devices never hold a rollout back; failed ones
  * hold it back only up to the policy's share; devices that have not finished are timed out after
- * `deviceTimeoutS` in a working phase and retried (bounded, with exponential backoff) when their
+ * `deviceTimeoutS` in a working phase (plus the maximum deferral when deferred) and retried (bounded, with exponential backoff) when their
  * failure may pass.
  */
 export function evaluate(
@@ -172,12 +171,12 @@ export function evaluate(
   const timeouts: string[] = [];
   const retries: string[] = [];
   const effective = devices.map((device) => {
+    const timeoutS = phaseTimeoutS(device.phase, policy);
     if (
       device.online &&
-      device.phase !== null &&
-      WORKING_PHASES.has(device.phase) &&
+      timeoutS !== null &&
       device.phaseSince &&
-      seconds(device.phaseSince, now) > policy.deviceTimeoutS
+      seconds(device.phaseSince, now) > timeoutS
     ) {
       timeouts.push(device.id);
       return { ...device, phase: 'failed' as const, reason: 'timeout', phaseSince: now };
@@ -204,6 +203,7 @@ export function evaluate(
     downloading: 0,
     verifying: 0,
     staged: 0,
+    deferred: 0,
     active: 0,
     failed: 0,
     rolled_back: 0,
