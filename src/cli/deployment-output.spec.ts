@@ -72,7 +72,7 @@ function detail(overrides: Partial<DeploymentDetail> = {}): DeploymentDetail {
         downloading: 1,
         verifying: 0,
         staged: 0,
-        deferred: 1,
+        deferred: 0,
         active: 1,
         failed: 1,
         rolled_back: 0,
@@ -87,14 +87,7 @@ function detail(overrides: Partial<DeploymentDetail> = {}): DeploymentDetail {
           attempts: 1,
         },
       ],
-      deferred_devices: [
-        {
-          device_id: 'cam-09',
-          reason: 'update_locked',
-          detail: 'recording',
-          since: '2026-01-31T12:03:00.000Z',
-        },
-      ],
+      deferred_devices: [],
     },
     events: [
       event(1, {
@@ -140,9 +133,19 @@ describe('deployment output', () => {
     );
   });
 
-  it('shows the status view with progress, failed devices and events', () => {
+  it('shows the status view with progress, failed and deferred devices and events', () => {
+    const shown = detail();
+    shown.progress.phases.deferred = 1;
+    shown.progress.deferred_devices = [
+      {
+        device_id: 'cam-09',
+        reason: 'update_locked',
+        detail: 'recording',
+        since: '2026-01-31T12:03:00.000Z',
+      },
+    ];
     assert.equal(
-      formatDeploymentDetail(detail()),
+      formatDeploymentDetail(shown),
       [
         'deployment d0000000-0000-4000-8000-000000000001',
         '  model        detector@1.4.0 (m0000000-0000-4000-8000-000000000001)',

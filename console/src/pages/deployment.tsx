@@ -20,6 +20,7 @@ const PHASES = [
   'downloading',
   'verifying',
   'staged',
+  'deferred',
   'active',
   'failed',
   'rolled_back',
