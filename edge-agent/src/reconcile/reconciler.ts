@@ -53,7 +53,7 @@ export class Reconciler {
   private readonly gate: SwapGate;
 
   constructor(private readonly o: ReconcilerOptions) {
-    this.gate = new SwapGate(o.lock, () => this.schedule(), o.log);
+    this.gate = new SwapGate(o.store, o.lock, () => this.schedule(), o.log);
   }
 
   get desired(): DesiredState | null {
@@ -173,7 +173,7 @@ export class Reconciler {
       const model = step.kind === 'stage' ? step.model : slots.view()[step.slot]!;
       if (step.kind === 'activate') {
         // The application's update lock may hold the swap (a download and stage never wait).
-        const deferred = this.gate.check(desired, model, slots.view());
+        const deferred = await this.gate.check(desired, model, slots.view());
         if (deferred) return this.report(desired, deferred, target.inCohort);
       }
       try {

@@ -3,17 +3,23 @@ import type { Logger } from '../log.js';
 import { swapDecision, type LockView } from '../state/deferral.js';
 import type { SlotsView } from '../state/plan.js';
 
+/** Where the first deferral is kept (the slot store: state.json). */
+export interface DeferralMemory {
+  readonly firstDeferral: { key: string; at: number } | null;
+  rememberDeferral(deferral: { key: string; at: number }): Promise<void>;
+}
+
 /**
  * Asks the update lock before a swap (state/deferral.ts decides), remembers when this device first
- * deferred the deployment's model (the maximum deferral counts from then; in memory, so an agent
- * restart starts it again) and wakes the reconciler when the deferral may end by itself (lock TTL,
+ * deferred the deployment's model (the maximum deferral counts from then, across restarts: it is
+ * saved with the slots) and wakes the reconciler when the deferral may end by itself (lock TTL,
  * maximum deferral). A release of the lock wakes it through the agent.
  */
 export class SwapGate {
-  private first: { key: string; at: number } | null = null;
   private wake?: NodeJS.Timeout;
 
   constructor(
+    private readonly memory: DeferralMemory,
     private readonly lock: () => LockView | null,
     private readonly replan: () => void,
     private readonly log: Logger,
@@ -21,13 +27,14 @@ export class SwapGate {
   ) {}
 
   /** null: swap now; else the progress fields of the deferral to report. */
-  check(
+  async check(
     desired: DesiredState,
     model: ModelRef,
     slots: SlotsView,
-  ): Pick<DeploymentProgress, 'phase' | 'reason' | 'detail' | 'deferred_until'> | null {
+  ): Promise<Pick<DeploymentProgress, 'phase' | 'reason' | 'detail' | 'deferred_until'> | null> {
     const key = `${desired.deployment_id}:${model.sha256}`;
-    const firstDeferredAt = this.first?.key === key ? this.first.at : null;
+    const first = this.memory.firstDeferral;
+    const firstDeferredAt = first?.key === key ? first.at : null;
     const now = this.clock();
     const decision = swapDecision({
       desired,
@@ -43,7 +50,7 @@ export class SwapGate {
       return null;
     }
     if (firstDeferredAt === null) {
-      this.first = { key, at: now };
+      await this.memory.rememberDeferral({ key, at: now });
       this.log.info('swap deferred', { version: model.version, lock: decision.detail });
     }
     if (decision.until !== null) {
