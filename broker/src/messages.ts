@@ -60,10 +60,14 @@ export const DEPLOYMENT_PHASES = [
   'downloading',
   'verifying',
   'staged',
+  /** Staged, but the application holds the device's update lock: the swap waits (section 6.4). */
+  'deferred',
   'active',
   'failed',
   'rolled_back',
 ] as const;
+/** Reason codes a device reports with `deferred`. */
+export const DEFERRAL_REASONS = ['update_locked'] as const;
 /** Reason codes a device reports with `failed` / `rolled_back`; the schema accepts any snake_case code. */
 export const FAILURE_REASONS = [
   'hash_mismatch',
@@ -129,6 +133,14 @@ export const DesiredStateSchema = Type.Object(
     previous: nullable(ModelRefSchema, 'The model to fall back to (kept in the standby slot)'),
     activate: oneOf(['new', 'previous'] as const, 'Which of model/previous must serve'),
     cohort: nullable(CohortSchema, 'Canary cohort; null means every device of the group'),
+    max_deferral_s: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 365 * 24 * 3600,
+        description:
+          'How long a device may defer the swap to the new model while its application holds the update lock, counted from when it first deferred this deployment; 0: no deferral. Absent: as long as the lock is held. Never applies to a rollback',
+      }),
+    ),
     issued_at: DateTime('When the hub issued this state'),
   },
   { additionalProperties: false },
@@ -158,6 +170,11 @@ export const DeploymentProgressSchema = Type.Object(
       }),
     ),
     detail: Type.Optional(Type.String({ maxLength: 2048 })),
+    deferred_until: Type.Optional(
+      DateTime(
+        'With `deferred`: when the device takes the update at the latest (the lock expires or the maximum deferral passes); absent: when the lock is released',
+      ),
+    ),
     bytes: Type.Optional(Type.Integer({ minimum: 0 })),
     total_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
     in_cohort: Type.Optional(

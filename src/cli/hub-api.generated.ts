@@ -376,6 +376,8 @@ export interface CreateDeploymentDto {
   staging_timeout_s?: number;
   /** A device still notified/downloading/verifying after this is failed (timeout). */
   device_timeout_s?: number;
+  /** Longest a device may defer the swap while its application holds the update lock (counted from its first deferral); 0: no deferral. Absent: as long as the lock is held, and the desired state carries no max_deferral_s (agents before deferral refuse it). A deferred device is timed out after device_timeout_s plus this. Rollbacks are never deferred. */
+  max_deferral_s?: number;
   /** Blue/green: share of online devices that must have staged for the cutover. */
   min_staged_share?: number;
   /** Share of failed devices above which the deployment fails and rolls back. */
@@ -459,6 +461,8 @@ export interface DeploymentDto {
   min_staged_share: number;
   max_failure_share: number;
   max_retries: number;
+  /** Absent: devices defer as long as the update lock is held. */
+  max_deferral_s?: number;
   superseded_by: string | null;
   created_by: string;
   created_at: string;
@@ -481,15 +485,26 @@ export interface FailedDeviceDto {
   attempts: number;
 }
 
+export interface DeferredDeviceDto {
+  device_id: string;
+  reason: string | null;
+  /** The application's reason for its update lock. */
+  detail: string | null;
+  /** Since when it defers. */
+  since: string;
+}
+
 export interface ProgressDto {
   /** Devices in the target groups. */
   targets: number;
   online: number;
   /** Devices in the current step (the cohort for a canary). */
   participating: number;
-  /** Devices per phase (notified, downloading, verifying, staged, active, failed, rolled_back, unreported). */
+  /** Devices per phase (notified, downloading, verifying, staged, deferred, active, failed, rolled_back, unreported). */
   phases: Record<string, number>;
   failed_devices: FailedDeviceDto[];
+  /** Devices whose application holds the update lock, deferring the swap. */
+  deferred_devices?: DeferredDeviceDto[];
 }
 
 export interface DeploymentEventDto {
@@ -541,6 +556,8 @@ export interface DeploymentDetailDto {
   min_staged_share: number;
   max_failure_share: number;
   max_retries: number;
+  /** Absent: devices defer as long as the update lock is held. */
+  max_deferral_s?: number;
   superseded_by: string | null;
   created_by: string;
   created_at: string;

@@ -120,6 +120,9 @@ export class DeploymentTransitions {
       activate,
       // At 100 % every device is in: no cohort, the same message as a finished blue/green.
       cohort: percent < 100 ? { percent, salt: deployment.cohortSalt } : null,
+      ...(deployment.policy.maxDeferralS !== undefined
+        ? { max_deferral_s: deployment.policy.maxDeferralS }
+        : {}),
     };
   }
 

@@ -23,6 +23,13 @@ export interface DeploymentDetail extends DeploymentSummary {
       detail: string | null;
       attempts: number;
     }[];
+    /** Devices deferring the swap (their application holds the update lock). */
+    deferred_devices: {
+      device_id: string;
+      reason: string | null;
+      detail: string | null;
+      since: string;
+    }[];
   };
   events: DeploymentEvent[];
 }

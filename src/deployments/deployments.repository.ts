@@ -235,6 +235,18 @@ export class DeploymentsRepository {
     );
   }
 
+  deferredDevices(
+    id: string,
+  ): Promise<
+    { device_id: string; reason: string | null; detail: string | null; phase_since: Date }[]
+  > {
+    return this.dataSource.query(
+      `SELECT device_id, reason, detail, phase_since FROM deployment_devices
+        WHERE deployment_id = $1 AND phase = 'deferred' ORDER BY device_id LIMIT 1000`,
+      [id],
+    );
+  }
+
   events(id: string): Promise<DeploymentEvent[]> {
     return this.dataSource.getRepository(DeploymentEvent).find({
       where: { deploymentId: id, deviceId: IsNull() },

@@ -47,10 +47,15 @@ export class AgentFleet {
     }
   }
 
-  async serving(id: string): Promise<string | null> {
+  /** The device's local API, as its application reaches it. */
+  apiUrl(id: string): string {
     const agent = this.agents.get(id);
     if (!agent) throw new Error(`no agent ${id}`);
-    const s = (await (await fetch(`${agent.apiUrl}/v1/status`)).json()) as AgentStatus;
+    return agent.apiUrl;
+  }
+
+  async serving(id: string): Promise<string | null> {
+    const s = (await (await fetch(`${this.apiUrl(id)}/v1/status`)).json()) as AgentStatus;
     return s.active_slot ? (s.slots[s.active_slot]?.version ?? null) : null;
   }
 

@@ -45,6 +45,8 @@ export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
     observeInconclusive: input.observe_inconclusive ?? 'succeed',
     ...(abort ? { abort } : {}),
     ...(rate ? { rate } : {}),
+    // Published only when asked for: an agent that predates it refuses unknown fields.
+    ...(input.max_deferral_s !== undefined ? { maxDeferralS: input.max_deferral_s } : {}),
   };
 }
 

@@ -1,0 +1,247 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  deviceCommandsTopic,
+  deviceDesiredTopic,
+  deviceStateTopic,
+  deviceTelemetryTopic,
+  encodeMessage,
+  groupDesiredTopic,
+  parseMessage,
+  parseTopic,
+  type Command,
+  type DesiredState,
+  type Telemetry,
+} from '@sentinel/broker/protocol';
+import type { AgentConfig } from '../config.js';
+import { lookupGroup } from '../hub-client.js';
+import { closeMqtt } from '../lifecycle/close-mqtt.js';
+import type { Logger } from '../log.js';
+import type { ErrorLog } from '../report/error-log.js';
+import { effectiveDesired } from '../state/plan.js';
+
+const GROUP_LOOKUP_RETRY_MS = 5_000;
+
+export interface MqttLinkOptions {
+  config: AgentConfig;
+  log: Logger;
+  errors: ErrorLog;
+  /** The retained device state to publish (online), or the Last Will and goodbye (offline). */
+  statePayload(online: boolean): Buffer;
+  /** The group last known (state file), for when the hub cannot be asked. */
+  rememberedGroup(): string | null;
+  rememberGroup(group: string | null): Promise<void>;
+  /**
+   * The effective desired state changed (a device override wins over the group's); `received` is
+   * the desired state that just arrived, when one did (not for a cleared topic).
+   */
+  onDesired(desired: DesiredState | null, received?: DesiredState): void;
+  /** The device moved to another group: the old group's deployment no longer applies. */
+  onGroupChange(): void;
+  onCommand(command: Command): void;
+}
+
+/**
+ * The device's MQTT session: connects (with its offline state as Last Will), subscribes to its
+ * desired-state and command topics and its group's desired state, checks and parses what arrives
+ * (valid schema, increasing seq per topic, commands once), and publishes the state and telemetry.
+ */
+export class MqttLink {
+  private client?: MqttClient;
+  private groupNow: string | null = null;
+  private subscribedGroup: string | null = null;
+  private groupDesired: DesiredState | null = null;
+  private deviceDesired: DesiredState | null = null;
+  private readonly lastSeq = new Map<string, number>();
+  private readonly seenCommands: string[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private quiet = false;
+  private invalid = 0;
+
+  constructor(private readonly o: MqttLinkOptions) {}
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  get group(): string | null {
+    return this.groupNow;
+  }
+
+  get invalidMessages(): number {
+    return this.invalid;
+  }
+
+  connect(group: string | null): void {
+    this.groupNow = group;
+    const config = this.o.config;
+    const id = config.deviceId;
+    const client = mqtt.connect(config.mqttUrl, {
+      clientId: id,
+      username: config.mqttUsername,
+      password: config.mqttPassword,
+      ...config.tls,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      will: {
+        topic: deviceStateTopic(id),
+        payload: this.o.statePayload(false),
+        qos: 1,
+        retain: true,
+      },
+    });
+    this.client = client;
+    client.on('connect', () => {
+      // The connection may drop before the subscriptions are confirmed; it reconnects by itself.
+      this.onConnect().catch((error: Error) =>
+        this.o.errors.record(`on connect: ${error.message}`),
+      );
+    });
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (error) => this.o.log.warn('mqtt error', { error: error.message }));
+    client.on('close', () => this.o.log.debug('mqtt closed'));
+  }
+
+  /** Stops publishing (the agent is stopping; only the goodbye goes out). */
+  silence(): void {
+    this.quiet = true;
+    for (const timer of this.timers) clearTimeout(timer);
+  }
+
+  /** Publishes the offline state and disconnects. */
+  async close(): Promise<void> {
+    this.silence();
+    const goodbye = {
+      topic: deviceStateTopic(this.o.config.deviceId),
+      payload: this.o.statePayload(false),
+    };
+    if (this.client) await closeMqtt(this.client, goodbye, 5_000);
+  }
+
+  publishState(): void {
+    const client = this.client;
+    if (!client?.connected || this.quiet) return;
+    client.publish(
+      deviceStateTopic(this.o.config.deviceId),
+      this.o.statePayload(true),
+      { qos: 1, retain: true },
+      (error) => {
+        if (error) this.o.log.warn('state publish failed', { error: error.message });
+      },
+    );
+  }
+
+  publishTelemetry(message: Telemetry): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    client.publish(
+      deviceTelemetryTopic(this.o.config.deviceId),
+      encodeMessage('telemetry', message),
+      { qos: 0 },
+    );
+  }
+
+  private async onConnect(): Promise<void> {
+    this.o.log.info('mqtt connected');
+    const id = this.o.config.deviceId;
+    // A new session has no subscriptions, and the broker re-sends retained desired states on
+    // subscribe: accept them again.
+    this.lastSeq.clear();
+    this.subscribedGroup = null;
+    await this.subscribe([deviceDesiredTopic(id), deviceCommandsTopic(id)]);
+    await this.followGroup();
+    this.publishState();
+  }
+
+  /** Learns the device's group (config, else the hub, else the last one known) and subscribes to it. */
+  async followGroup(): Promise<void> {
+    let group = this.o.config.group ?? null;
+    if (!group) {
+      try {
+        group = await lookupGroup(this.o.config);
+      } catch (error) {
+        group = this.o.rememberedGroup();
+        this.o.errors.record(`group lookup failed: ${(error as Error).message}`);
+        const retry = setTimeout(() => void this.followGroup(), GROUP_LOOKUP_RETRY_MS).unref();
+        this.timers.push(retry);
+      }
+    }
+    if (group === this.groupNow && this.client?.connected && this.subscribedGroup === group) return;
+    const client = this.client;
+    if (!client?.connected) return;
+    if (this.subscribedGroup && this.subscribedGroup !== group) {
+      await client.unsubscribeAsync(groupDesiredTopic(this.subscribedGroup)).catch(() => undefined);
+      this.groupDesired = null;
+      this.emitDesired();
+    }
+    if (group !== this.groupNow) {
+      this.o.log.info('group', { from: this.groupNow, to: group });
+      this.o.onGroupChange();
+    }
+    this.groupNow = group;
+    await this.o.rememberGroup(group);
+    if (group) await this.subscribe([groupDesiredTopic(group)]);
+    this.subscribedGroup = group;
+  }
+
+  private emitDesired(received?: DesiredState): void {
+    this.o.onDesired(effectiveDesired(this.groupDesired, this.deviceDesired), received);
+  }
+
+  private async subscribe(topics: string[]): Promise<void> {
+    const granted = await this.client!.subscribeAsync(topics, { qos: 1 });
+    for (const grant of granted) {
+      if (grant.qos === 128) this.o.errors.record(`broker refused subscription to ${grant.topic}`);
+    }
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const parsed = parseTopic(topic);
+    if (!parsed) return;
+    if (parsed.kind === 'device_commands') return this.onCommand(payload);
+    if (parsed.kind !== 'group_desired' && parsed.kind !== 'device_desired') return;
+    if (parsed.kind === 'group_desired' && parsed.group !== this.groupNow) return;
+    const source = parsed.kind === 'group_desired' ? 'group' : 'device';
+    if (payload.length === 0) {
+      // A cleared retained message: no desired state (any more) on this topic.
+      if (source === 'group') this.groupDesired = null;
+      else this.deviceDesired = null;
+      this.lastSeq.delete(topic);
+      this.emitDesired();
+      return;
+    }
+    const result = parseMessage('desired-state', payload);
+    if (!result.ok) {
+      this.invalid += 1;
+      this.o.errors.record(`invalid desired state on ${topic}: ${result.error}`);
+      this.publishState();
+      return;
+    }
+    const desired = result.value;
+    const last = this.lastSeq.get(topic);
+    if (last !== undefined && desired.seq <= last) {
+      this.o.log.debug('stale desired state ignored', { topic, seq: desired.seq, last });
+      return;
+    }
+    this.lastSeq.set(topic, desired.seq);
+    if (source === 'group') this.groupDesired = desired;
+    else this.deviceDesired = desired;
+    this.emitDesired(desired);
+  }
+
+  private onCommand(payload: Buffer): void {
+    const result = parseMessage('command', payload);
+    if (!result.ok) {
+      this.invalid += 1;
+      this.o.errors.record(`invalid command: ${result.error}`);
+      return;
+    }
+    const command = result.value;
+    if (this.seenCommands.includes(command.id)) return;
+    this.seenCommands.push(command.id);
+    if (this.seenCommands.length > 100) this.seenCommands.shift();
+    this.o.log.info('command', { command: command.command, id: command.id });
+    this.o.onCommand(command);
+  }
+}
