@@ -18,6 +18,7 @@ import {
   type ModelRef,
   type Slot,
 } from '@sentinel/broker/protocol';
+import { localCapabilities } from './capabilities/capabilities.js';
 import type { AgentConfig } from './config.js';
 import { basicAuth, credentialOrigins } from './download/credentials.js';
 import { ModelCache } from './download/downloader.js';
@@ -608,6 +609,7 @@ export class Agent {
       slots: { blue: report(view.blue), green: report(view.green) },
       deployment: this.progress,
       errors: this.errors.map((e) => (e.length > 2048 ? e.slice(0, 2048) : e)),
+      capabilities: localCapabilities(this.config),
     };
     return encodeMessage('device-state', state);
   }
