@@ -150,6 +150,31 @@ export class DesiredStateService implements OnApplicationBootstrap {
     await this.broker.mqtt.publish(deviceDesiredTopic(deviceId), '', { qos: 1, retain: true });
   }
 
+  /**
+   * Removes a device's override inside the caller's transaction; `sendClears` the topics after the
+   * commit. Returns the topic, or null when the device had none.
+   */
+  async stageClear(
+    deviceId: string,
+    actor: string,
+    manager: EntityManager,
+  ): Promise<string | null> {
+    const rows: unknown[] = await manager.query(
+      'WITH cleared AS (UPDATE devices SET desired = NULL WHERE id = $1 AND desired IS NOT NULL RETURNING id) SELECT id FROM cleared',
+      [deviceId],
+    );
+    if (rows.length === 0) return null;
+    await this.audit.record(actor, 'device.desired_cleared', 'device', deviceId, {}, manager);
+    return deviceDesiredTopic(deviceId);
+  }
+
+  /** Publishes the empty retained messages of cleared overrides. */
+  async sendClears(topics: readonly string[]): Promise<void> {
+    await Promise.all(
+      topics.map((topic) => this.broker.mqtt.publish(topic, '', { qos: 1, retain: true })),
+    );
+  }
+
   async current(target: Target): Promise<DesiredState | null> {
     const { table, key } = TABLE[target.kind];
     const rows: { desired: DesiredState | null }[] = await this.dataSource.query(

@@ -86,6 +86,9 @@ function detail(overrides: Partial<DeploymentDetail> = {}): DeploymentDetail {
           attempts: 1,
         },
       ],
+      skipped_devices: [
+        { device_id: 'cam-09', reason: 'incompatible', detail: 'label camera:ip67 missing' },
+      ],
     },
     events: [
       event(1, {
@@ -131,7 +134,7 @@ describe('deployment output', () => {
     );
   });
 
-  it('shows the status view with progress, failed devices and events', () => {
+  it('shows the status view with progress, failed and skipped devices and events', () => {
     assert.equal(
       formatDeploymentDetail(detail()),
       [
@@ -149,6 +152,8 @@ describe('deployment output', () => {
         '  created      2026-01-31 12:00:00Z by token:ci',
         'failed devices (1):',
         '  cam-07  failed  hash_mismatch (sha256 differs), 1 retries',
+        'skipped devices (1, they keep their model):',
+        '  cam-09  incompatible  (label camera:ip67 missing)',
         'events (2):',
         '  2026-01-31 12:01:00Z  created (-> in_progress) by token:ci',
         '  2026-01-31 12:02:00Z  step to 25 % by hub',

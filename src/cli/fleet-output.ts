@@ -103,11 +103,35 @@ export function formatDeviceDetail(device: Device): string {
       ['online', device.online ? 'yes' : 'no'],
       ['last seen', device.last_seen_at ? formatTimestamp(device.last_seen_at) : '-'],
       ['agent', device.agent_version ?? '-'],
+      ['capabilities', formatCapabilities(device.capabilities)],
       ['pinned', desiredModel(device.desired)],
       ['credential', `rotated ${formatTimestamp(device.credential_rotated_at)}`],
       ['created', formatTimestamp(device.created_at)],
     ])
   );
+}
+
+/** One line of what a device reported it can run; unknown (an older agent) is said so. */
+export function formatCapabilities(capabilities: Record<string, unknown> | null): string {
+  if (!capabilities) return 'unknown (not reported: treated as compatible)';
+  const c = capabilities as {
+    ort_version?: string;
+    max_opset?: number;
+    execution_providers?: string[];
+    arch?: string;
+    memory_mb?: number;
+    labels?: string[];
+  };
+  return [
+    c.ort_version !== undefined ? `onnxruntime ${c.ort_version}` : null,
+    c.max_opset !== undefined ? `opset <= ${c.max_opset}` : null,
+    c.execution_providers?.length ? `providers ${c.execution_providers.join(',')}` : null,
+    c.arch ?? null,
+    c.memory_mb !== undefined ? `${c.memory_mb} MiB` : null,
+    `labels ${c.labels?.length ? c.labels.join(',') : '-'}`,
+  ]
+    .filter((part) => part !== null)
+    .join(', ');
 }
 
 /** stderr of `device create|rotate`: what happened, and that the password is not shown again. */

@@ -15,6 +15,7 @@ export interface ErrorResponseDto {
     | 'FORBIDDEN'
     | 'NOT_FOUND'
     | 'CONFLICT'
+    | 'INCOMPATIBLE'
     | 'PAYLOAD_TOO_LARGE'
     | 'UNSUPPORTED_MEDIA_TYPE'
     | 'RANGE_NOT_SATISFIABLE'
@@ -258,6 +259,8 @@ export interface DeviceWithCredentialsDto {
   /** The last state message the device sent (docs/protocol/device-state.json). */
   reported: Record<string, unknown> | null;
   agent_version: string | null;
+  /** What the device last reported it can run (docs/protocol.md); null: unknown (an older agent, or never connected), and a deployment then treats it as compatible. */
+  capabilities: Record<string, unknown> | null;
   /** The device's own desired state, overriding its group's. */
   desired: Record<string, unknown> | null;
   desired_seq: number;
@@ -280,6 +283,8 @@ export interface DeviceDto {
   /** The last state message the device sent (docs/protocol/device-state.json). */
   reported: Record<string, unknown> | null;
   agent_version: string | null;
+  /** What the device last reported it can run (docs/protocol.md); null: unknown (an older agent, or never connected), and a deployment then treats it as compatible. */
+  capabilities: Record<string, unknown> | null;
   /** The device's own desired state, overriding its group's. */
   desired: Record<string, unknown> | null;
   desired_seq: number;
@@ -454,6 +459,12 @@ export interface FailedDeviceDto {
   attempts: number;
 }
 
+export interface SkippedDeviceDto {
+  device_id: string;
+  reason: string;
+  detail: string;
+}
+
 export interface ProgressDto {
   /** Devices in the target groups. */
   targets: number;
@@ -463,6 +474,8 @@ export interface ProgressDto {
   /** Devices per phase (notified, downloading, verifying, staged, active, failed, rolled_back, unreported). */
   phases: Record<string, number>;
   failed_devices: FailedDeviceDto[];
+  /** Devices of the target groups the deployment skipped because they cannot run the model (reason incompatible): they keep their model, and are in none of the figures above. */
+  skipped_devices: SkippedDeviceDto[];
 }
 
 export interface DeploymentEventDto {

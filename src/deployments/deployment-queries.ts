@@ -61,6 +61,7 @@ export class DeploymentQueries {
     const devices = await this.repo.deviceViews(this.repo.dataSource, id);
     const { counts } = evaluate(viewOf(summary.deployment), devices, new Date());
     const failed = await this.repo.failedDevices(id);
+    const skipped = await this.repo.skippedDevices(id);
     return {
       ...summary,
       progress: {
@@ -69,6 +70,7 @@ export class DeploymentQueries {
         participating: counts.participating,
         phases: counts.byPhase,
         failed_devices: failed.map((f) => ({ ...f, attempts: Number(f.attempts) })),
+        skipped_devices: skipped,
       },
       events: await this.repo.events(id),
     };

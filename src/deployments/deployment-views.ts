@@ -23,6 +23,8 @@ export interface DeploymentDetail extends DeploymentSummary {
       detail: string | null;
       attempts: number;
     }[];
+    /** Devices skipped as incompatible (they keep their model; not counted in the figures above). */
+    skipped_devices: { device_id: string; reason: string; detail: string }[];
   };
   events: DeploymentEvent[];
 }

@@ -7,6 +7,7 @@ import { DesiredStateService, type StagedDesired } from '../broker/desired-state
 import { checkDeployable } from '../registry/domain/model-format.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { GatesService } from './gates/gates.service.js';
+import { DeploymentCompatibility } from './deployment-compatibility.js';
 import { DeploymentTargets } from './deployment-targets.js';
 import { Deployment } from './deployment.entity.js';
 import type { DeploymentSummary } from './deployment-views.js';
@@ -43,6 +44,7 @@ export class DeploymentsService {
     private readonly gates: GatesService,
     private readonly targets: DeploymentTargets,
     private readonly events: DeploymentEvents,
+    private readonly compatibility: DeploymentCompatibility,
   ) {
     registry.addUsageCheck((m, modelId) => this.repo.modelUse(m, modelId));
   }
@@ -62,6 +64,7 @@ export class DeploymentsService {
     const actor = actorOf(principal);
     const id = randomUUID();
     const staged: StagedDesired[] = [];
+    let clears: string[] = [];
     let warnings: string[] = [];
     let superseded: string[] = [];
     let status = '';
@@ -77,6 +80,7 @@ export class DeploymentsService {
       );
 
       const ids = groups.map((g) => g.id);
+      const judged = await this.compatibility.judge(m, ids, model);
       const now = new Date();
       const startAt = input.start_at === undefined ? null : new Date(input.start_at);
       // Scheduled, or a group outside its maintenance window: pending, nothing published yet.
@@ -153,11 +157,24 @@ export class DeploymentsService {
           active: true,
         })),
       );
-      const targets = [];
-      for (const [i, g] of groups.entries()) {
-        const devices = await this.targets.targetDevices(m, [g.id]);
-        targets.push({ name: g.name, devices, ranModel: previousIds[i] !== null });
-      }
+      // Devices skipped as incompatible keep their model by a hold (deployment-compatibility.ts).
+      const held = await this.compatibility.apply(
+        m,
+        id,
+        judged,
+        new Map(groups.map((g) => [g.id, g.desired])),
+        actor,
+      );
+      staged.push(...held.staged);
+      clears = held.clears;
+      const assigned = new Set(judged.assignment.assigned);
+      const targets = groups.map((g, i) => ({
+        name: g.name,
+        devices: judged.facts
+          .filter((d) => d.group_id === g.id && assigned.has(d.id))
+          .map((d) => d.id),
+        ranModel: previousIds[i] !== null,
+      }));
       warnings = creationWarnings({
         type: deployment.type,
         groups: targets,
@@ -172,6 +189,9 @@ export class DeploymentsService {
         groups: groups.map((g, i) => ({ name: g.name, previous_model_id: previousIds[i] })),
         policy,
         ...(warnings.length > 0 ? { warnings } : {}),
+        ...(judged.assignment.skipped.length > 0
+          ? { skipped_incompatible: judged.assignment.skipped.slice(0, 100) }
+          : {}),
       });
       const activate: Activate = input.deployment_type === 'blue-green' ? 'previous' : 'new';
       for (const [i, g] of hold ? [] : groups.entries()) {
@@ -194,6 +214,7 @@ export class DeploymentsService {
     for (const old of superseded)
       this.events.emit('deployment.changed', { id: old, status: 'superseded' });
     this.events.emit('deployment.changed', { id, status });
+    await this.desired.sendClears(clears);
     await this.desired.send(staged);
     for (const listener of this.listeners) listener({ id, kind: 'created' });
     this.logger.log(

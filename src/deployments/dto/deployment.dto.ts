@@ -38,6 +38,13 @@ class FailedDeviceDto {
   @ApiProperty() attempts: number;
 }
 
+class SkippedDeviceDto {
+  @ApiProperty() device_id: string;
+  @ApiProperty({ example: 'incompatible' }) reason: string;
+  @ApiProperty({ example: 'label camera:ip67 missing; memory 512 MiB < 1024 MiB' })
+  detail: string;
+}
+
 class ProgressDto {
   @ApiProperty({ description: 'Devices in the target groups.' }) targets: number;
   @ApiProperty() online: number;
@@ -60,6 +67,13 @@ class ProgressDto {
   })
   phases: Record<string, number>;
   @ApiProperty({ type: [FailedDeviceDto] }) failed_devices: FailedDeviceDto[];
+  @ApiProperty({
+    type: [SkippedDeviceDto],
+    description:
+      'Devices of the target groups the deployment skipped because they cannot run the model ' +
+      '(reason incompatible): they keep their model, and are in none of the figures above.',
+  })
+  skipped_devices: SkippedDeviceDto[];
 }
 
 export class DeploymentEventDto {

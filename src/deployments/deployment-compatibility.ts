@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import type { DesiredState } from '@sentinel/broker';
+import type { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { DomainError } from '../common/domain-error.js';
+import {
+  DesiredStateService,
+  type DesiredIntent,
+  type StagedDesired,
+} from '../broker/desired-state.service.js';
+import { requirementsOf } from '../registry/domain/requirements.js';
+import type { ModelVersion } from '../registry/model-version.entity.js';
+import { DeploymentTargets } from './deployment-targets.js';
+import { DeploymentDevice } from './deployment.entity.js';
+import { assign, type Assignment, type Needs } from './domain/compatibility.js';
+
+type Facts = Awaited<ReturnType<DeploymentTargets['deviceFacts']>>;
+
+export interface Judged {
+  assignment: Assignment;
+  facts: Facts;
+}
+
+/** What a device follows when it has no desired state at all: nothing to serve, nothing to load. */
+const NOTHING: DesiredIntent = {
+  deployment_id: null,
+  strategy: 'none',
+  model: null,
+  previous: null,
+  activate: 'new',
+  cohort: null,
+};
+
+const intentOf = (state: DesiredState | null): DesiredIntent => {
+  if (!state) return NOTHING;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { seq, issued_at, ...intent } = state;
+  return intent;
+};
+
+/**
+ * Compatibility before assignment, applied: a new deployment's target devices are judged on their
+ * reported capabilities (domain/compatibility.ts); it is refused when none can run the model, and
+ * the incompatible ones are skipped. A skipped device keeps what it runs by a per-device desired
+ * state (a "hold"): a copy of what its group asked before the deployment, retained on the device's
+ * topic, which the agent prefers over the group's. The hold is the hub's own while the device's
+ * desired_seq is the one recorded with the skip (deployment_devices.held_seq): the next deployment
+ * to the group judges the device again and clears the hold (compatible now) or keeps it; a pin set
+ * since is never touched. Rollbacks and hub restarts need nothing more: the hold already names the
+ * old model, and holds are desired states, re-published at every start.
+ */
+@Injectable()
+export class DeploymentCompatibility {
+  constructor(
+    private readonly targets: DeploymentTargets,
+    private readonly desired: DesiredStateService,
+  ) {}
+
+  /** Judges the groups' devices; throws INCOMPATIBLE when none can run the model. */
+  async judge(m: EntityManager, groupIds: string[], model: ModelVersion): Promise<Judged> {
+    const facts = await this.targets.deviceFacts(m, groupIds);
+    const needs: Needs = {
+      ...(model.onnx?.opset ? { opset: model.onnx.opset } : {}),
+      ...requirementsOf(model.metadata),
+    };
+    const assignment = assign(
+      facts.map((f) => ({ id: f.id, capabilities: f.capabilities })),
+      needs,
+    );
+    if (assignment.refusal) {
+      throw new DomainError(
+        'INCOMPATIBLE',
+        `${assignment.refusal}: change the model's metadata.requirements, or the devices`,
+        { skipped: assignment.skipped.slice(0, 100) },
+      );
+    }
+    return { assignment, facts };
+  }
+
+  /**
+   * Records the skipped devices (phase `skipped`, reason `incompatible`), holds their model, and
+   * releases the holds of devices that can run the model now. Inside the creating transaction;
+   * returns what to publish after the commit.
+   */
+  async apply(
+    m: EntityManager,
+    deploymentId: string,
+    judged: Judged,
+    groupDesired: ReadonlyMap<string, DesiredState | null>,
+    actor: string,
+  ): Promise<{ staged: StagedDesired[]; clears: string[] }> {
+    const staged: StagedDesired[] = [];
+    const clears: string[] = [];
+    const skipped = new Map(judged.assignment.skipped.map((s) => [s.id, s.detail]));
+    const now = new Date();
+    const rows: QueryDeepPartialEntity<DeploymentDevice>[] = [];
+    for (const device of judged.facts) {
+      const detail = skipped.get(device.id);
+      if (detail === undefined) {
+        if (device.held) {
+          const topic = await this.desired.stageClear(device.id, actor, m);
+          if (topic) clears.push(topic);
+        }
+        continue;
+      }
+      let heldSeq: number | null = null;
+      if (device.held) {
+        heldSeq = device.desired_seq; // the hold still names what it runs
+      } else if (device.desired === null) {
+        const hold = await this.desired.store(
+          { kind: 'device', id: device.id },
+          intentOf(groupDesired.get(device.group_id) ?? null),
+          actor,
+          m,
+        );
+        staged.push(hold);
+        heldSeq = hold.state.seq;
+      } // else: pinned by a person; the pin keeps its model.
+      rows.push({
+        deploymentId,
+        deviceId: device.id,
+        phase: 'skipped',
+        reason: 'incompatible',
+        detail: detail.slice(0, 2048),
+        inCohort: null,
+        attempts: 0,
+        heldSeq,
+        phaseSince: now,
+        updatedAt: now,
+      });
+    }
+    if (rows.length > 0) await m.getRepository(DeploymentDevice).insert(rows);
+    return { staged, clears };
+  }
+}
