@@ -11,8 +11,9 @@ import {
 import { requirementsOf } from '../registry/domain/requirements.js';
 import type { ModelVersion } from '../registry/model-version.entity.js';
 import { DeploymentTargets } from './deployment-targets.js';
-import { DeploymentDevice } from './deployment.entity.js';
-import { assign, type Assignment, type Needs } from './domain/compatibility.js';
+import { DeploymentDevice, type DeploymentGroup } from './deployment.entity.js';
+import { DeploymentsRepository } from './deployments.repository.js';
+import { assign, incompatibilities, type Assignment, type Needs } from './domain/compatibility.js';
 
 type Facts = Awaited<ReturnType<DeploymentTargets['deviceFacts']>>;
 
@@ -38,6 +39,14 @@ const intentOf = (state: DesiredState | null): DesiredIntent => {
   return intent;
 };
 
+/** What a model needs of a device: the opset of its ONNX header, and its metadata.requirements. */
+function needsOf(model: ModelVersion): Needs {
+  return {
+    ...(model.onnx?.opset ? { opset: model.onnx.opset } : {}),
+    ...requirementsOf(model.metadata),
+  };
+}
+
 /**
  * Compatibility before assignment, applied: a new deployment's target devices are judged on their
  * reported capabilities (domain/compatibility.ts); it is refused when none can run the model, and
@@ -46,23 +55,71 @@ const intentOf = (state: DesiredState | null): DesiredIntent => {
  * topic, which the agent prefers over the group's. The hold is the hub's own while the device's
  * desired_seq is the one recorded with the skip (deployment_devices.held_seq): the next deployment
  * to the group judges the device again and clears the hold (compatible now) or keeps it; a pin set
- * since is never touched. Rollbacks and hub restarts need nothing more: the hold already names the
- * old model, and holds are desired states, re-published at every start.
+ * since is never touched. A rollback leaves holds alone (they name the old model already) and holds
+ * the devices that cannot run the model it returns to (keepOnRollback). Holds are desired states:
+ * the hub re-publishes them at every start.
  */
 @Injectable()
 export class DeploymentCompatibility {
   constructor(
     private readonly targets: DeploymentTargets,
     private readonly desired: DesiredStateService,
+    private readonly repo: DeploymentsRepository,
   ) {}
+
+  /**
+   * A rollback (or a failed deployment) returns the groups to their previous model; a device that
+   * cannot run it (say it had been held on an older model until this deployment released it) keeps
+   * what the group asks now, by a hold, recorded on the deployment as skipped. Returns the holds,
+   * to publish before the groups' states.
+   */
+  async keepOnRollback(
+    m: EntityManager,
+    deploymentId: string,
+    groups: readonly DeploymentGroup[],
+    actor: string,
+  ): Promise<StagedDesired[]> {
+    const previous = await this.repo.models(
+      m,
+      groups.map((g) => g.previousModelId),
+    );
+    if (previous.size === 0) return [];
+    const groupIds = groups.map((g) => g.groupId);
+    const facts = await this.targets.deviceFacts(m, groupIds);
+    const current = await this.targets.groupDesired(m, groupIds);
+    const staged: StagedDesired[] = [];
+    for (const device of facts) {
+      if (device.desired !== null || device.capabilities === null) continue;
+      const group = groups.find((g) => g.groupId === device.group_id);
+      const model = previous.get(group?.previousModelId ?? '');
+      if (!model) continue;
+      const reasons = incompatibilities(device.capabilities, needsOf(model));
+      if (reasons.length === 0) continue;
+      const hold = await this.desired.store(
+        { kind: 'device', id: device.id },
+        intentOf(current.get(device.group_id) ?? null),
+        actor,
+        m,
+      );
+      staged.push(hold);
+      const detail = `kept its model: cannot run ${model.name}@${model.version} the rollback returns to (${reasons.join('; ')})`;
+      await m.query(
+        `INSERT INTO deployment_devices AS dd
+           (deployment_id, device_id, phase, reason, detail, attempts, held_seq, phase_since, updated_at)
+         VALUES ($1, $2, 'skipped', 'incompatible', $3, 0, $4, now(), now())
+         ON CONFLICT (deployment_id, device_id) DO UPDATE SET
+           phase = 'skipped', reason = 'incompatible', detail = $3, held_seq = $4,
+           phase_since = now(), updated_at = now()`,
+        [deploymentId, device.id, detail.slice(0, 2048), hold.state.seq],
+      );
+    }
+    return staged;
+  }
 
   /** Judges the groups' devices; throws INCOMPATIBLE when none can run the model. */
   async judge(m: EntityManager, groupIds: string[], model: ModelVersion): Promise<Judged> {
     const facts = await this.targets.deviceFacts(m, groupIds);
-    const needs: Needs = {
-      ...(model.onnx?.opset ? { opset: model.onnx.opset } : {}),
-      ...requirementsOf(model.metadata),
-    };
+    const needs = needsOf(model);
     const assignment = assign(
       facts.map((f) => ({ id: f.id, capabilities: f.capabilities })),
       needs,

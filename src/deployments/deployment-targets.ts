@@ -43,8 +43,9 @@ export class DeploymentTargets {
 
   /**
    * What compatibility is judged on, per device of the groups: its reported capabilities, whether it
-   * has its own desired state, and whether that state is a hold the hub set when a deployment
-   * skipped it (deployment_devices.held_seq still equal to its desired_seq: nobody pinned it since).
+   * has its own desired state, and whether that state is a hold the hub set to keep its model
+   * (deployment_devices.held_seq still equal to its desired_seq: nobody pinned it since; a device's
+   * seq only grows, so an old hold's seq never matches a later state).
    */
   deviceFacts(
     m: EntityManager,
@@ -63,11 +64,23 @@ export class DeploymentTargets {
       `SELECT d.id, d.group_id, d.capabilities, d.desired, d.desired_seq,
               d.desired IS NOT NULL AND EXISTS (
                 SELECT 1 FROM deployment_devices dd
-                 WHERE dd.device_id = d.id AND dd.phase = 'skipped' AND dd.held_seq = d.desired_seq
+                 WHERE dd.device_id = d.id AND dd.held_seq = d.desired_seq
               ) AS held
          FROM devices d WHERE d.group_id = ANY($1) ORDER BY d.id`,
       [groupIds],
     );
+  }
+
+  /** The groups' desired states now. */
+  async groupDesired(
+    m: EntityManager,
+    groupIds: string[],
+  ): Promise<Map<string, DesiredState | null>> {
+    const rows: { id: string; desired: DesiredState | null }[] = await m.query(
+      'SELECT id, desired FROM device_groups WHERE id = ANY($1)',
+      [groupIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.desired]));
   }
 
   /** The maintenance windows of a deployment's groups (a group deleted since has none). */

@@ -9,6 +9,7 @@ import {
   type DeploymentEventPoint,
   type TelemetryStore,
 } from '../telemetry/telemetry-store.js';
+import { DeploymentCompatibility } from './deployment-compatibility.js';
 import type { Deployment, DeploymentGroup } from './deployment.entity.js';
 import { DeploymentsRepository } from './deployments.repository.js';
 import type { DeploymentStatus } from './domain/rollout.js';
@@ -31,6 +32,7 @@ export class DeploymentTransitions {
   constructor(
     private readonly repo: DeploymentsRepository,
     private readonly desired: DesiredStateService,
+    private readonly compatibility: DeploymentCompatibility,
     @Optional() @Inject(TELEMETRY_STORE) private readonly telemetry?: TelemetryStore,
   ) {}
 
@@ -65,6 +67,21 @@ export class DeploymentTransitions {
     );
     const groups = await this.repo.groups(m, deployment.id);
     return this.publishAll(m, next, groups, 'new', actor);
+  }
+
+  /**
+   * Returns the groups to their previous model (a rollback, a failed deployment). A device that
+   * cannot run that model keeps what it runs by a hold (DeploymentCompatibility.keepOnRollback),
+   * published before the groups' states.
+   */
+  async rollBackAll(
+    m: EntityManager,
+    deployment: Deployment,
+    groups: DeploymentGroup[],
+    actor: string,
+  ): Promise<StagedDesired[]> {
+    const holds = await this.compatibility.keepOnRollback(m, deployment.id, groups, actor);
+    return [...holds, ...(await this.publishAll(m, deployment, groups, 'previous', actor))];
   }
 
   async publishAll(

@@ -351,7 +351,7 @@ export class DeploymentsService {
       );
     }
     await this.transitions.transition(m, deployment.id, 'rolled_back', actor, reason, figures);
-    return this.transitions.publishAll(m, deployment, groups, 'previous', actor);
+    return this.transitions.rollBackAll(m, deployment, groups, actor);
   }
 
   private async promote(
