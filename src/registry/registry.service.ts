@@ -283,8 +283,7 @@ export class RegistryService {
       if (changes.tags) model.tags = [...new Set(changes.tags)];
       if (changes.metadata) {
         model.metadata = mergeMetadata(model.metadata, changes.metadata);
-        const problem =
-          checkMetadataSize(model.metadata) ?? requirementsProblem(model.metadata);
+        const problem = checkMetadataSize(model.metadata) ?? requirementsProblem(model.metadata);
         if (problem) throw validationFailed(problem);
       }
       const saved = await repository.save(model);

@@ -61,7 +61,9 @@ export function requirementsProblem(metadata: Record<string, unknown>): string |
 }
 
 /** The requirements of valid metadata (requirementsProblem is null); none: an empty object. */
-export function requirementsOf(metadata: Record<string, unknown> | null | undefined): ModelRequirements {
+export function requirementsOf(
+  metadata: Record<string, unknown> | null | undefined,
+): ModelRequirements {
   const value = metadata?.[REQUIREMENTS_KEY];
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
   return value as ModelRequirements;
