@@ -6,10 +6,10 @@ import {
   desiredModel,
   envValue,
   formatAgentEnvironment,
-  formatCapabilities,
   formatDesired,
   formatGroupList,
 } from './fleet-output.js';
+import { formatCapabilities } from './capabilities-line.js';
 import type { DeviceWithCredentials } from './hub-api.js';
 
 const issued = {
