@@ -152,12 +152,42 @@ describe('compatibility before assignment with real agents', () => {
     assert.deepEqual(skippedOf(await getDeployment(hub, created.id)), []);
     await waitForDeployment(hub, created.id, (d) => d.status === 'succeeded');
     await fleet.waitServing(DEVICES, '3.0.0');
-    assert.equal((await device(SMALL)).desired, null, 'its hold is released');
+    // It follows the deployment with its own fallback (1.0.0), not the group's (2.0.0).
+    const own = (await device(SMALL)).desired as {
+      deployment_id: string;
+      previous: { version: string } | null;
+    } | null;
+    assert.equal(own?.deployment_id, created.id);
+    assert.equal(own?.previous?.version, '1.0.0');
 
-    // A rollback returns the group to 2.0.0, which the small device cannot run: it keeps 3.0.0.
+    // A rollback returns the group to 2.0.0, which the small device cannot run: it goes back to
+    // what it ran before, 1.0.0.
     assert.equal((await deploymentAction(hub, created.id, 'rollback')).status, 200);
     await fleet.waitServing(FIT, '2.0.0');
-    assert.equal(await fleet.serving(SMALL), '3.0.0');
-    assert.equal((await device(SMALL)).desired?.model?.version, '3.0.0');
+    await fleet.waitServing([SMALL], '1.0.0');
+    for (const { state } of states.of(SMALL)) {
+      for (const slot of Object.values(state.slots ?? {})) assert.notEqual(slot?.version, '2.0.0');
+    }
+  });
+
+  it('a scheduled deployment reaches a held device only when it starts', async () => {
+    // The group runs 2.0.0 again; the small device 1.0.0, by its own state.
+    const since = Date.now();
+    const startAt = new Date(Date.now() + 3000);
+    const created = await deploy(hub, {
+      ...base,
+      model_id: versions['3.0.0']!,
+      start_at: startAt.toISOString(),
+    });
+    assert.equal(created.status, 'pending');
+    assert.deepEqual(skippedOf(await getDeployment(hub, created.id)), []);
+    assert.equal(await fleet.serving(SMALL), '1.0.0');
+    await waitForDeployment(hub, created.id, (d) => d.status === 'succeeded');
+    await fleet.waitServing(DEVICES, '3.0.0');
+    // Staged beside its own model, never the group's 2.0.0, in any slot.
+    for (const { at, state } of states.of(SMALL)) {
+      if (at < since) continue;
+      for (const slot of Object.values(state.slots ?? {})) assert.notEqual(slot?.version, '2.0.0');
+    }
   });
 });

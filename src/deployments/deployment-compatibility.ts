@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DesiredState } from '@sentinel/broker';
+import { inCohort, type DesiredState, type ModelRef } from '@sentinel/broker';
 import type { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { DomainError } from '../common/domain-error.js';
@@ -39,6 +39,12 @@ const intentOf = (state: DesiredState | null): DesiredIntent => {
   return intent;
 };
 
+/** The model a desired state has this device serve (the agent's rule, docs/protocol.md 6.3). */
+function servedBy(state: DesiredState, deviceId: string): ModelRef | null {
+  const member = state.model !== null && inCohort(deviceId, state.cohort);
+  return member && state.activate === 'new' ? state.model : state.previous;
+}
+
 /** What a model needs of a device: the opset of its ONNX header, and its metadata.requirements. */
 function needsOf(model: ModelVersion): Needs {
   return {
@@ -54,8 +60,9 @@ function needsOf(model: ModelVersion): Needs {
  * state (a "hold"): a copy of what its group asked before the deployment, retained on the device's
  * topic, which the agent prefers over the group's. The hold is the hub's own while the device's
  * desired_seq is the one recorded with the skip (deployment_devices.held_seq): the next deployment
- * to the group judges the device again and clears the hold (compatible now) or keeps it; a pin set
- * since is never touched. A rollback leaves holds alone (they name the old model already) and holds
+ * to the group judges the device again: it keeps the hold, or (compatible now) the device follows
+ * that deployment by a state of its own that keeps its own fallback (`follow`), until its fallback
+ * is the group's; a pin set since is never touched. A rollback leaves holds alone (they name the old model already) and holds
  * the devices that cannot run the model it returns to (keepOnRollback). Holds are desired states:
  * the hub re-publishes them at every start.
  */
@@ -69,8 +76,8 @@ export class DeploymentCompatibility {
 
   /**
    * A rollback (or a failed deployment) returns the groups to their previous model; a device that
-   * cannot run it (say it had been held on an older model until this deployment released it) keeps
-   * what the group asks now, by a hold, recorded on the deployment as skipped. Returns the holds,
+   * follows the group and cannot run it (say its labels changed since) keeps what the group asks
+   * now, by a hold, recorded on the deployment as skipped. Returns the holds,
    * to publish before the groups' states.
    */
   async keepOnRollback(
@@ -135,9 +142,8 @@ export class DeploymentCompatibility {
   }
 
   /**
-   * Records the skipped devices (phase `skipped`, reason `incompatible`), holds their model, and
-   * releases the holds of devices that can run the model now. Inside the creating transaction;
-   * returns what to publish after the commit.
+   * Records the skipped devices (phase `skipped`, reason `incompatible`) and holds their model.
+   * Inside the creating transaction; returns the holds, to publish before the groups' states.
    */
   async apply(
     m: EntityManager,
@@ -145,21 +151,14 @@ export class DeploymentCompatibility {
     judged: Judged,
     groupDesired: ReadonlyMap<string, DesiredState | null>,
     actor: string,
-  ): Promise<{ staged: StagedDesired[]; clears: string[] }> {
+  ): Promise<StagedDesired[]> {
     const staged: StagedDesired[] = [];
-    const clears: string[] = [];
     const skipped = new Map(judged.assignment.skipped.map((s) => [s.id, s.detail]));
     const now = new Date();
     const rows: QueryDeepPartialEntity<DeploymentDevice>[] = [];
     for (const device of judged.facts) {
       const detail = skipped.get(device.id);
-      if (detail === undefined) {
-        if (device.held) {
-          const topic = await this.desired.stageClear(device.id, actor, m);
-          if (topic) clears.push(topic);
-        }
-        continue;
-      }
+      if (detail === undefined) continue;
       let heldSeq: number | null = null;
       if (device.held) {
         heldSeq = device.desired_seq; // the hold still names what it runs
@@ -187,6 +186,58 @@ export class DeploymentCompatibility {
       });
     }
     if (rows.length > 0) await m.getRepository(DeploymentDevice).insert(rows);
-    return { staged, clears };
+    return staged;
+  }
+
+  /**
+   * The devices the hub holds that this deployment reaches (a hold of theirs, and the deployment did
+   * not skip them) follow it by a state of their own: the group's `intent` with `previous` their
+   * own fallback (what they served before), so that staging, a canary step's outsiders and a
+   * rollback keep them on a model they ran rather than the group's, which they may not be able to
+   * run. When their fallback is the group's, the hold is released: they follow the group. Called
+   * with every publication of the groups' states; returns what to publish after them.
+   */
+  async follow(
+    m: EntityManager,
+    deploymentId: string,
+    intents: ReadonlyMap<string, DesiredIntent>,
+    actor: string,
+  ): Promise<StagedDesired[]> {
+    const facts = await this.targets.deviceFacts(m, [...intents.keys()]);
+    if (!facts.some((f) => f.held)) return [];
+    const skipped: { device_id: string }[] = await m.query(
+      `SELECT device_id FROM deployment_devices WHERE deployment_id = $1 AND phase = 'skipped'`,
+      [deploymentId],
+    );
+    const kept = new Set(skipped.map((r) => r.device_id));
+    const staged: StagedDesired[] = [];
+    for (const device of facts) {
+      const intent = intents.get(device.group_id);
+      if (!device.held || !device.desired || !intent || kept.has(device.id)) continue;
+      const fallback =
+        device.desired.deployment_id === deploymentId
+          ? device.desired.previous
+          : servedBy(device.desired, device.id);
+      if ((fallback?.id ?? null) === (intent.previous?.id ?? null)) {
+        const clear = await this.desired.stageClear(device.id, actor, m);
+        if (clear) staged.push(clear);
+        continue;
+      }
+      const own = await this.desired.store(
+        { kind: 'device', id: device.id },
+        { ...intent, previous: fallback },
+        actor,
+        m,
+      );
+      staged.push(own);
+      await m.query(
+        `INSERT INTO deployment_devices AS dd
+           (deployment_id, device_id, phase, attempts, held_seq, phase_since, updated_at)
+         VALUES ($1, $2, 'notified', 0, $3, now(), now())
+         ON CONFLICT (deployment_id, device_id) DO UPDATE SET held_seq = $3`,
+        [deploymentId, device.id, own.state.seq],
+      );
+    }
+    return staged;
   }
 }

@@ -2,7 +2,11 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { DesiredState } from '@sentinel/broker';
 import type { EntityManager } from 'typeorm';
 import { notFound } from '../common/domain-error.js';
-import { DesiredStateService, type StagedDesired } from '../broker/desired-state.service.js';
+import {
+  DesiredStateService,
+  type DesiredIntent,
+  type StagedDesired,
+} from '../broker/desired-state.service.js';
 import type { ModelVersion } from '../registry/model-version.entity.js';
 import {
   TELEMETRY_STORE,
@@ -98,22 +102,21 @@ export class DeploymentTransitions {
       groups.map((g) => g.previousModelId),
     );
     const staged: StagedDesired[] = [];
+    const intents = new Map<string, DesiredIntent>();
     for (const group of groups) {
+      const intent = this.intent(
+        deployment,
+        model,
+        previous.get(group.previousModelId ?? '') ?? null,
+        activate,
+      );
+      intents.set(group.groupId, intent);
       staged.push(
-        await this.desired.store(
-          { kind: 'group', name: group.groupName },
-          this.intent(
-            deployment,
-            model,
-            previous.get(group.previousModelId ?? '') ?? null,
-            activate,
-          ),
-          actor,
-          m,
-        ),
+        await this.desired.store({ kind: 'group', name: group.groupName }, intent, actor, m),
       );
     }
-    return staged;
+    // Devices the hub held follow with their own fallback (DeploymentCompatibility.follow).
+    return [...staged, ...(await this.compatibility.follow(m, deployment.id, intents, actor))];
   }
 
   /** The desired state of a group for the deployment. */

@@ -3,7 +3,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { actorOf, type Principal } from '../auth/auth.decorators.js';
 import { DomainError, notFound, validationFailed } from '../common/domain-error.js';
-import { DesiredStateService, type StagedDesired } from '../broker/desired-state.service.js';
+import {
+  DesiredStateService,
+  type DesiredIntent,
+  type StagedDesired,
+} from '../broker/desired-state.service.js';
 import { checkDeployable } from '../registry/domain/model-format.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { GatesService } from './gates/gates.service.js';
@@ -64,7 +68,6 @@ export class DeploymentsService {
     const actor = actorOf(principal);
     const id = randomUUID();
     const staged: StagedDesired[] = [];
-    let clears: string[] = [];
     let warnings: string[] = [];
     let superseded: string[] = [];
     let status = '';
@@ -158,15 +161,15 @@ export class DeploymentsService {
         })),
       );
       // Devices skipped as incompatible keep their model by a hold (deployment-compatibility.ts).
-      const held = await this.compatibility.apply(
-        m,
-        id,
-        judged,
-        new Map(groups.map((g) => [g.id, g.desired])),
-        actor,
+      staged.push(
+        ...(await this.compatibility.apply(
+          m,
+          id,
+          judged,
+          new Map(groups.map((g) => [g.id, g.desired])),
+          actor,
+        )),
       );
-      staged.push(...held.staged);
-      clears = held.clears;
       const assigned = new Set(judged.assignment.assigned);
       const targets = groups.map((g, i) => ({
         name: g.name,
@@ -194,27 +197,24 @@ export class DeploymentsService {
           : {}),
       });
       const activate: Activate = input.deployment_type === 'blue-green' ? 'previous' : 'new';
+      const intents = new Map<string, DesiredIntent>();
       for (const [i, g] of hold ? [] : groups.entries()) {
-        staged.push(
-          await this.desired.store(
-            { kind: 'group', name: g.name },
-            this.transitions.intent(
-              deployment,
-              model,
-              previous.get(previousIds[i] ?? '') ?? null,
-              activate,
-            ),
-            actor,
-            m,
-          ),
+        const intent = this.transitions.intent(
+          deployment,
+          model,
+          previous.get(previousIds[i] ?? '') ?? null,
+          activate,
         );
+        intents.set(g.id, intent);
+        staged.push(await this.desired.store({ kind: 'group', name: g.name }, intent, actor, m));
       }
+      // Devices the hub held and this deployment reaches follow it with their own fallback.
+      staged.push(...(await this.compatibility.follow(m, id, intents, actor)));
     });
     this.transitions.flushAnnotations();
     for (const old of superseded)
       this.events.emit('deployment.changed', { id: old, status: 'superseded' });
     this.events.emit('deployment.changed', { id, status });
-    await this.desired.sendClears(clears);
     await this.desired.send(staged);
     for (const listener of this.listeners) listener({ id, kind: 'created' });
     this.logger.log(
