@@ -77,6 +77,7 @@ export const FAILURE_REASONS = [
   'timeout',
   'error_burst',
   'manual',
+  'incompatible',
 ] as const;
 export const COMMANDS = ['rollback', 'reload', 'ping'] as const;
 
