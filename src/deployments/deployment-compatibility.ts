@@ -58,13 +58,14 @@ function needsOf(model: ModelVersion): Needs {
  * reported capabilities (domain/compatibility.ts); it is refused when none can run the model, and
  * the incompatible ones are skipped. A skipped device keeps what it runs by a per-device desired
  * state (a "hold"): a copy of what its group asked before the deployment, retained on the device's
- * topic, which the agent prefers over the group's. The hold is the hub's own while the device's
- * desired_seq is the one recorded with the skip (deployment_devices.held_seq): the next deployment
- * to the group judges the device again: it keeps the hold, or (compatible now) the device follows
- * that deployment by a state of its own that keeps its own fallback (`follow`), until its fallback
- * is the group's; a pin set since is never touched. A rollback leaves holds alone (they name the old model already) and holds
- * the devices that cannot run the model it returns to (keepOnRollback). Holds are desired states:
- * the hub re-publishes them at every start.
+ * topic, which the agent prefers over the group's. A hold is the hub's while the device's
+ * desired_seq is one recorded in deployment_devices.held_seq (a pin set since is never touched).
+ * The next deployment to the group judges the device again: still incompatible, it keeps the hold;
+ * compatible, it follows that deployment by a state of its own that keeps its own fallback
+ * (`follow`, with every publication of the groups' states, rollbacks included) until its fallback
+ * is the group's and the hold is released. A rollback also holds the devices following the group
+ * that cannot run the model it returns to (`keepOnRollback`). Holds are desired states: the hub
+ * re-publishes them at every start.
  */
 @Injectable()
 export class DeploymentCompatibility {
@@ -77,8 +78,8 @@ export class DeploymentCompatibility {
   /**
    * A rollback (or a failed deployment) returns the groups to their previous model; a device that
    * follows the group and cannot run it (say its labels changed since) keeps what the group asks
-   * now, by a hold, recorded on the deployment as skipped. Returns the holds,
-   * to publish before the groups' states.
+   * now, by a hold, recorded on the deployment as skipped. Returns the holds, to publish before
+   * the groups' states.
    */
   async keepOnRollback(
     m: EntityManager,
