@@ -190,4 +190,22 @@ describe('compatibility before assignment with real agents', () => {
       for (const slot of Object.values(state.slots ?? {})) assert.notEqual(slot?.version, '2.0.0');
     }
   });
+
+  it('a canary counts only the devices it reaches', async () => {
+    const created = await deploy(hub, {
+      ...base,
+      model_id: versions['2.0.0']!,
+      deployment_type: 'canary',
+      canary: { steps: [50, 100], step_interval_s: 1 },
+    });
+    const done = await waitForDeployment(hub, created.id, (d) => d.status === 'succeeded');
+    assert.deepEqual(
+      skippedOf(done).map((s) => s.device_id),
+      [SMALL],
+    );
+    assert.equal(done.progress.targets, FIT.length);
+    assert.equal(done.progress.phases.active, FIT.length);
+    await fleet.waitServing(FIT, '2.0.0');
+    assert.equal(await fleet.serving(SMALL), '3.0.0', 'it keeps what it ran');
+  });
 });
