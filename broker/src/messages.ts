@@ -81,6 +81,7 @@ export const FAILURE_REASONS = [
   'timeout',
   'error_burst',
   'manual',
+  'incompatible',
 ] as const;
 export const COMMANDS = ['rollback', 'reload', 'ping'] as const;
 
@@ -188,6 +189,35 @@ export const DeploymentProgressSchema = Type.Object(
 );
 export type DeploymentProgress = Static<typeof DeploymentProgressSchema>;
 
+/** What a device reports it can run: compared with a model's requirements before a deployment. */
+export const CapabilitiesSchema = Type.Object(
+  {
+    ort_version: Type.Optional(ShortText(64, 'onnxruntime version the agent runs models with')),
+    max_opset: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description: 'Highest default-domain (ai.onnx) opset the runtime loads',
+      }),
+    ),
+    execution_providers: Type.Optional(
+      Type.Array(ShortText(64), { maxItems: 16, description: 'Execution providers, e.g. cpu' }),
+    ),
+    arch: Type.Optional(ShortText(32, 'CPU architecture (Node.js process.arch: x64, arm64, ...)')),
+    memory_mb: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'Memory in MiB' }),
+    ),
+    labels: Type.Optional(
+      Type.Array(ShortText(128), {
+        maxItems: 64,
+        description: 'Labels from the agent configuration, e.g. camera:ip67',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Capabilities = Static<typeof CapabilitiesSchema>;
+
 export const DeviceStateSchema = Type.Object(
   {
     device_id: DeviceId,
@@ -203,6 +233,7 @@ export const DeviceStateSchema = Type.Object(
     ),
     deployment: Type.Optional(nullable(DeploymentProgressSchema)),
     errors: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 50 })),
+    capabilities: Type.Optional(CapabilitiesSchema),
   },
   { additionalProperties: false },
 );

@@ -4,6 +4,7 @@ import type { Command, DeploymentProgress, Slot } from '@sentinel/broker/protoco
 import type { AgentConfig } from './config.js';
 import { basicAuth, credentialOrigins } from './download/credentials.js';
 import { ModelCache } from './download/downloader.js';
+import { localCapabilities } from './capabilities/capabilities.js';
 import { AgentError } from './errors.js';
 import { SessionPool } from './inference/session-pool.js';
 import { Slots, type InferenceResult } from './inference/slots.js';
@@ -120,6 +121,7 @@ export class Agent {
       errors: this.errors,
       progress: () => this.reconciler.progress,
       deploymentId: () => this.reconciler.desired?.deployment_id ?? null,
+      capabilities: localCapabilities(config),
     });
     this.link = new MqttLink({
       config,

@@ -18,6 +18,18 @@ describe('loadAgentConfig', () => {
     assert.deepEqual(config.credentialOrigins, []);
     assert.deepEqual(config.apiHosts, []);
     assert.equal(config.health.maxInputBytes, 64 * 1024 * 1024);
+    assert.deepEqual(config.labels, []);
+    assert.equal(config.memoryMb, undefined);
+  });
+
+  it('reads the labels (once each) and the memory limit', () => {
+    const config = loadAgentConfig({
+      ...base,
+      SENTINEL_LABELS: 'camera:ip67, site:berlin,camera:ip67',
+      SENTINEL_MEMORY_MB: '512',
+    });
+    assert.deepEqual(config.labels, ['camera:ip67', 'site:berlin']);
+    assert.equal(config.memoryMb, 512);
   });
 
   it('reads the credential origins, API host names and input budget', () => {
@@ -83,6 +95,8 @@ describe('loadAgentConfig', () => {
     ],
     [{ ...base, SENTINEL_API_HOSTS: 'agent,-bad-' }, /^SENTINEL_API_HOSTS must be host names/],
     [{ ...base, SENTINEL_MAX_INPUT_BYTES: '0' }, /^SENTINEL_MAX_INPUT_BYTES must be between 1/],
+    [{ ...base, SENTINEL_LABELS: 'camera ip67' }, /^SENTINEL_LABELS must be labels/],
+    [{ ...base, SENTINEL_MEMORY_MB: 'lots' }, /^SENTINEL_MEMORY_MB must be a number/],
   ];
   for (const [env, pattern] of refusals) {
     it(`refuses ${JSON.stringify(env)} with one line`, () => {

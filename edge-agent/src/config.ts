@@ -132,6 +132,18 @@ export const SETTINGS = [
     '1',
     'onnxruntime intra-op threads per session.',
   ],
+  [
+    'SENTINEL_LABELS',
+    'labels',
+    undefined,
+    'Labels of this device (comma-separated, e.g. camera:ip67,site:berlin), reported to the hub; a model may require some.',
+  ],
+  [
+    'SENTINEL_MEMORY_MB',
+    'memory_mb',
+    undefined,
+    "Memory (MiB) reported to the hub for a model's minimum; default: the machine's total.",
+  ],
   ['SENTINEL_LOG_LEVEL', 'log_level', 'info', 'error | warn | info | debug.'],
   [
     'SENTINEL_ORT_LOG_LEVEL',
@@ -180,6 +192,9 @@ const list = (item: z.ZodType<string>, message: string) =>
     )
     .refine((values) => values.every((v) => item.safeParse(v).success), { message });
 
+/** A device label, as the hub's model requirements name them (e.g. camera:ip67). */
+export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/=-]{0,127}$/;
+
 const apiListen = z.string().refine((value) => parseApiListen(value) !== undefined, {
   message: 'must be HOST:PORT, unix:/path or off',
 });
@@ -223,6 +238,11 @@ const schema = z.object({
   SENTINEL_ERROR_BURST_WINDOW_S: int('seconds', 1, 86_400),
   SENTINEL_DOWNLOAD_RETRIES: int('retries', 0, 100),
   SENTINEL_INTRA_OP_THREADS: int('threads', 1, 256),
+  SENTINEL_LABELS: list(
+    z.string().regex(LABEL_PATTERN),
+    'must be labels (letters, digits and . _ : / = -, at most 128 characters), comma-separated',
+  ).refine((labels) => labels.length <= 64, { message: 'must be at most 64 labels' }),
+  SENTINEL_MEMORY_MB: int('MiB', 1, 1_000_000_000).optional(),
   SENTINEL_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']),
   SENTINEL_ORT_LOG_LEVEL: z.enum(ORT_LOG_LEVELS),
 });
@@ -253,6 +273,10 @@ export interface AgentConfig {
   errorBurst: { errors: number; windowS: number };
   downloadRetries: number;
   intraOpThreads: number;
+  /** Reported in the device state's capabilities. */
+  labels: string[];
+  /** Memory reported to the hub (MiB); undefined: the machine's total. */
+  memoryMb?: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   ortLogLevel: OrtLogLevel;
 }
@@ -379,6 +403,8 @@ export function loadAgentConfig(
     errorBurst: { errors: c.SENTINEL_ERROR_BURST, windowS: c.SENTINEL_ERROR_BURST_WINDOW_S },
     downloadRetries: c.SENTINEL_DOWNLOAD_RETRIES,
     intraOpThreads: c.SENTINEL_INTRA_OP_THREADS,
+    labels: [...new Set(c.SENTINEL_LABELS)],
+    memoryMb: c.SENTINEL_MEMORY_MB,
     logLevel: c.SENTINEL_LOG_LEVEL,
     ortLogLevel: c.SENTINEL_ORT_LOG_LEVEL,
   };

@@ -89,6 +89,9 @@ function detail(overrides: Partial<DeploymentDetail> = {}): DeploymentDetail {
         },
       ],
       deferred_devices: [],
+      skipped_devices: [
+        { device_id: 'cam-09', reason: 'incompatible', detail: 'label camera:ip67 missing' },
+      ],
     },
     events: [
       event(1, {
@@ -164,6 +167,8 @@ describe('deployment output', () => {
         '  cam-07  failed  hash_mismatch (sha256 differs), 1 retries',
         'deferred devices (1, update locked by their application):',
         '  cam-09  recording  since 2026-01-31 12:03:00Z',
+        'skipped devices (1, they keep their model):',
+        '  cam-09  incompatible  (label camera:ip67 missing)',
         'events (2):',
         '  2026-01-31 12:01:00Z  created (-> in_progress) by token:ci',
         '  2026-01-31 12:02:00Z  step to 25 % by hub',

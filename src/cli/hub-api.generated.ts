@@ -15,6 +15,7 @@ export interface ErrorResponseDto {
     | 'FORBIDDEN'
     | 'NOT_FOUND'
     | 'CONFLICT'
+    | 'INCOMPATIBLE'
     | 'PAYLOAD_TOO_LARGE'
     | 'UNSUPPORTED_MEDIA_TYPE'
     | 'RANGE_NOT_SATISFIABLE'
@@ -258,6 +259,8 @@ export interface DeviceWithCredentialsDto {
   /** The last state message the device sent (docs/protocol/device-state.json). */
   reported: Record<string, unknown> | null;
   agent_version: string | null;
+  /** What the device last reported it can run (docs/protocol.md); null: unknown (an older agent, or never connected), and a deployment then treats it as compatible. */
+  capabilities: Record<string, unknown> | null;
   /** The device's own desired state, overriding its group's. */
   desired: Record<string, unknown> | null;
   desired_seq: number;
@@ -280,6 +283,8 @@ export interface DeviceDto {
   /** The last state message the device sent (docs/protocol/device-state.json). */
   reported: Record<string, unknown> | null;
   agent_version: string | null;
+  /** What the device last reported it can run (docs/protocol.md); null: unknown (an older agent, or never connected), and a deployment then treats it as compatible. */
+  capabilities: Record<string, unknown> | null;
   /** The device's own desired state, overriding its group's. */
   desired: Record<string, unknown> | null;
   desired_seq: number;
@@ -494,6 +499,12 @@ export interface DeferredDeviceDto {
   since: string;
 }
 
+export interface SkippedDeviceDto {
+  device_id: string;
+  reason: string;
+  detail: string;
+}
+
 export interface ProgressDto {
   /** Devices in the target groups. */
   targets: number;
@@ -505,6 +516,8 @@ export interface ProgressDto {
   failed_devices: FailedDeviceDto[];
   /** Devices whose application holds the update lock, deferring the swap. */
   deferred_devices?: DeferredDeviceDto[];
+  /** Devices of the target groups the deployment skipped because they cannot run the model (reason incompatible): they keep their model, and are in none of the figures above. */
+  skipped_devices: SkippedDeviceDto[];
 }
 
 export interface DeploymentEventDto {

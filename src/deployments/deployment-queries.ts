@@ -62,6 +62,7 @@ export class DeploymentQueries {
     const { counts } = evaluate(viewOf(summary.deployment), devices, new Date());
     const failed = await this.repo.failedDevices(id);
     const deferred = await this.repo.deferredDevices(id);
+    const skipped = await this.repo.skippedDevices(id);
     return {
       ...summary,
       progress: {
@@ -76,6 +77,7 @@ export class DeploymentQueries {
           detail: d.detail,
           since: new Date(d.phase_since).toISOString(),
         })),
+        skipped_devices: skipped,
       },
       events: await this.repo.events(id),
     };

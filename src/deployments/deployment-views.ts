@@ -30,6 +30,8 @@ export interface DeploymentDetail extends DeploymentSummary {
       detail: string | null;
       since: string;
     }[];
+    /** Devices skipped as incompatible (they keep their model; not counted in the figures above). */
+    skipped_devices: { device_id: string; reason: string; detail: string }[];
   };
   events: DeploymentEvent[];
 }

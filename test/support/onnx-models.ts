@@ -74,10 +74,11 @@ function node(
 function modelProto(
   graph: onnxProto.onnx.IGraphProto,
   docString: string,
+  opset = OPSET,
 ): onnxProto.onnx.IModelProto {
   return {
     irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: opset }],
     producerName: PRODUCER_NAME,
     producerVersion: PRODUCER_VERSION,
     docString,
@@ -110,6 +111,13 @@ function matMulReluGraph(seed: number, name: string): onnxProto.onnx.IGraphProto
 /** A 1x64 MatMul + Relu (1,024 multiply-adds): the model that runs fast. */
 export function fastModel(): Buffer {
   return encode(modelProto(matMulReluGraph(FAST_SEED, 'fast'), 'fast MatMul+Relu test model'));
+}
+
+/** fastModel() stamped with another ai.onnx opset (e.g. one newer than onnxruntime loads). */
+export function fastModelAtOpset(opset: number): Buffer {
+  return encode(
+    modelProto(matMulReluGraph(FAST_SEED, 'fast'), 'fast MatMul+Relu test model', opset),
+  );
 }
 
 /** Same inputs, outputs and operators as fastModel(), other weights: its outputs miss the golden ones. */

@@ -107,6 +107,30 @@ function Phases({ d }: { d: DeploymentDetailDto }) {
           </tbody>
         </Table>
       )}
+      {d.progress.skipped_devices.length > 0 && (
+        <Table caption="Skipped devices (incompatible: they keep their model)">
+          <thead>
+            <tr>
+              <th scope="col">Device</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.progress.skipped_devices.map((s) => (
+              <tr key={s.device_id}>
+                <td>
+                  <Link href={`/fleet/devices/${encodeURIComponent(s.device_id)}`}>
+                    {s.device_id}
+                  </Link>
+                </td>
+                <td>
+                  {s.reason}: {s.detail}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
     </>
   );
 }

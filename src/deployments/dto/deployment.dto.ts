@@ -52,6 +52,13 @@ class DeferredDeviceDto {
   @ApiProperty({ format: 'date-time', description: 'Since when it defers.' }) since: string;
 }
 
+class SkippedDeviceDto {
+  @ApiProperty() device_id: string;
+  @ApiProperty({ example: 'incompatible' }) reason: string;
+  @ApiProperty({ example: 'label camera:ip67 missing; memory 512 MiB < 1024 MiB' })
+  detail: string;
+}
+
 class ProgressDto {
   @ApiProperty({ description: 'Devices in the target groups.' }) targets: number;
   @ApiProperty() online: number;
@@ -80,6 +87,13 @@ class ProgressDto {
     description: 'Devices whose application holds the update lock, deferring the swap.',
   })
   deferred_devices?: DeferredDeviceDto[];
+  @ApiProperty({
+    type: [SkippedDeviceDto],
+    description:
+      'Devices of the target groups the deployment skipped because they cannot run the model ' +
+      '(reason incompatible): they keep their model, and are in none of the figures above.',
+  })
+  skipped_devices: SkippedDeviceDto[];
 }
 
 export class DeploymentEventDto {
