@@ -403,6 +403,45 @@ describe('createBroker (in memory)', () => {
     await device.endAsync();
   });
 
+  it("hands the hub its clients' publishes and wills, not its own publishes", async () => {
+    const got: string[] = [];
+    const remove = h.broker.onClientPublish(
+      'sentinel/v1/devices/+/state',
+      (topic, payload, meta, id) => {
+        got.push(`${id} ${topic} ${payload.length > 0 ? 'report' : 'empty'} retain=${meta.retain}`);
+      },
+    );
+    const device = await connect(tcp, 'cam-1', 'pw-cam-1', {
+      will: {
+        topic: deviceStateTopic('cam-1'),
+        payload: Buffer.from('gone'),
+        qos: 1,
+        retain: true,
+      },
+    });
+    await device.publishAsync(deviceStateTopic('cam-1'), 'hello', { qos: 1, retain: true });
+    await device.publishAsync(deviceTelemetryTopic('cam-1'), '{}', { qos: 0 });
+    await h.broker.publish(deviceStateTopic('cam-1'), 'from the hub', { qos: 1, retain: false });
+    const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
+    device.stream.destroy(); // no DISCONNECT: the will goes out
+    await closed;
+    await within(
+      (async () => {
+        while (got.length < 2) await delay(10);
+      })(),
+      'the will',
+    );
+    remove();
+    const again = await connect(tcp, 'cam-1', 'pw-cam-1');
+    await again.publishAsync(deviceStateTopic('cam-1'), 'after', { qos: 1 });
+    await h.broker.publish(deviceStateTopic('cam-1'), '', { qos: 1, retain: true });
+    assert.deepEqual(got, [
+      `cam-1 ${deviceStateTopic('cam-1')} report retain=true`,
+      `cam-1 ${deviceStateTopic('cam-1')} report retain=true`,
+    ]);
+    await again.endAsync();
+  });
+
   it('lists clients and disconnects them by principal', async () => {
     const cam1 = await connect(tcp, 'cam-1', 'pw-cam-1');
     const cam2 = await connect(ws, 'cam-2', 'pw-cam-2');
@@ -642,6 +681,39 @@ describe('createBroker cluster through Redis (db 5)', { skip: redisUnavailable ?
     const retained = nextMessage(client, overrideTopic);
     await client.subscribeAsync(overrideTopic, { qos: 1 });
     assert.equal((await retained).payload.toString(), 'override-from-a');
+    await client.endAsync();
+  });
+
+  it("hands a client's publish to its own broker's hook only, and to every broker's subscribers", async () => {
+    const hooked = { a: 0, b: 0 };
+    const subscribed = { a: 0, b: 0 };
+    const filter = deviceStateTopic(device);
+    const removers = [
+      a.broker.onClientPublish(filter, () => void hooked.a++),
+      b.broker.onClientPublish(filter, () => void hooked.b++),
+    ];
+    const unsubscribers = await Promise.all([
+      a.broker.subscribe(filter, () => void subscribed.a++),
+      b.broker.subscribe(filter, () => void subscribed.b++),
+    ]);
+    const client = await connect(`mqtt://127.0.0.1:${a.broker.port}`, device, 'pw');
+    await client.publishAsync(filter, 'report', { qos: 1 });
+    await within(
+      (async () => {
+        while (subscribed.a < 1 || subscribed.b < 1) await delay(10);
+      })(),
+      'the report on both brokers',
+    );
+    await b.broker.publish(filter, 'from hub b', { qos: 1, retain: false });
+    await within(
+      (async () => {
+        while (subscribed.a < 2 || subscribed.b < 2) await delay(10);
+      })(),
+      "hub b's publish on both brokers",
+    );
+    for (const remove of removers) remove();
+    await Promise.all(unsubscribers.map((unsubscribe) => unsubscribe()));
+    assert.deepEqual(hooked, { a: 1, b: 0 });
     await client.endAsync();
   });
 

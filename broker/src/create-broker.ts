@@ -43,7 +43,7 @@ import {
 } from './listeners.js';
 import { MAX_PAYLOAD_BYTES } from './messages.js';
 import { watchPacketSizes } from './packet-size-guard.js';
-import { publishInProcess, subscribeInProcess } from './in-process.js';
+import { onClientPublishInProcess, publishInProcess, subscribeInProcess } from './in-process.js';
 import { installPublishDrop } from './publish-drop.js';
 import { connectRedisBackend, redactRedisUrl } from './redis-backend.js';
 import { SessionTable } from './session-table.js';
@@ -357,6 +357,7 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
 
     publish: (topic, payload, opts) => publishInProcess(aedes, maxPayload, topic, payload, opts),
     subscribe: (filter, handler) => subscribeInProcess(aedes, filter, handler, logger),
+    onClientPublish: (filter, handler) => onClientPublishInProcess(aedes, filter, handler, logger),
 
     disconnectClient(clientId) {
       const client = sessions.get(clientId);
