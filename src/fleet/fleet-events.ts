@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { DeviceStateReport } from './domain/state-reports.js';
 
 /**
- * Fleet changes: those live MQTT sessions must follow at once (the broker disconnects them), and
+ * Fleet changes (those that end MQTT sessions also go through the ClusterBus: DeviceCredentials.revoke), and
  * every change of a device for the live events stream.
  */
 export interface FleetEventMap {
