@@ -42,6 +42,7 @@ import {
 import { EMPTY_STATE, readState, writeState, type PersistedState } from './state/state-file.js';
 import { TelemetryWindow } from './telemetry/window.js';
 import { FrameLoop } from './telemetry/frame-loop.js';
+import { mqttServers } from './mqtt-servers.js';
 import { simFeedsFor, type SimFeeds } from './telemetry/sim-feeds.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -217,6 +218,8 @@ export class Agent {
   private connect(): void {
     const id = this.config.deviceId;
     const client = mqtt.connect(this.config.mqttUrl, {
+      // Several brokers (hubs of a cluster): each reconnect goes to the next one.
+      servers: mqttServers(this.config.mqttUrls),
       clientId: id,
       username: this.config.mqttUsername,
       password: this.config.mqttPassword,
