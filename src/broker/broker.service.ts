@@ -211,6 +211,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       );
       return;
     }
+    this.metrics.deviceReports.inc();
     this.states.add(outcome.report);
   }
 
