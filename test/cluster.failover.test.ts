@@ -78,8 +78,15 @@ async function waitFor(what: string, check: () => Promise<boolean>): Promise<voi
   }
 }
 
-function closed(client: MqttClient): Promise<void> {
-  return new Promise((resolve) => client.once('close', () => resolve()));
+/** The client's connection ends (or the test fails after WAIT_MS instead of hanging). */
+function closed(client: MqttClient, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    new Promise<void>((resolve) => client.once('close', () => resolve())),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), WAIT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function observe(hub: TestHub, token: string): Promise<MqttClient> {
@@ -187,7 +194,7 @@ describe('cluster: two hubs act as one', { skip }, () => {
     const device = await createDevice(hubA, 'desk-rot', 'desk');
     // Connected to B: B has checked (and cached) the secret.
     const client = track(await connectDevice(mqttUrl(hubB), device));
-    const gone = closed(client);
+    const gone = closed(client, "the end of the device's session on hub B");
     const rotated = await json<DeviceCredentialsResponse>(
       await api(hubA)('/api/v1/devices/desk-rot/rotate-credentials', { method: 'POST' }),
     );
@@ -206,7 +213,7 @@ describe('cluster: two hubs act as one', { skip }, () => {
       }),
     );
     const observer = track(await observe(hubB, created.token));
-    const gone = closed(observer);
+    const gone = closed(observer, "the end of the observer's session on hub B");
     const deleted = await api(hubA)(`/api/v1/tokens/${created.id}`, { method: 'DELETE' });
     assert.equal(deleted.status, 204);
     await gone;
