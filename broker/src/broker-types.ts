@@ -44,6 +44,11 @@ export interface BrokerOptions {
   /** Broker id (unique per broker of a cluster); default: random. */
   id?: string;
   /**
+   * Aedes' heartbeat: a cluster member silent for 3 of them is dead, and every 4 of them each broker
+   * publishes the wills dead members left; default 60 s (tests shorten it).
+   */
+  heartbeatIntervalMs?: number;
+  /**
    * Resolves to null for bad credentials (CONNACK 4); a rejection gives CONNACK 3. `client.id` is
    * the client id after the observer namespace is applied; `certificate`: the client certificate
    * presented on a TLS listener (null: none, or a plain listener).

@@ -102,7 +102,12 @@ export function onClientPublishInProcess(
   return () => void aedes.removeListener('publish', listener);
 }
 
-/** A will read back from the persistence (putWill adds the broker id and the client id). */
+/** The broker that stored a will (putWill adds its id and the client id); undefined: not a will. */
+export function willBrokerId(packet: object): string | undefined {
+  const id = (packet as { brokerId?: unknown }).brokerId;
+  return typeof id === 'string' ? id : undefined;
+}
+
 function isStoredWill(packet: object): boolean {
-  return typeof (packet as { brokerId?: unknown }).brokerId === 'string';
+  return willBrokerId(packet) !== undefined;
 }
