@@ -32,6 +32,16 @@ describe('loadAgentConfig', () => {
     assert.equal(config.memoryMb, 512);
   });
 
+  it('reads a list of broker URLs (hubs of a cluster)', () => {
+    const config = loadAgentConfig({
+      ...base,
+      SENTINEL_MQTT_URL: 'mqtt://hub-a:1883, mqtt://hub-b:1883',
+    });
+    assert.equal(config.mqttUrl, 'mqtt://hub-a:1883');
+    assert.deepEqual(config.mqttUrls, ['mqtt://hub-a:1883', 'mqtt://hub-b:1883']);
+    assert.deepEqual(loadAgentConfig(base).mqttUrls, ['mqtt://127.0.0.1:1883']);
+  });
+
   it('reads the credential origins, API host names and input budget', () => {
     const config = loadAgentConfig({
       ...base,
@@ -68,6 +78,14 @@ describe('loadAgentConfig', () => {
       /^SENTINEL_TELEMETRY_INTERVAL_S must be a number/,
     ],
     [{ ...base, SENTINEL_MQTT_URL: 'ftp://x' }, /^SENTINEL_MQTT_URL must be a URL/],
+    [
+      { ...base, SENTINEL_MQTT_URL: 'mqtt://hub-a:1883,ftp://x' },
+      /^SENTINEL_MQTT_URL must be a URL/,
+    ],
+    [
+      { ...base, SENTINEL_MQTT_URL: 'mqtt://hub-a:1883,mqtts://hub-b:8883' },
+      /^SENTINEL_MQTT_URL all URLs of the list must have the same scheme/,
+    ],
     [
       { ...base, SENTINEL_REQUIRE_SIGNED: 'true' },
       /^SENTINEL_REQUIRE_SIGNED=true needs SENTINEL_TRUSTED_KEYS$/,

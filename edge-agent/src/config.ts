@@ -23,7 +23,7 @@ export const SETTINGS = [
     'SENTINEL_MQTT_URL',
     'mqtt_url',
     'mqtt://127.0.0.1:1883',
-    'Broker URL: mqtt://, mqtts://, ws:// or wss://.',
+    'Broker URL: mqtt://, mqtts://, ws:// or wss://; several, comma-separated (hubs of a cluster): reconnects go to the next one.',
   ],
   ['SENTINEL_MQTT_USERNAME', 'mqtt_username', undefined, 'MQTT username (default: the device id).'],
   [
@@ -203,7 +203,14 @@ const schema = z.object({
   SENTINEL_DEVICE_ID: z
     .string({ message: 'is required' })
     .regex(new RegExp(ID_PATTERN), `must match ${ID_PATTERN}`),
-  SENTINEL_MQTT_URL: url(['mqtt', 'mqtts', 'tcp', 'tls', 'ws', 'wss']),
+  SENTINEL_MQTT_URL: list(
+    url(['mqtt', 'mqtts', 'tcp', 'tls', 'ws', 'wss']),
+    'must be a URL with scheme mqtt, mqtts, tcp, tls, ws or wss (several: comma-separated)',
+  )
+    .refine((urls) => urls.length > 0, { message: 'is required' })
+    .refine((urls) => new Set(urls.map((u) => u.split(':')[0].toLowerCase())).size <= 1, {
+      message: 'all URLs of the list must have the same scheme',
+    }),
   SENTINEL_MQTT_USERNAME: z.string().min(1).optional(),
   SENTINEL_MQTT_PASSWORD: z.string().min(1).optional(),
   SENTINEL_HUB_URL: url(['http', 'https']).optional(),
@@ -252,7 +259,10 @@ export type ApiListen =
 
 export interface AgentConfig {
   deviceId: string;
+  /** The first broker of mqttUrls. */
   mqttUrl: string;
+  /** The brokers to try in turn (hubs of a cluster); one for a single hub. */
+  mqttUrls: string[];
   mqttUsername: string;
   mqttPassword?: string;
   hubUrl?: string;
@@ -381,7 +391,8 @@ export function loadAgentConfig(
   }
   return {
     deviceId: c.SENTINEL_DEVICE_ID,
-    mqttUrl: c.SENTINEL_MQTT_URL,
+    mqttUrl: c.SENTINEL_MQTT_URL[0],
+    mqttUrls: c.SENTINEL_MQTT_URL,
     mqttUsername: c.SENTINEL_MQTT_USERNAME ?? c.SENTINEL_DEVICE_ID,
     mqttPassword: c.SENTINEL_MQTT_PASSWORD,
     hubUrl: c.SENTINEL_HUB_URL?.replace(/\/+$/, ''),
