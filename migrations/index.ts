@@ -7,6 +7,7 @@ import { TelemetryLatencyHist1796608114910 } from './1796608114910-telemetry-lat
 import { ModelFormats1796620156429 } from './1796620156429-model-formats.js';
 import { AliasesAndGates1796653661988 } from './1796653661988-aliases-and-gates.js';
 import { RolloutControls1796656545884 } from './1796656545884-rollout-controls.js';
+import { DeviceCapabilities1796664955905 } from './1796664955905-device-capabilities.js';
 import { RolloutRate1796665092987 } from './1796665092987-rollout-rate.js';
 import { ShadowPhase1796666523358 } from './1796666523358-shadow-phase.js';
 import { ShadowTelemetry1796666567372 } from './1796666567372-shadow-telemetry.js';
@@ -22,6 +23,7 @@ export const MIGRATIONS = [
   ModelFormats1796620156429,
   AliasesAndGates1796653661988,
   RolloutControls1796656545884,
+  DeviceCapabilities1796664955905,
   RolloutRate1796665092987,
   ShadowPhase1796666523358,
   ShadowTelemetry1796666567372,

@@ -6,6 +6,7 @@ import { AuditModule } from './audit/audit.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BrokerModule } from './broker/broker.module.js';
+import { ClusterModule } from './cluster/cluster.module.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { requestLogOptions } from './common/request-log.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
@@ -40,6 +41,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot({ pinoHttp: requestLogOptions(config.LOG_LEVEL) }),
         DatabaseModule,
+        ClusterModule,
         AuditModule,
         ArtifactsModule,
         MetricsModule,

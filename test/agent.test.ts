@@ -17,6 +17,7 @@ import {
   corruptModel,
   fastGolden,
   fastModel,
+  fastModelAtOpset,
   GOLDEN_ATOL,
   goldenMismatchModel,
   slowModel,
@@ -166,6 +167,11 @@ describe('edge agent (in process) against a real broker and model server', () =>
       'hash_mismatch',
     ],
     ['a corrupt ONNX file', () => server.add('det', '3.0.1', corruptModel()), 'load_error'],
+    [
+      'an opset newer than its onnxruntime loads',
+      () => server.add('det', '3.0.4', fastModelAtOpset(99)),
+      'incompatible',
+    ],
     [
       'outputs that miss the golden ones',
       () => server.add('det', '3.0.2', goldenMismatchModel(), { metadata: goldenMetadata }),

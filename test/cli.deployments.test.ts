@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createDevice, createGroup, pinGroup } from './support/fleet.js';
+import { deviceStateTopic, encodeMessage } from '@sentinel/broker';
+import { connectDevice, createDevice, createGroup, pinGroup } from './support/fleet.js';
 import { api, startHub, type InProcessHub } from './support/hub.js';
 import { fastModel } from './support/onnx-models.js';
 import { runProcess } from './support/process.js';
@@ -313,5 +314,57 @@ describe('sentinel deployment commands through the real bin', { timeout: 120_000
 
     const response = await api(hub)('/api/v1/deployments?model_id=' + v1);
     assert.equal(((await response.json()) as { total: number }).total, 0);
+  });
+
+  it('exits 1 with one line when no target device can run the model', async () => {
+    await createGroup(hub, 'bin-lab');
+    const device = await createDevice(hub, 'bin-cam-lab', 'bin-lab');
+    // The device reports its capabilities as an agent would: over MQTT, in its retained state.
+    const client = await connectDevice(`mqtt://127.0.0.1:${hub.mqtt!.port}`, device);
+    try {
+      await client.publishAsync(
+        deviceStateTopic('bin-cam-lab'),
+        encodeMessage('device-state', {
+          device_id: 'bin-cam-lab',
+          online: true,
+          ts: new Date().toISOString(),
+          capabilities: { max_opset: 21, memory_mb: 2048, labels: ['site:berlin'] },
+        }),
+        { qos: 1, retain: true },
+      );
+      for (;;) {
+        const reported = await json<{ capabilities: unknown }>(
+          await api(hub)('/api/v1/devices/bin-cam-lab'),
+        );
+        if (reported.capabilities) break;
+        await delay(50);
+      }
+      const thermal = await json<{ id: string }>(
+        await pushModel(hub, fastModel(), {
+          name: 'bin',
+          version: '3.0.0',
+          metadata: JSON.stringify({ requirements: { labels: ['camera:thermal'] } }),
+        }),
+      );
+      const result = await sentinel([
+        'model',
+        'deploy',
+        thermal.id,
+        '--environment',
+        'production',
+        '--deployment-type',
+        'blue-green',
+        '--target',
+        'bin-lab',
+      ]);
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, '');
+      assert.match(
+        result.stderr,
+        /^sentinel: no target device is compatible with the model \(bin-cam-lab: label camera:thermal missing\): .* \(HTTP 409 INCOMPATIBLE\)\n$/,
+      );
+    } finally {
+      await client.endAsync();
+    }
   });
 });

@@ -134,6 +134,25 @@ for (const engine of ENGINES) {
         /metadata must be a JSON object/,
       ],
       [
+        'requirements that are not an object',
+        { name: 'detector', version: '9.0.0', metadata: '{"requirements": ["camera:ip67"]}' },
+        /^metadata\.requirements must be an object/,
+      ],
+      [
+        'a requirement of memory that is not a number of MiB',
+        {
+          name: 'detector',
+          version: '9.0.0',
+          metadata: '{"requirements": {"min_memory_mb": "1 GiB"}}',
+        },
+        /^metadata\.requirements\.min_memory_mb must be an integer/,
+      ],
+      [
+        'an unknown requirement',
+        { name: 'detector', version: '9.0.0', metadata: '{"requirements": {"gpu": true}}' },
+        /^metadata\.requirements\.gpu is not a known requirement/,
+      ],
+      [
         'an unknown parent',
         { name: 'detector', version: '9.0.0', parent_id: '00000000-0000-4000-8000-000000000000' },
         /parent_id .* is not a model version/,
@@ -308,6 +327,27 @@ for (const engine of ENGINES) {
         body: JSON.stringify({ sha256: 'f'.repeat(64) }),
       });
       assert.equal(unknownField.status, 400);
+    });
+
+    it('patches requirements, refusing malformed ones with 400 and keeping the stored ones', async () => {
+      const patch = (metadata: unknown) =>
+        call(`/api/v1/models/${v1.id}`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ metadata }),
+        });
+      const requirements = { labels: ['camera:ip67'], min_memory_mb: 1024 };
+      const ok = await patch({ requirements });
+      assert.equal(ok.status, 200);
+      assert.deepEqual((await json<Model>(ok)).metadata.requirements, requirements);
+      const refused = await patch({ requirements: { labels: ['camera ip67'] } });
+      assert.equal(refused.status, 400);
+      const body: Model = await json(refused);
+      assert.equal(body.error, 'VALIDATION_FAILED');
+      assert.match(body.message, /^metadata\.requirements\.labels: "camera ip67" is not valid/);
+      const after = await json<Model>(await call(`/api/v1/models/${v1.id}`));
+      assert.deepEqual(after.metadata.requirements, requirements);
+      assert.equal((await patch({ requirements: null })).status, 200);
     });
 
     it('answers 404 for unknown ids and 400 for malformed ones', async () => {

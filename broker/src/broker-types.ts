@@ -44,6 +44,11 @@ export interface BrokerOptions {
   /** Broker id (unique per broker of a cluster); default: random. */
   id?: string;
   /**
+   * Aedes' heartbeat: a cluster member silent for 3 of them is dead, and every 4 of them each broker
+   * publishes the wills dead members left; default 60 s (tests shorten it).
+   */
+  heartbeatIntervalMs?: number;
+  /**
    * Resolves to null for bad credentials (CONNACK 4); a rejection gives CONNACK 3. `client.id` is
    * the client id after the observer namespace is applied; `certificate`: the client certificate
    * presented on a TLS listener (null: none, or a plain listener).
@@ -88,6 +93,14 @@ export type InProcessHandler = (
   meta: { qos: number; retain: boolean },
 ) => void;
 
+/** A message a client published through this broker; clientId null when unknown. */
+export type ClientPublishHandler = (
+  topic: string,
+  payload: Buffer,
+  meta: { qos: number; retain: boolean },
+  clientId: string | null,
+) => void;
+
 /** The ports actually bound (`port`: TCP, `wsPort`, `tlsPort`, `wssPort`); null: not open. */
 export interface SentinelBroker extends Readonly<BoundPorts> {
   readonly aedes: Aedes;
@@ -98,6 +111,13 @@ export interface SentinelBroker extends Readonly<BoundPorts> {
    * not replayed. In cluster mode every broker's subscriber gets every matching message.
    */
   subscribe(filter: string, handler: InProcessHandler): Promise<() => Promise<void>>;
+  /**
+   * Calls the handler for each matching message published by a client of THIS broker (its PUBLISH
+   * or its will; also the wills of a dead cluster member's clients that this broker publishes),
+   * never for messages other brokers of the cluster received nor for in-process publishes: in a
+   * cluster each message is seen by one broker. Returns a function that removes the handler.
+   */
+  onClientPublish(filter: string, handler: ClientPublishHandler): () => void;
   /** Closes the connection of a client of this broker; false if it is not connected here. */
   disconnectClient(clientId: string): boolean;
   /** Closes every connection (of this broker) whose principal matches; returns how many. */

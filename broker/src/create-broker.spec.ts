@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
@@ -403,6 +405,45 @@ describe('createBroker (in memory)', () => {
     await device.endAsync();
   });
 
+  it("hands the hub its clients' publishes and wills, not its own publishes", async () => {
+    const got: string[] = [];
+    const remove = h.broker.onClientPublish(
+      'sentinel/v1/devices/+/state',
+      (topic, payload, meta, id) => {
+        got.push(`${id} ${topic} ${payload.length > 0 ? 'report' : 'empty'} retain=${meta.retain}`);
+      },
+    );
+    const device = await connect(tcp, 'cam-1', 'pw-cam-1', {
+      will: {
+        topic: deviceStateTopic('cam-1'),
+        payload: Buffer.from('gone'),
+        qos: 1,
+        retain: true,
+      },
+    });
+    await device.publishAsync(deviceStateTopic('cam-1'), 'hello', { qos: 1, retain: true });
+    await device.publishAsync(deviceTelemetryTopic('cam-1'), '{}', { qos: 0 });
+    await h.broker.publish(deviceStateTopic('cam-1'), 'from the hub', { qos: 1, retain: false });
+    const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
+    device.stream.destroy(); // no DISCONNECT: the will goes out
+    await closed;
+    await within(
+      (async () => {
+        while (got.length < 2) await delay(10);
+      })(),
+      'the will',
+    );
+    remove();
+    const again = await connect(tcp, 'cam-1', 'pw-cam-1');
+    await again.publishAsync(deviceStateTopic('cam-1'), 'after', { qos: 1 });
+    await h.broker.publish(deviceStateTopic('cam-1'), '', { qos: 1, retain: true });
+    assert.deepEqual(got, [
+      `cam-1 ${deviceStateTopic('cam-1')} report retain=true`,
+      `cam-1 ${deviceStateTopic('cam-1')} report retain=true`,
+    ]);
+    await again.endAsync();
+  });
+
   it('lists clients and disconnects them by principal', async () => {
     const cam1 = await connect(tcp, 'cam-1', 'pw-cam-1');
     const cam2 = await connect(ws, 'cam-2', 'pw-cam-2');
@@ -643,6 +684,113 @@ describe('createBroker cluster through Redis (db 5)', { skip: redisUnavailable ?
     await client.subscribeAsync(overrideTopic, { qos: 1 });
     assert.equal((await retained).payload.toString(), 'override-from-a');
     await client.endAsync();
+  });
+
+  it("hands a client's publish to its own broker's hook only, and to every broker's subscribers", async () => {
+    const hooked = { a: 0, b: 0 };
+    const subscribed = { a: 0, b: 0 };
+    const filter = deviceStateTopic(device);
+    const removers = [
+      a.broker.onClientPublish(filter, () => void hooked.a++),
+      b.broker.onClientPublish(filter, () => void hooked.b++),
+    ];
+    const unsubscribers = await Promise.all([
+      a.broker.subscribe(filter, () => void subscribed.a++),
+      b.broker.subscribe(filter, () => void subscribed.b++),
+    ]);
+    const client = await connect(`mqtt://127.0.0.1:${a.broker.port}`, device, 'pw');
+    await client.publishAsync(filter, 'report', { qos: 1 });
+    await within(
+      (async () => {
+        while (subscribed.a < 1 || subscribed.b < 1) await delay(10);
+      })(),
+      'the report on both brokers',
+    );
+    await b.broker.publish(filter, 'from hub b', { qos: 1, retain: false });
+    await within(
+      (async () => {
+        while (subscribed.a < 2 || subscribed.b < 2) await delay(10);
+      })(),
+      "hub b's publish on both brokers",
+    );
+    for (const remove of removers) remove();
+    await Promise.all(unsubscribers.map((unsubscribe) => unsubscribe()));
+    assert.deepEqual(hooked, { a: 1, b: 0 });
+    await client.endAsync();
+  });
+
+  it("drops a dead member's will of a device that came back here, and publishes the others", async () => {
+    const back = `back-${suffix}`;
+    const away = `away-${suffix}`;
+    // A member in a child process, killed with SIGKILL: its clients' wills stay in Redis.
+    const script = `
+      import { createBroker } from ${JSON.stringify(new URL('./create-broker.js', import.meta.url).href)};
+      const broker = await createBroker({
+        host: '127.0.0.1', port: 0, redisUrl: ${JSON.stringify(REDIS_URL)},
+        id: ${JSON.stringify(`dead-${suffix}`)}, heartbeatIntervalMs: 200,
+        authenticate: (client, username) => ({ kind: 'device', deviceId: username, group: 'g' }),
+      });
+      console.log('port ' + broker.port);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    const port = await within(
+      new Promise<number>((resolve) =>
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /port (\d+)/.exec(out);
+          if (match) resolve(Number(match[1]));
+        }),
+      ),
+      'the doomed broker',
+      20_000,
+    );
+    for (const id of [back, away]) {
+      const will = { topic: deviceStateTopic(id), payload: Buffer.from(`will of ${id}`) };
+      await connect(`mqtt://127.0.0.1:${port}`, id, 'pw', {
+        will: { ...will, qos: 1, retain: true },
+      });
+    }
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+
+    const c = await startBroker({
+      redisUrl: REDIS_URL,
+      id: `c-${suffix}`,
+      wsPort: null,
+      heartbeatIntervalMs: 200,
+      authenticate: authenticator({
+        [back]: { password: 'pw', principal: { kind: 'device', deviceId: back, group } },
+      }),
+    });
+    try {
+      const delivered: string[] = [];
+      const consumed: string[] = [];
+      const states = 'sentinel/v1/devices/+/state';
+      const unsubscribe = await c.broker.subscribe(states, (t, p) => delivered.push(`${t} ${p}`));
+      const remove = c.broker.onClientPublish(states, (t, p) => consumed.push(`${t} ${p}`));
+      const again = await connect(`mqtt://127.0.0.1:${c.broker.port}`, back, 'pw');
+      await again.publishAsync(deviceStateTopic(back), 'back online', { qos: 1, retain: true });
+      const awayWill = `${deviceStateTopic(away)} will of ${away}`;
+      await within(
+        (async () => {
+          while (!delivered.includes(awayWill)) await delay(50);
+        })(),
+        "the sweep of the dead member's wills",
+        20_000,
+      );
+      await delay(1000); // a further sweep (every 800 ms here): every will of the member was seen
+      remove();
+      await unsubscribe();
+      assert.equal(delivered.filter((m) => m.includes(`will of ${back}`)).length, 0);
+      assert.deepEqual(consumed, [`${deviceStateTopic(back)} back online`, awayWill]);
+      await again.endAsync();
+      await c.broker.publish(deviceStateTopic(back), '', { qos: 1, retain: true });
+      await c.broker.publish(deviceStateTopic(away), '', { qos: 1, retain: true });
+    } finally {
+      await c.broker.close();
+    }
   });
 
   it('close() releases every Redis connection (clearing the test retained messages first)', async () => {

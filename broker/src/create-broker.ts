@@ -43,7 +43,12 @@ import {
 } from './listeners.js';
 import { MAX_PAYLOAD_BYTES } from './messages.js';
 import { watchPacketSizes } from './packet-size-guard.js';
-import { publishInProcess, subscribeInProcess } from './in-process.js';
+import {
+  onClientPublishInProcess,
+  publishInProcess,
+  subscribeInProcess,
+  willBrokerId,
+} from './in-process.js';
 import { installPublishDrop } from './publish-drop.js';
 import { connectRedisBackend, redactRedisUrl } from './redis-backend.js';
 import { SessionTable } from './session-table.js';
@@ -221,6 +226,14 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     },
 
     authorizePublish(client, packet, callback) {
+      const willOf = willBrokerId(packet);
+      if (client !== null && willOf !== undefined && willOf !== brokerId) {
+        // Aedes' _clearWills publishes the wills a dead cluster member left, authorized with the
+        // client of that id connected to THIS broker if there is one: the device came back here,
+        // so its "offline" will is stale. Acknowledged (the sweep deletes it), delivered to nobody.
+        dropPublish(packet);
+        return callback(null);
+      }
       if (client === null) {
         // A will left by a broker of the cluster that died: it was authorized at CONNECT.
         const ok = !packet.topic.startsWith('$') && payloadSize(packet.payload) <= maxPayload;
@@ -268,6 +281,9 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     },
   };
   if (options.id !== undefined) aedesOptions.id = options.id;
+  if (options.heartbeatIntervalMs !== undefined)
+    aedesOptions.heartbeatInterval = options.heartbeatIntervalMs;
+  let brokerId = '';
 
   const redis =
     options.redisUrl === undefined
@@ -293,6 +309,7 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     redis?.abort();
     throw err;
   }
+  brokerId = aedes.id;
   dropPublish = installPublishDrop(aedes);
   (aedes as EventEmitter).on('error', (err: Error) =>
     logger.warn(`mqtt: broker error: ${err.message}`),
@@ -357,6 +374,7 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
 
     publish: (topic, payload, opts) => publishInProcess(aedes, maxPayload, topic, payload, opts),
     subscribe: (filter, handler) => subscribeInProcess(aedes, filter, handler, logger),
+    onClientPublish: (filter, handler) => onClientPublishInProcess(aedes, filter, handler, logger),
 
     disconnectClient(clientId) {
       const client = sessions.get(clientId);

@@ -60,10 +60,14 @@ export const DEPLOYMENT_PHASES = [
   'downloading',
   'verifying',
   'staged',
+  /** Staged, but the application holds the device's update lock: the swap waits (section 6.4). */
+  'deferred',
   'active',
   'failed',
   'rolled_back',
 ] as const;
+/** Reason codes a device reports with `deferred`. */
+export const DEFERRAL_REASONS = ['update_locked'] as const;
 /** Reason codes a device reports with `failed` / `rolled_back`; the schema accepts any snake_case code. */
 export const FAILURE_REASONS = [
   'hash_mismatch',
@@ -77,6 +81,7 @@ export const FAILURE_REASONS = [
   'timeout',
   'error_burst',
   'manual',
+  'incompatible',
 ] as const;
 export const COMMANDS = ['rollback', 'reload', 'ping'] as const;
 
@@ -153,6 +158,14 @@ export const DesiredStateSchema = Type.Object(
     activate: oneOf(['new', 'previous'] as const, 'Which of model/previous must serve'),
     cohort: nullable(CohortSchema, 'Canary cohort; null means every device of the group'),
     shadow: Type.Optional(ShadowRequestSchema),
+    max_deferral_s: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 365 * 24 * 3600,
+        description:
+          'How long a device may defer the swap to the new model while its application holds the update lock, counted from when it first deferred this deployment; 0: no deferral. Absent: as long as the lock is held. Never applies to a rollback',
+      }),
+    ),
     issued_at: DateTime('When the hub issued this state'),
   },
   { additionalProperties: false },
@@ -182,6 +195,11 @@ export const DeploymentProgressSchema = Type.Object(
       }),
     ),
     detail: Type.Optional(Type.String({ maxLength: 2048 })),
+    deferred_until: Type.Optional(
+      DateTime(
+        'With `deferred`: when the device takes the update at the latest (the lock expires or the maximum deferral passes); absent: when the lock is released',
+      ),
+    ),
     bytes: Type.Optional(Type.Integer({ minimum: 0 })),
     total_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
     in_cohort: Type.Optional(
@@ -194,6 +212,35 @@ export const DeploymentProgressSchema = Type.Object(
   { additionalProperties: false },
 );
 export type DeploymentProgress = Static<typeof DeploymentProgressSchema>;
+
+/** What a device reports it can run: compared with a model's requirements before a deployment. */
+export const CapabilitiesSchema = Type.Object(
+  {
+    ort_version: Type.Optional(ShortText(64, 'onnxruntime version the agent runs models with')),
+    max_opset: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description: 'Highest default-domain (ai.onnx) opset the runtime loads',
+      }),
+    ),
+    execution_providers: Type.Optional(
+      Type.Array(ShortText(64), { maxItems: 16, description: 'Execution providers, e.g. cpu' }),
+    ),
+    arch: Type.Optional(ShortText(32, 'CPU architecture (Node.js process.arch: x64, arm64, ...)')),
+    memory_mb: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'Memory in MiB' }),
+    ),
+    labels: Type.Optional(
+      Type.Array(ShortText(128), {
+        maxItems: 64,
+        description: 'Labels from the agent configuration, e.g. camera:ip67',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Capabilities = Static<typeof CapabilitiesSchema>;
 
 export const DeviceStateSchema = Type.Object(
   {
@@ -210,6 +257,7 @@ export const DeviceStateSchema = Type.Object(
     ),
     deployment: Type.Optional(nullable(DeploymentProgressSchema)),
     errors: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 50 })),
+    capabilities: Type.Optional(CapabilitiesSchema),
   },
   { additionalProperties: false },
 );

@@ -11,6 +11,7 @@ import {
   groupDesiredTopic,
   isValidId,
   parseTopic,
+  topicMatches,
 } from './topics.js';
 
 describe('topics', () => {
@@ -94,5 +95,18 @@ describe('topics', () => {
     ]) {
       assert.equal(parseTopic(topic), null, topic);
     }
+  });
+
+  it('matches filters as MQTT does', () => {
+    assert.equal(topicMatches(ALL_DEVICE_STATE, deviceStateTopic('cam-1')), true);
+    assert.equal(topicMatches(ALL_DEVICE_STATE, deviceTelemetryTopic('cam-1')), false);
+    assert.equal(topicMatches(ALL_DEVICE_TELEMETRY, deviceTelemetryTopic('cam-1')), true);
+    assert.equal(topicMatches('sentinel/v1/#', 'sentinel/v1'), true);
+    assert.equal(topicMatches('sentinel/v1/#', deviceStateTopic('cam-1')), true);
+    assert.equal(topicMatches('sentinel/+', deviceStateTopic('cam-1')), false);
+    assert.equal(topicMatches(ALL_DEVICE_STATE, 'sentinel/v1/devices/cam-1/state/extra'), false);
+    assert.equal(topicMatches('#', '$SYS/broker/heartbeat'), false);
+    assert.equal(topicMatches('+/broker/heartbeat', '$SYS/broker/heartbeat'), false);
+    assert.equal(topicMatches('$SYS/#', '$SYS/broker/heartbeat'), true);
   });
 });

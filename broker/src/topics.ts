@@ -85,3 +85,19 @@ export function parseTopic(topic: string): ParsedTopic | null {
   }
   return null;
 }
+
+/**
+ * Whether a concrete topic matches a subscription filter ([MQTT-4.7.1]): "+" one level, "#" the
+ * rest (including the parent level). Topics starting with "$" match no filter starting with a
+ * wildcard ([MQTT-4.7.2-1]).
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}

@@ -4,11 +4,13 @@ import type { Command, DeploymentProgress, Slot } from '@sentinel/broker/protoco
 import type { AgentConfig } from './config.js';
 import { basicAuth, credentialOrigins } from './download/credentials.js';
 import { ModelCache } from './download/downloader.js';
+import { localCapabilities } from './capabilities/capabilities.js';
 import { AgentError } from './errors.js';
 import { SessionPool } from './inference/session-pool.js';
 import { Slots, type InferenceResult } from './inference/slots.js';
 import type { Feeds } from './inference/tensors.js';
 import { LocalApi } from './api/local-api.js';
+import { UpdateLock, type UpdateLockStatus } from './api/update-lock.js';
 import { MqttLink } from './link/mqtt-link.js';
 import { silentLogger, type Logger } from './log.js';
 import { Reconciler } from './reconcile/reconciler.js';
@@ -44,6 +46,8 @@ export interface AgentStatus {
   swaps: number;
   errors: string[];
   api: string | null;
+  /** The application's update lock (PUT /v1/update-lock), null when none is held. */
+  update_lock: UpdateLockStatus | null;
 }
 
 /**
@@ -63,6 +67,7 @@ export class Agent {
   private readonly link: MqttLink;
   private readonly api: LocalApi;
   private readonly shadow = new ShadowRunner();
+  private readonly updateLock: UpdateLock;
   private simulator?: Simulator;
   private apiAddress: string | null = null;
   private timers: NodeJS.Timeout[] = [];
@@ -90,6 +95,8 @@ export class Agent {
     this.log = deps.logger ?? silentLogger;
     this.errors = new ErrorLog(this.log);
     this.slots = new Slots(this.pool);
+    // A take, refresh or release of the lock may end or start a deferral: plan again.
+    this.updateLock = new UpdateLock(() => this.reconciler.schedule());
     this.store = new SlotStore({
       path: join(config.dataDir, 'state.json'),
       modelsDir: join(config.dataDir, 'models'),
@@ -108,6 +115,7 @@ export class Agent {
       cache: this.cache,
       log: this.log,
       errors: this.errors,
+      lock: () => this.updateLock.view(),
       onReport: () => {
         this.refreshShadow();
         this.link.publishState();
@@ -119,6 +127,7 @@ export class Agent {
       errors: this.errors,
       progress: () => this.reconciler.progress,
       deploymentId: () => this.reconciler.desired?.deployment_id ?? null,
+      capabilities: localCapabilities(config),
     });
     this.link = new MqttLink({
       config,
@@ -138,6 +147,7 @@ export class Agent {
       infer: (feeds) => this.infer(feeds),
       reportQuality: (map) => this.reporter.window.recordQuality(map),
       status: () => this.status(),
+      updateLock: this.updateLock,
     });
   }
 
@@ -220,6 +230,7 @@ export class Agent {
       swaps: this.reconciler.swaps,
       errors: this.errors.list(),
       api: this.apiAddress,
+      update_lock: this.updateLock.status(),
     };
   }
 

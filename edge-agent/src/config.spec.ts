@@ -18,6 +18,28 @@ describe('loadAgentConfig', () => {
     assert.deepEqual(config.credentialOrigins, []);
     assert.deepEqual(config.apiHosts, []);
     assert.equal(config.health.maxInputBytes, 64 * 1024 * 1024);
+    assert.deepEqual(config.labels, []);
+    assert.equal(config.memoryMb, undefined);
+  });
+
+  it('reads the labels (once each) and the memory limit', () => {
+    const config = loadAgentConfig({
+      ...base,
+      SENTINEL_LABELS: 'camera:ip67, site:berlin,camera:ip67',
+      SENTINEL_MEMORY_MB: '512',
+    });
+    assert.deepEqual(config.labels, ['camera:ip67', 'site:berlin']);
+    assert.equal(config.memoryMb, 512);
+  });
+
+  it('reads a list of broker URLs (hubs of a cluster)', () => {
+    const config = loadAgentConfig({
+      ...base,
+      SENTINEL_MQTT_URL: 'mqtt://hub-a:1883, mqtt://hub-b:1883',
+    });
+    assert.equal(config.mqttUrl, 'mqtt://hub-a:1883');
+    assert.deepEqual(config.mqttUrls, ['mqtt://hub-a:1883', 'mqtt://hub-b:1883']);
+    assert.deepEqual(loadAgentConfig(base).mqttUrls, ['mqtt://127.0.0.1:1883']);
   });
 
   it('reads the credential origins, API host names and input budget', () => {
@@ -57,6 +79,14 @@ describe('loadAgentConfig', () => {
     ],
     [{ ...base, SENTINEL_MQTT_URL: 'ftp://x' }, /^SENTINEL_MQTT_URL must be a URL/],
     [
+      { ...base, SENTINEL_MQTT_URL: 'mqtt://hub-a:1883,ftp://x' },
+      /^SENTINEL_MQTT_URL must be a URL/,
+    ],
+    [
+      { ...base, SENTINEL_MQTT_URL: 'mqtt://hub-a:1883,mqtts://hub-b:8883' },
+      /^SENTINEL_MQTT_URL all URLs of the list must have the same scheme/,
+    ],
+    [
       { ...base, SENTINEL_REQUIRE_SIGNED: 'true' },
       /^SENTINEL_REQUIRE_SIGNED=true needs SENTINEL_TRUSTED_KEYS$/,
     ],
@@ -83,6 +113,8 @@ describe('loadAgentConfig', () => {
     ],
     [{ ...base, SENTINEL_API_HOSTS: 'agent,-bad-' }, /^SENTINEL_API_HOSTS must be host names/],
     [{ ...base, SENTINEL_MAX_INPUT_BYTES: '0' }, /^SENTINEL_MAX_INPUT_BYTES must be between 1/],
+    [{ ...base, SENTINEL_LABELS: 'camera ip67' }, /^SENTINEL_LABELS must be labels/],
+    [{ ...base, SENTINEL_MEMORY_MB: 'lots' }, /^SENTINEL_MEMORY_MB must be a number/],
   ];
   for (const [env, pattern] of refusals) {
     it(`refuses ${JSON.stringify(env)} with one line`, () => {

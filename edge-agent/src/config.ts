@@ -23,7 +23,7 @@ export const SETTINGS = [
     'SENTINEL_MQTT_URL',
     'mqtt_url',
     'mqtt://127.0.0.1:1883',
-    'Broker URL: mqtt://, mqtts://, ws:// or wss://.',
+    'Broker URL: mqtt://, mqtts://, ws:// or wss://; several, comma-separated (hubs of a cluster): reconnects go to the next one.',
   ],
   ['SENTINEL_MQTT_USERNAME', 'mqtt_username', undefined, 'MQTT username (default: the device id).'],
   [
@@ -132,6 +132,18 @@ export const SETTINGS = [
     '1',
     'onnxruntime intra-op threads per session.',
   ],
+  [
+    'SENTINEL_LABELS',
+    'labels',
+    undefined,
+    'Labels of this device (comma-separated, e.g. camera:ip67,site:berlin), reported to the hub; a model may require some.',
+  ],
+  [
+    'SENTINEL_MEMORY_MB',
+    'memory_mb',
+    undefined,
+    "Memory (MiB) reported to the hub for a model's minimum; default: the machine's total.",
+  ],
   ['SENTINEL_LOG_LEVEL', 'log_level', 'info', 'error | warn | info | debug.'],
   [
     'SENTINEL_ORT_LOG_LEVEL',
@@ -180,6 +192,9 @@ const list = (item: z.ZodType<string>, message: string) =>
     )
     .refine((values) => values.every((v) => item.safeParse(v).success), { message });
 
+/** A device label, as the hub's model requirements name them (e.g. camera:ip67). */
+export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/=-]{0,127}$/;
+
 const apiListen = z.string().refine((value) => parseApiListen(value) !== undefined, {
   message: 'must be HOST:PORT, unix:/path or off',
 });
@@ -188,7 +203,14 @@ const schema = z.object({
   SENTINEL_DEVICE_ID: z
     .string({ message: 'is required' })
     .regex(new RegExp(ID_PATTERN), `must match ${ID_PATTERN}`),
-  SENTINEL_MQTT_URL: url(['mqtt', 'mqtts', 'tcp', 'tls', 'ws', 'wss']),
+  SENTINEL_MQTT_URL: list(
+    url(['mqtt', 'mqtts', 'tcp', 'tls', 'ws', 'wss']),
+    'must be a URL with scheme mqtt, mqtts, tcp, tls, ws or wss (several: comma-separated)',
+  )
+    .refine((urls) => urls.length > 0, { message: 'is required' })
+    .refine((urls) => new Set(urls.map((u) => u.split(':')[0].toLowerCase())).size <= 1, {
+      message: 'all URLs of the list must have the same scheme',
+    }),
   SENTINEL_MQTT_USERNAME: z.string().min(1).optional(),
   SENTINEL_MQTT_PASSWORD: z.string().min(1).optional(),
   SENTINEL_HUB_URL: url(['http', 'https']).optional(),
@@ -223,6 +245,11 @@ const schema = z.object({
   SENTINEL_ERROR_BURST_WINDOW_S: int('seconds', 1, 86_400),
   SENTINEL_DOWNLOAD_RETRIES: int('retries', 0, 100),
   SENTINEL_INTRA_OP_THREADS: int('threads', 1, 256),
+  SENTINEL_LABELS: list(
+    z.string().regex(LABEL_PATTERN),
+    'must be labels (letters, digits and . _ : / = -, at most 128 characters), comma-separated',
+  ).refine((labels) => labels.length <= 64, { message: 'must be at most 64 labels' }),
+  SENTINEL_MEMORY_MB: int('MiB', 1, 1_000_000_000).optional(),
   SENTINEL_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']),
   SENTINEL_ORT_LOG_LEVEL: z.enum(ORT_LOG_LEVELS),
 });
@@ -232,7 +259,10 @@ export type ApiListen =
 
 export interface AgentConfig {
   deviceId: string;
+  /** The first broker of mqttUrls. */
   mqttUrl: string;
+  /** The brokers to try in turn (hubs of a cluster); one for a single hub. */
+  mqttUrls: string[];
   mqttUsername: string;
   mqttPassword?: string;
   hubUrl?: string;
@@ -253,6 +283,10 @@ export interface AgentConfig {
   errorBurst: { errors: number; windowS: number };
   downloadRetries: number;
   intraOpThreads: number;
+  /** Reported in the device state's capabilities. */
+  labels: string[];
+  /** Memory reported to the hub (MiB); undefined: the machine's total. */
+  memoryMb?: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   ortLogLevel: OrtLogLevel;
 }
@@ -357,7 +391,8 @@ export function loadAgentConfig(
   }
   return {
     deviceId: c.SENTINEL_DEVICE_ID,
-    mqttUrl: c.SENTINEL_MQTT_URL,
+    mqttUrl: c.SENTINEL_MQTT_URL[0],
+    mqttUrls: c.SENTINEL_MQTT_URL,
     mqttUsername: c.SENTINEL_MQTT_USERNAME ?? c.SENTINEL_DEVICE_ID,
     mqttPassword: c.SENTINEL_MQTT_PASSWORD,
     hubUrl: c.SENTINEL_HUB_URL?.replace(/\/+$/, ''),
@@ -379,6 +414,8 @@ export function loadAgentConfig(
     errorBurst: { errors: c.SENTINEL_ERROR_BURST, windowS: c.SENTINEL_ERROR_BURST_WINDOW_S },
     downloadRetries: c.SENTINEL_DOWNLOAD_RETRIES,
     intraOpThreads: c.SENTINEL_INTRA_OP_THREADS,
+    labels: [...new Set(c.SENTINEL_LABELS)],
+    memoryMb: c.SENTINEL_MEMORY_MB,
     logLevel: c.SENTINEL_LOG_LEVEL,
     ortLogLevel: c.SENTINEL_ORT_LOG_LEVEL,
   };

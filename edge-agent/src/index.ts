@@ -14,3 +14,5 @@ export * from './state/plan.js';
 export * from './state/state-file.js';
 export * from './telemetry/window.js';
 export * from './fleet/fleet-simulator.js';
+export * from './state/deferral.js';
+export * from './api/update-lock.js';

@@ -1,16 +1,21 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ClusterBus } from '../cluster/cluster-bus.js';
 
 export type TokenRevokedListener = (event: { tokenId: string }) => void;
 
 /**
  * Tells who holds a session opened with an API token (the broker: MQTT observers) that the token
- * was revoked, after the deletion committed. In-process: another hub instance ends such sessions
- * only when they reconnect.
+ * was revoked, after the deletion committed: on this hub at once, and through the ClusterBus on
+ * every other hub of a cluster (REDIS_URL) as soon as the event arrives.
  */
 @Injectable()
 export class TokenEvents {
   private readonly logger = new Logger('TokenEvents');
   private readonly listeners = new Set<TokenRevokedListener>();
+
+  constructor(private readonly cluster: ClusterBus) {
+    cluster.on('token.revoked', ({ tokenId }) => this.notify(tokenId));
+  }
 
   /** Returns a function that removes the listener. */
   onRevoked(listener: TokenRevokedListener): () => void {
@@ -19,6 +24,10 @@ export class TokenEvents {
   }
 
   revoked(tokenId: string): void {
+    this.cluster.publish('token.revoked', { tokenId });
+  }
+
+  private notify(tokenId: string): void {
     for (const listener of [...this.listeners]) {
       try {
         listener({ tokenId });

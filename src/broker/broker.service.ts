@@ -18,6 +18,7 @@ import {
   type Principal,
 } from '@sentinel/broker';
 import { certificateLogin } from '../auth/domain/certificate-login.js';
+import { ClusterBus } from '../cluster/cluster-bus.js';
 import { TokenEvents } from '../auth/token-events.js';
 import { TokensService } from '../auth/tokens.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -57,6 +58,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly tokens: TokensService,
     private readonly tokenEvents: TokenEvents,
     private readonly metrics: MetricsService,
+    private readonly cluster: ClusterBus,
   ) {
     this.states = new ReportBatcher(
       async (batch) => {
@@ -94,21 +96,19 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
           this.config.MQTT_PASSWORD,
         )
       : await this.startEmbedded();
-    await this.transport.subscribe(ALL_DEVICE_STATE, (topic, payload) =>
+    await this.transport.consume(ALL_DEVICE_STATE, (topic, payload) =>
       this.onState(topic, payload),
     );
+    // Revoked credentials (rotated, deleted, moved, group deleted), from this hub or another one
+    // of the cluster: the sessions on this hub's broker end at once.
+    this.cluster.on('devices.revoked', ({ deviceIds, reason }) =>
+      this.disconnect(deviceIds, reason),
+    );
+    // The retained messages are shared by the cluster: the hub that made the change clears them.
     this.events.on('device.deleted', ({ deviceId }) => {
-      this.disconnect([deviceId], 'deleted');
       void this.clearRetained([deviceDesiredTopic(deviceId), deviceStateTopic(deviceId)]);
     });
-    this.events.on('device.credentials_rotated', ({ deviceId }) =>
-      this.disconnect([deviceId], 'credentials rotated'),
-    );
-    this.events.on('device.moved', ({ deviceId }) =>
-      this.disconnect([deviceId], 'moved to another group'),
-    );
-    this.events.on('group.deleted', ({ group, deviceIds }) => {
-      this.disconnect(deviceIds, 'group deleted');
+    this.events.on('group.deleted', ({ group }) => {
       void this.clearRetained([groupDesiredTopic(group)]);
     });
     this.tokenEvents.onRevoked(({ tokenId }) => {
@@ -211,11 +211,12 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       );
       return;
     }
+    this.metrics.deviceReports.inc();
     this.states.add(outcome.report);
   }
 
+  /** DeviceCredentials forgot them first (its listener was registered before this one). */
   private disconnect(deviceIds: string[], why: string): void {
-    for (const deviceId of deviceIds) this.credentials.invalidate(deviceId);
     const count = this.transport?.disconnectDevices(deviceIds) ?? 0;
     if (count > 0) this.logger.log(`disconnected ${count} device session(s): ${why}`);
   }

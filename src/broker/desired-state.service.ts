@@ -24,8 +24,11 @@ export type Target = { kind: 'group'; name: string } | { kind: 'device'; id: str
 
 export interface StagedDesired {
   topic: string;
-  state: DesiredState;
+  /** null: remove the retained override (an empty payload), see stageClear. */
+  state: DesiredState | null;
 }
+
+export type StoredDesired = StagedDesired & { state: DesiredState };
 
 const TABLE = {
   group: { table: 'device_groups', key: 'name' },
@@ -79,7 +82,7 @@ export class DesiredStateService implements OnApplicationBootstrap {
     intent: DesiredIntent,
     actor: string,
     manager: EntityManager,
-  ): Promise<StagedDesired> {
+  ): Promise<StoredDesired> {
     const { table, key } = TABLE[target.kind];
     const id = target.kind === 'group' ? target.name : target.id;
     await this.holdModels(manager, intent);
@@ -130,11 +133,14 @@ export class DesiredStateService implements OnApplicationBootstrap {
       );
   }
 
-  /** Publishes stored desired states, retained, QoS 1. */
+  /** Publishes stored desired states (and cleared overrides), retained, QoS 1, in order. */
   async send(staged: readonly StagedDesired[]): Promise<void> {
     await Promise.all(
       staged.map(({ topic, state }) =>
-        this.broker.mqtt.publish(topic, JSON.stringify(state), { qos: 1, retain: true }),
+        this.broker.mqtt.publish(topic, state === null ? '' : JSON.stringify(state), {
+          qos: 1,
+          retain: true,
+        }),
       ),
     );
   }
@@ -148,6 +154,24 @@ export class DesiredStateService implements OnApplicationBootstrap {
     if (rows.length === 0) throw notFound('device', deviceId);
     await this.audit.record(actor, 'device.desired_cleared', 'device', deviceId);
     await this.broker.mqtt.publish(deviceDesiredTopic(deviceId), '', { qos: 1, retain: true });
+  }
+
+  /**
+   * Removes a device's override inside the caller's transaction; `send` it after the commit.
+   * Null when the device had none.
+   */
+  async stageClear(
+    deviceId: string,
+    actor: string,
+    manager: EntityManager,
+  ): Promise<StagedDesired | null> {
+    const rows: unknown[] = await manager.query(
+      'WITH cleared AS (UPDATE devices SET desired = NULL WHERE id = $1 AND desired IS NOT NULL RETURNING id) SELECT id FROM cleared',
+      [deviceId],
+    );
+    if (rows.length === 0) return null;
+    await this.audit.record(actor, 'device.desired_cleared', 'device', deviceId, {}, manager);
+    return { topic: deviceDesiredTopic(deviceId), state: null };
   }
 
   async current(target: Target): Promise<DesiredState | null> {

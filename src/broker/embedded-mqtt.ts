@@ -24,6 +24,16 @@ export class EmbeddedMqtt implements HubMqtt {
     await this.broker.subscribe(filter, (topic, payload) => handler(topic, payload));
   }
 
+  /**
+   * The broker's publish hook (SentinelBroker.onClientPublish), not a subscription: in cluster mode
+   * (REDIS_URL) every hub's subscription gets every device's message through Redis, so each report
+   * would be written once per hub. The hook fires only on the broker the device is connected to.
+   */
+  consume(filter: string, handler: MessageHandler): Promise<void> {
+    this.broker.onClientPublish(filter, (topic, payload) => handler(topic, payload));
+    return Promise.resolve();
+  }
+
   disconnectDevices(deviceIds: string[]): number {
     const ids = new Set(deviceIds);
     return this.broker.disconnectWhere(

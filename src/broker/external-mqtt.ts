@@ -1,5 +1,5 @@
 import { connectAsync, type MqttClient } from 'mqtt';
-import type { PublishOptions } from '@sentinel/broker';
+import { topicMatches, type PublishOptions } from '@sentinel/broker';
 import type { HubMqtt, MessageHandler } from './hub-mqtt.js';
 
 /** The hub as a client of an external broker (MQTT_URL). Its ACL must let the hub user do everything. */
@@ -41,6 +41,14 @@ export class ExternalMqtt implements HubMqtt {
       throw new Error(`the external broker refused the hub's subscription to ${filter}`);
   }
 
+  /**
+   * A subscription, as before: MQTT 3.1.1 has no shared subscriptions, so several hubs on one
+   * external broker each receive (and write) every report. Run one hub per external broker.
+   */
+  consume(filter: string, handler: MessageHandler): Promise<void> {
+    return this.subscribe(filter, handler);
+  }
+
   disconnectDevices(): number {
     return 0;
   }
@@ -52,15 +60,4 @@ export class ExternalMqtt implements HubMqtt {
   async close(): Promise<void> {
     await this.client.endAsync();
   }
-}
-
-/** MQTT filter matching ([MQTT-4.7.1]): "+" one level, "#" the rest. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
-  }
-  return f.length === t.length;
 }

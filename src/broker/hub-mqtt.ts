@@ -10,6 +10,12 @@ export interface HubMqtt {
   readonly mode: 'embedded' | 'external';
   publish(topic: string, payload: Buffer | string, options: PublishOptions): Promise<void>;
   subscribe(filter: string, handler: MessageHandler): Promise<void>;
+  /**
+   * Receives what devices publish, for the hub to record once: with the embedded broker, only the
+   * messages that devices connected to THIS hub's broker publish (in a cluster each hub handles its
+   * own devices' reports); with an external broker, a subscription as subscribe().
+   */
+  consume(filter: string, handler: MessageHandler): Promise<void>;
   /** Ends the live session of a device at once; false when this hub cannot (external broker). */
   disconnectDevices(deviceIds: string[]): number;
   /** Ends the live sessions of observers logged in with this API token; 0 when it cannot. */

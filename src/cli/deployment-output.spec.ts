@@ -73,6 +73,7 @@ function detail(overrides: Partial<DeploymentDetail> = {}): DeploymentDetail {
         downloading: 1,
         verifying: 0,
         staged: 0,
+        deferred: 0,
         active: 1,
         failed: 1,
         rolled_back: 0,
@@ -86,6 +87,10 @@ function detail(overrides: Partial<DeploymentDetail> = {}): DeploymentDetail {
           detail: 'sha256 differs',
           attempts: 1,
         },
+      ],
+      deferred_devices: [],
+      skipped_devices: [
+        { device_id: 'cam-09', reason: 'incompatible', detail: 'label camera:ip67 missing' },
       ],
     },
     events: [
@@ -132,9 +137,19 @@ describe('deployment output', () => {
     );
   });
 
-  it('shows the status view with progress, failed devices and events', () => {
+  it('shows the status view with progress, failed and deferred devices and events', () => {
+    const shown = detail();
+    shown.progress.phases.deferred = 1;
+    shown.progress.deferred_devices = [
+      {
+        device_id: 'cam-09',
+        reason: 'update_locked',
+        detail: 'recording',
+        since: '2026-01-31T12:03:00.000Z',
+      },
+    ];
     assert.equal(
-      formatDeploymentDetail(detail()),
+      formatDeploymentDetail(shown),
       [
         'deployment d0000000-0000-4000-8000-000000000001',
         '  model        detector@1.4.0 (m0000000-0000-4000-8000-000000000001)',
@@ -146,10 +161,14 @@ describe('deployment output', () => {
         '  canary       step 2/3 at 25 % (steps 5, 25, 100; 300 s each)',
         '  devices      12 targets, 10 online, 3 participating',
         '  phases       notified 0, downloading 1, verifying 0, staged 0',
-        '               active 1, failed 1, rolled_back 0, unreported 0',
+        '               deferred 1, active 1, failed 1, rolled_back 0, unreported 0',
         '  created      2026-01-31 12:00:00Z by token:ci',
         'failed devices (1):',
         '  cam-07  failed  hash_mismatch (sha256 differs), 1 retries',
+        'deferred devices (1, update locked by their application):',
+        '  cam-09  recording  since 2026-01-31 12:03:00Z',
+        'skipped devices (1, they keep their model):',
+        '  cam-09  incompatible  (label camera:ip67 missing)',
         'events (2):',
         '  2026-01-31 12:01:00Z  created (-> in_progress) by token:ci',
         '  2026-01-31 12:02:00Z  step to 25 % by hub',

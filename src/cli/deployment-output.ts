@@ -330,6 +330,31 @@ export function formatDeploymentDetail(detail: DeploymentDetail | DeploymentStat
       text += `  ... ${failed.length - SHOWN_FAILED_DEVICES} more (--json lists them all)\n`;
     }
   }
+  const deferred = detail.progress.deferred_devices ?? [];
+  if (deferred.length > 0) {
+    text += `deferred devices (${deferred.length}, update locked by their application):\n`;
+    text += deferred
+      .slice(0, SHOWN_FAILED_DEVICES)
+      .map(
+        (d) =>
+          `  ${clean(`${d.device_id}  ${d.detail ?? d.reason ?? '-'}  since ${formatTimeSeconds(d.since)}`)}\n`,
+      )
+      .join('');
+    if (deferred.length > SHOWN_FAILED_DEVICES) {
+      text += `  ... ${deferred.length - SHOWN_FAILED_DEVICES} more (--json lists them all)\n`;
+    }
+  }
+  const skipped = detail.progress.skipped_devices ?? [];
+  if (skipped.length > 0) {
+    text += `skipped devices (${skipped.length}, they keep their model):\n`;
+    text += skipped
+      .slice(0, SHOWN_FAILED_DEVICES)
+      .map((d) => `  ${clean(`${d.device_id}  ${d.reason}  (${d.detail})`)}\n`)
+      .join('');
+    if (skipped.length > SHOWN_FAILED_DEVICES) {
+      text += `  ... ${skipped.length - SHOWN_FAILED_DEVICES} more (--json lists them all)\n`;
+    }
+  }
   const events = detail.events;
   if (events.length > 0) {
     const shown = events.slice(-SHOWN_EVENTS);

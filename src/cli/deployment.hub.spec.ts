@@ -227,6 +227,7 @@ describe(
       assert.equal(detail.progress.targets, 2);
       assert.deepEqual(Object.keys(detail.progress.phases).sort(), [
         'active',
+        'deferred',
         'downloading',
         'failed',
         'notified',

@@ -9,6 +9,7 @@ import {
   formatDesired,
   formatGroupList,
 } from './fleet-output.js';
+import { formatCapabilities } from './capabilities-line.js';
 import type { DeviceWithCredentials } from './hub-api.js';
 
 const issued = {
@@ -85,5 +86,21 @@ describe('fleet output', () => {
       'NAME  ENVIRONMENT  DEVICES  DESIRED    LABELS\nyard  production   2        det@2.0.0  site=north\n',
     );
     assert.equal(formatGroupList({ items: [], total: 0 }), 'no groups found\n');
+  });
+
+  it('shows what a device can run in one line, and says when it is unknown', () => {
+    assert.equal(
+      formatCapabilities({
+        ort_version: '1.30.0',
+        max_opset: 26,
+        execution_providers: ['cpu'],
+        arch: 'arm64',
+        memory_mb: 512,
+        labels: ['camera:ip67', 'site:berlin'],
+      }),
+      'onnxruntime 1.30.0, opset <= 26, providers cpu, arm64, 512 MiB, labels camera:ip67,site:berlin',
+    );
+    assert.equal(formatCapabilities({ labels: [] }), 'labels -');
+    assert.equal(formatCapabilities(null), 'unknown (not reported: treated as compatible)');
   });
 });

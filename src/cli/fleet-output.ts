@@ -18,6 +18,7 @@ import {
   type AgentEndpoints,
 } from './agent-env.js';
 import { formatTable, formatTimestamp } from './output.js';
+import { formatCapabilities } from './capabilities-line.js';
 
 // Shared with the web console (no dependencies there); re-exported for the commands and specs.
 export { agentEnvironment, defaultMqttUrl, desiredModel, envValue, formatAgentEnvironment };
@@ -103,6 +104,7 @@ export function formatDeviceDetail(device: Device): string {
       ['online', device.online ? 'yes' : 'no'],
       ['last seen', device.last_seen_at ? formatTimestamp(device.last_seen_at) : '-'],
       ['agent', device.agent_version ?? '-'],
+      ['capabilities', formatCapabilities(device.capabilities)],
       ['pinned', desiredModel(device.desired)],
       ['credential', `rotated ${formatTimestamp(device.credential_rotated_at)}`],
       ['created', formatTimestamp(device.created_at)],

@@ -15,6 +15,7 @@ export interface ErrorResponseDto {
     | 'FORBIDDEN'
     | 'NOT_FOUND'
     | 'CONFLICT'
+    | 'INCOMPATIBLE'
     | 'PAYLOAD_TOO_LARGE'
     | 'UNSUPPORTED_MEDIA_TYPE'
     | 'RANGE_NOT_SATISFIABLE'
@@ -258,6 +259,8 @@ export interface DeviceWithCredentialsDto {
   /** The last state message the device sent (docs/protocol/device-state.json). */
   reported: Record<string, unknown> | null;
   agent_version: string | null;
+  /** What the device last reported it can run (docs/protocol.md); null: unknown (an older agent, or never connected), and a deployment then treats it as compatible. */
+  capabilities: Record<string, unknown> | null;
   /** The device's own desired state, overriding its group's. */
   desired: Record<string, unknown> | null;
   desired_seq: number;
@@ -280,6 +283,8 @@ export interface DeviceDto {
   /** The last state message the device sent (docs/protocol/device-state.json). */
   reported: Record<string, unknown> | null;
   agent_version: string | null;
+  /** What the device last reported it can run (docs/protocol.md); null: unknown (an older agent, or never connected), and a deployment then treats it as compatible. */
+  capabilities: Record<string, unknown> | null;
   /** The device's own desired state, overriding its group's. */
   desired: Record<string, unknown> | null;
   desired_seq: number;
@@ -387,6 +392,8 @@ export interface CreateDeploymentDto {
   staging_timeout_s?: number;
   /** A device still notified/downloading/verifying after this is failed (timeout). */
   device_timeout_s?: number;
+  /** Longest a device may defer the swap while its application holds the update lock (counted from its first deferral); 0: no deferral. Absent: as long as the lock is held, and the desired state carries no max_deferral_s (agents before deferral refuse it). A deferred device is timed out after device_timeout_s plus this. Rollbacks are never deferred. */
+  max_deferral_s?: number;
   /** Blue/green: share of online devices that must have staged for the cutover. */
   min_staged_share?: number;
   /** Share of failed devices above which the deployment fails and rolls back. */
@@ -482,6 +489,8 @@ export interface DeploymentDto {
   min_staged_share: number;
   max_failure_share: number;
   max_retries: number;
+  /** Absent: devices defer as long as the update lock is held. */
+  max_deferral_s?: number;
   superseded_by: string | null;
   created_by: string;
   created_at: string;
@@ -504,15 +513,34 @@ export interface FailedDeviceDto {
   attempts: number;
 }
 
+export interface DeferredDeviceDto {
+  device_id: string;
+  reason: string | null;
+  /** The application's reason for its update lock. */
+  detail: string | null;
+  /** Since when it defers. */
+  since: string;
+}
+
+export interface SkippedDeviceDto {
+  device_id: string;
+  reason: string;
+  detail: string;
+}
+
 export interface ProgressDto {
   /** Devices in the target groups. */
   targets: number;
   online: number;
   /** Devices in the current step (the cohort for a canary). */
   participating: number;
-  /** Devices per phase (notified, downloading, verifying, staged, active, failed, rolled_back, unreported). */
+  /** Devices per phase (notified, downloading, verifying, staged, deferred, active, failed, rolled_back, unreported). */
   phases: Record<string, number>;
   failed_devices: FailedDeviceDto[];
+  /** Devices whose application holds the update lock, deferring the swap. */
+  deferred_devices?: DeferredDeviceDto[];
+  /** Devices of the target groups the deployment skipped because they cannot run the model (reason incompatible): they keep their model, and are in none of the figures above. */
+  skipped_devices: SkippedDeviceDto[];
 }
 
 export interface DeploymentEventDto {
@@ -566,6 +594,8 @@ export interface DeploymentDetailDto {
   min_staged_share: number;
   max_failure_share: number;
   max_retries: number;
+  /** Absent: devices defer as long as the update lock is held. */
+  max_deferral_s?: number;
   superseded_by: string | null;
   created_by: string;
   created_at: string;

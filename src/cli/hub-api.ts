@@ -67,6 +67,7 @@ export const DEPLOYMENT_PHASES = [
   'downloading',
   'verifying',
   'staged',
+  'deferred',
   'active',
   'failed',
   'rolled_back',

@@ -90,7 +90,14 @@ function detail(
     created_at: '2026-01-31T12:00:00.000Z',
     updated_at: '2026-01-31T12:00:00.000Z',
     finished_at: null,
-    progress: { targets: 2, online: 2, participating: 2, phases, failed_devices: [] },
+    progress: {
+      targets: 2,
+      online: 2,
+      participating: 2,
+      phases,
+      failed_devices: [],
+      skipped_devices: [],
+    },
     events,
     ...withHealth,
   };

@@ -61,6 +61,8 @@ export class DeploymentQueries {
     const devices = await this.repo.deviceViews(this.repo.dataSource, id);
     const { counts } = evaluate(viewOf(summary.deployment), devices, new Date());
     const failed = await this.repo.failedDevices(id);
+    const deferred = await this.repo.deferredDevices(id);
+    const skipped = await this.repo.skippedDevices(id);
     return {
       ...summary,
       progress: {
@@ -69,6 +71,13 @@ export class DeploymentQueries {
         participating: counts.participating,
         phases: counts.byPhase,
         failed_devices: failed.map((f) => ({ ...f, attempts: Number(f.attempts) })),
+        deferred_devices: deferred.map((d) => ({
+          device_id: d.device_id,
+          reason: d.reason,
+          detail: d.detail,
+          since: new Date(d.phase_since).toISOString(),
+        })),
+        skipped_devices: skipped,
       },
       events: await this.repo.events(id),
     };

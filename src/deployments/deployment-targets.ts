@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DesiredState } from '@sentinel/broker';
+import type { Capabilities, DesiredState } from '@sentinel/broker';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { MaintenanceWindow } from '../fleet/domain/maintenance-windows.js';
 
@@ -41,13 +41,46 @@ export class DeploymentTargets {
     return rows.map((r) => r.environment);
   }
 
-  /** Devices of the deployment's groups: how many, and the ids. */
-  async targetDevices(db: Db, groupIds: string[]): Promise<string[]> {
-    const rows: { id: string }[] = await db.query(
-      'SELECT id FROM devices WHERE group_id = ANY($1) ORDER BY id',
+  /**
+   * What compatibility is judged on, per device of the groups: its reported capabilities, whether it
+   * has its own desired state, and whether that state is a hold the hub set to keep its model
+   * (deployment_devices.held_seq still equal to its desired_seq: nobody pinned it since; a device's
+   * seq only grows, so an old hold's seq never matches a later state).
+   */
+  deviceFacts(
+    m: EntityManager,
+    groupIds: string[],
+  ): Promise<
+    {
+      id: string;
+      group_id: string;
+      capabilities: Capabilities | null;
+      desired: DesiredState | null;
+      desired_seq: number;
+      held: boolean;
+    }[]
+  > {
+    return m.query(
+      `SELECT d.id, d.group_id, d.capabilities, d.desired, d.desired_seq,
+              d.desired IS NOT NULL AND EXISTS (
+                SELECT 1 FROM deployment_devices dd
+                 WHERE dd.device_id = d.id AND dd.held_seq = d.desired_seq
+              ) AS held
+         FROM devices d WHERE d.group_id = ANY($1) ORDER BY d.id`,
       [groupIds],
     );
-    return rows.map((r) => r.id);
+  }
+
+  /** The groups' desired states now. */
+  async groupDesired(
+    m: EntityManager,
+    groupIds: string[],
+  ): Promise<Map<string, DesiredState | null>> {
+    const rows: { id: string; desired: DesiredState | null }[] = await m.query(
+      'SELECT id, desired FROM device_groups WHERE id = ANY($1)',
+      [groupIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.desired]));
   }
 
   /** The maintenance windows of a deployment's groups (a group deleted since has none). */

@@ -2,13 +2,18 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { DesiredState } from '@sentinel/broker';
 import type { EntityManager } from 'typeorm';
 import { notFound } from '../common/domain-error.js';
-import { DesiredStateService, type StagedDesired } from '../broker/desired-state.service.js';
+import {
+  DesiredStateService,
+  type DesiredIntent,
+  type StagedDesired,
+} from '../broker/desired-state.service.js';
 import type { ModelVersion } from '../registry/model-version.entity.js';
 import {
   TELEMETRY_STORE,
   type DeploymentEventPoint,
   type TelemetryStore,
 } from '../telemetry/telemetry-store.js';
+import { DeploymentCompatibility } from './deployment-compatibility.js';
 import type { Deployment, DeploymentGroup } from './deployment.entity.js';
 import { DeploymentsRepository } from './deployments.repository.js';
 import { cohortPercent, type DeploymentStatus } from './domain/rollout.js';
@@ -36,6 +41,7 @@ export class DeploymentTransitions {
   constructor(
     private readonly repo: DeploymentsRepository,
     private readonly desired: DesiredStateService,
+    private readonly compatibility: DeploymentCompatibility,
     @Optional() @Inject(TELEMETRY_STORE) private readonly telemetry?: TelemetryStore,
   ) {}
 
@@ -72,6 +78,21 @@ export class DeploymentTransitions {
     return this.publishAll(m, next, groups, 'new', actor);
   }
 
+  /**
+   * Returns the groups to their previous model (a rollback, a failed deployment). A device that
+   * cannot run that model keeps what it runs by a hold (DeploymentCompatibility.keepOnRollback),
+   * published before the groups' states.
+   */
+  async rollBackAll(
+    m: EntityManager,
+    deployment: Deployment,
+    groups: DeploymentGroup[],
+    actor: string,
+  ): Promise<StagedDesired[]> {
+    const holds = await this.compatibility.keepOnRollback(m, deployment.id, groups, actor);
+    return [...holds, ...(await this.publishAll(m, deployment, groups, 'previous', actor))];
+  }
+
   async publishAll(
     m: EntityManager,
     deployment: Deployment,
@@ -86,22 +107,21 @@ export class DeploymentTransitions {
       groups.map((g) => g.previousModelId),
     );
     const staged: StagedDesired[] = [];
+    const intents = new Map<string, DesiredIntent>();
     for (const group of groups) {
+      const intent = this.intent(
+        deployment,
+        model,
+        previous.get(group.previousModelId ?? '') ?? null,
+        activate,
+      );
+      intents.set(group.groupId, intent);
       staged.push(
-        await this.desired.store(
-          { kind: 'group', name: group.groupName },
-          this.intent(
-            deployment,
-            model,
-            previous.get(group.previousModelId ?? '') ?? null,
-            activate,
-          ),
-          actor,
-          m,
-        ),
+        await this.desired.store({ kind: 'group', name: group.groupName }, intent, actor, m),
       );
     }
-    return staged;
+    // Devices the hub held follow with their own fallback (DeploymentCompatibility.follow).
+    return [...staged, ...(await this.compatibility.follow(m, deployment.id, intents, actor))];
   }
 
   /** The desired state of a group for the deployment. */
@@ -133,6 +153,10 @@ export class DeploymentTransitions {
               ...(shadow.queue !== undefined ? { queue: shadow.queue } : {}),
             },
           }
+        : {}),
+
+      ...(deployment.policy.maxDeferralS !== undefined
+        ? { max_deferral_s: deployment.policy.maxDeferralS }
         : {}),
     };
   }

@@ -23,6 +23,15 @@ export interface DeploymentDetail extends DeploymentSummary {
       detail: string | null;
       attempts: number;
     }[];
+    /** Devices deferring the swap (their application holds the update lock). */
+    deferred_devices: {
+      device_id: string;
+      reason: string | null;
+      detail: string | null;
+      since: string;
+    }[];
+    /** Devices skipped as incompatible (they keep their model; not counted in the figures above). */
+    skipped_devices: { device_id: string; reason: string; detail: string }[];
   };
   events: DeploymentEvent[];
 }

@@ -187,6 +187,14 @@ export class DeploymentDevice {
   @Column({ type: 'integer', default: 0 })
   attempts: number;
 
+  /**
+   * A device skipped as incompatible (phase `skipped`): the seq of the per-device desired state the
+   * hub set to keep its model. While the device's desired_seq still equals it, the override is the
+   * hub's to replace or clear at the next deployment; a pin set since is left alone.
+   */
+  @Column({ name: 'held_seq', type: 'integer', nullable: true })
+  heldSeq: number | null;
+
   @Column({ name: 'phase_since', type: 'timestamptz' })
   phaseSince: Date;
 

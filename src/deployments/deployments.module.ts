@@ -9,6 +9,7 @@ import { DeploymentJudging } from './deployment-judging.js';
 import { DeploymentQueries } from './deployment-queries.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
 import { DeploymentsRepository } from './deployments.repository.js';
+import { DeploymentCompatibility } from './deployment-compatibility.js';
 import { DeploymentTargets } from './deployment-targets.js';
 import { DeploymentsService } from './deployments.service.js';
 import { RolloutDriver } from './rollout-driver.js';
@@ -23,6 +24,7 @@ import { GatesService } from './gates/gates.service.js';
   providers: [
     DeploymentsRepository,
     DeploymentTargets,
+    DeploymentCompatibility,
     DeploymentTransitions,
     DeploymentQueries,
     DeploymentsService,

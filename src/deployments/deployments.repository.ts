@@ -123,7 +123,10 @@ export class DeploymentsRepository {
     );
   }
 
-  /** Every device of the target groups, with what it reported for this deployment. */
+  /**
+   * Every device of the target groups, with what it reported for this deployment; not those it
+   * skipped as incompatible (they take no part: no waiting for them, no share of failures).
+   */
   async deviceViews(m: Db, id: string): Promise<DeviceView[]> {
     const rows: {
       id: string;
@@ -137,7 +140,7 @@ export class DeploymentsRepository {
          FROM deployment_groups g
          JOIN devices d ON d.group_id = g.group_id
          LEFT JOIN deployment_devices dd ON dd.deployment_id = g.deployment_id AND dd.device_id = d.id
-        WHERE g.deployment_id = $1`,
+        WHERE g.deployment_id = $1 AND dd.phase IS DISTINCT FROM 'skipped'`,
       [id],
     );
     return rows.map((r) => ({
@@ -221,7 +224,7 @@ export class DeploymentsRepository {
   async stagingCounts(id: string): Promise<{ failed: number; total: number }> {
     const [row]: { failed: string; total: string }[] = await this.dataSource.query(
       `SELECT count(*) FILTER (WHERE phase = 'failed') AS failed, count(*) AS total
-         FROM deployment_devices WHERE deployment_id = $1 AND in_cohort IS NOT FALSE`,
+         FROM deployment_devices WHERE deployment_id = $1 AND in_cohort IS NOT FALSE AND phase <> 'skipped'`,
       [id],
     );
     return { failed: Number(row!.failed), total: Number(row!.total) };
@@ -231,6 +234,27 @@ export class DeploymentsRepository {
     return this.dataSource.query(
       `SELECT device_id, phase, reason, detail, attempts FROM deployment_devices
         WHERE deployment_id = $1 AND phase IN ('failed', 'rolled_back') ORDER BY device_id LIMIT 1000`,
+      [id],
+    );
+  }
+
+  deferredDevices(
+    id: string,
+  ): Promise<
+    { device_id: string; reason: string | null; detail: string | null; phase_since: Date }[]
+  > {
+    return this.dataSource.query(
+      `SELECT device_id, reason, detail, phase_since FROM deployment_devices
+        WHERE deployment_id = $1 AND phase = 'deferred' ORDER BY device_id LIMIT 1000`,
+      [id],
+    );
+  }
+
+  /** Devices the deployment skipped (incompatible), with why. */
+  skippedDevices(id: string): Promise<{ device_id: string; reason: string; detail: string }[]> {
+    return this.dataSource.query(
+      `SELECT device_id, reason, detail FROM deployment_devices
+        WHERE deployment_id = $1 AND phase = 'skipped' ORDER BY device_id LIMIT 1000`,
       [id],
     );
   }

@@ -3,10 +3,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { actorOf, type Principal } from '../auth/auth.decorators.js';
 import { DomainError, notFound, validationFailed } from '../common/domain-error.js';
-import { DesiredStateService, type StagedDesired } from '../broker/desired-state.service.js';
+import {
+  DesiredStateService,
+  type DesiredIntent,
+  type StagedDesired,
+} from '../broker/desired-state.service.js';
 import { checkDeployable } from '../registry/domain/model-format.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { GatesService } from './gates/gates.service.js';
+import { DeploymentCompatibility } from './deployment-compatibility.js';
 import { DeploymentTargets } from './deployment-targets.js';
 import { Deployment } from './deployment.entity.js';
 import type { DeploymentSummary } from './deployment-views.js';
@@ -44,6 +49,7 @@ export class DeploymentsService {
     private readonly gates: GatesService,
     private readonly targets: DeploymentTargets,
     private readonly events: DeploymentEvents,
+    private readonly compatibility: DeploymentCompatibility,
   ) {
     registry.addUsageCheck((m, modelId) => this.repo.modelUse(m, modelId));
   }
@@ -78,6 +84,7 @@ export class DeploymentsService {
       );
 
       const ids = groups.map((g) => g.id);
+      const judged = await this.compatibility.judge(m, ids, model);
       const now = new Date();
       const startAt = input.start_at === undefined ? null : new Date(input.start_at);
       // Scheduled, or a group outside its maintenance window: pending, nothing published yet.
@@ -156,11 +163,24 @@ export class DeploymentsService {
           active: true,
         })),
       );
-      const targets = [];
-      for (const [i, g] of groups.entries()) {
-        const devices = await this.targets.targetDevices(m, [g.id]);
-        targets.push({ name: g.name, devices, ranModel: previousIds[i] !== null });
-      }
+      // Devices skipped as incompatible keep their model by a hold (deployment-compatibility.ts).
+      staged.push(
+        ...(await this.compatibility.apply(
+          m,
+          id,
+          judged,
+          new Map(groups.map((g) => [g.id, g.desired])),
+          actor,
+        )),
+      );
+      const assigned = new Set(judged.assignment.assigned);
+      const targets = groups.map((g, i) => ({
+        name: g.name,
+        devices: judged.facts
+          .filter((d) => d.group_id === g.id && assigned.has(d.id))
+          .map((d) => d.id),
+        ranModel: previousIds[i] !== null,
+      }));
       warnings = creationWarnings({
         type: deployment.type,
         groups: targets,
@@ -175,23 +195,24 @@ export class DeploymentsService {
         groups: groups.map((g, i) => ({ name: g.name, previous_model_id: previousIds[i] })),
         policy,
         ...(warnings.length > 0 ? { warnings } : {}),
+        ...(judged.assignment.skipped.length > 0
+          ? { skipped_incompatible: judged.assignment.skipped.slice(0, 100) }
+          : {}),
       });
       const activate: Activate = stagesFirst(policy, input.deployment_type) ? 'stage' : 'new';
+      const intents = new Map<string, DesiredIntent>();
       for (const [i, g] of hold ? [] : groups.entries()) {
-        staged.push(
-          await this.desired.store(
-            { kind: 'group', name: g.name },
-            this.transitions.intent(
-              deployment,
-              model,
-              previous.get(previousIds[i] ?? '') ?? null,
-              activate,
-            ),
-            actor,
-            m,
-          ),
+        const intent = this.transitions.intent(
+          deployment,
+          model,
+          previous.get(previousIds[i] ?? '') ?? null,
+          activate,
         );
+        intents.set(g.id, intent);
+        staged.push(await this.desired.store({ kind: 'group', name: g.name }, intent, actor, m));
       }
+      // Devices the hub held and this deployment reaches follow it with their own fallback.
+      staged.push(...(await this.compatibility.follow(m, id, intents, actor)));
     });
     this.transitions.flushAnnotations();
     for (const old of superseded)
@@ -334,7 +355,7 @@ export class DeploymentsService {
       );
     }
     await this.transitions.transition(m, deployment.id, 'rolled_back', actor, reason, figures);
-    return this.transitions.publishAll(m, deployment, groups, 'previous', actor);
+    return this.transitions.rollBackAll(m, deployment, groups, actor);
   }
 
   private async promote(

@@ -283,7 +283,7 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
           // Devices that swapped go back; the others never left the previous model.
           const groups = await this.repo.groups(m, id);
           if (groups.every((g) => g.previousModelId !== null)) {
-            staged.push(...(await service.publishAll(m, deployment, groups, 'previous', 'hub')));
+            staged.push(...(await service.rollBackAll(m, deployment, groups, 'hub')));
           }
           break;
         }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ClusterBus } from '../cluster/cluster-bus.js';
 import type { DeviceAuthenticator, DevicePrincipal } from '../auth/device-authenticator.js';
 import { secretMatches } from './domain/device-secret.js';
 import { FLEET_ID_RE } from './domain/fleet-rules.js';
@@ -46,8 +47,9 @@ interface StoredCredential {
  * DEVICE_AUTHENTICATOR: artifact downloads, GET /devices/me). A broker restart makes every device
  * reconnect within seconds; rather than one query per CONNECT, look-ups made close together share
  * one `WHERE id = ANY($1)` query (under a storm they wait up to gatherMs for others), and found devices are remembered for a short time. Changes that
- * must take effect at once (rotation, deletion, move) call invalidate(); other hub instances see
- * them when their cache entry expires (cacheTtlMs).
+ * must take effect at once (rotation, deletion, move, group deletion) call revoke(): through the
+ * ClusterBus every hub of a cluster forgets the devices at once (and its broker ends their
+ * sessions); a hub that missed the event (Redis cut off) still re-reads them after cacheTtlMs.
  */
 @Injectable()
 export class DeviceCredentials implements DeviceAuthenticator {
@@ -58,6 +60,7 @@ export class DeviceCredentials implements DeviceAuthenticator {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly cluster: ClusterBus,
     @Optional()
     @Inject(DEVICE_CREDENTIALS_OPTIONS)
     options: DeviceCredentialsOptions | null,
@@ -69,6 +72,17 @@ export class DeviceCredentials implements DeviceAuthenticator {
       maxInFlight: settings.maxInFlight,
       gatherMs: settings.gatherMs,
     });
+    cluster.on('devices.revoked', ({ deviceIds }) => {
+      for (const deviceId of deviceIds) this.invalidate(deviceId);
+    });
+  }
+
+  /**
+   * After a committed change that must end the devices' sessions: every hub (this one at once,
+   * the others through the ClusterBus) forgets them and disconnects them.
+   */
+  revoke(deviceIds: string[], reason: string): void {
+    this.cluster.publish('devices.revoked', { deviceIds, reason });
   }
 
   /** Resolves the device's principal when the secret matches, else null. */

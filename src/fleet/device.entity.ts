@@ -54,6 +54,13 @@ export class Device {
   @Column({ type: 'jsonb', nullable: true })
   reported: Record<string, unknown> | null;
 
+  /**
+   * What the device last said it can run (the `capabilities` of its state); kept when a report
+   * without them comes (its Last Will, an older agent). Null: never reported.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  capabilities: Record<string, unknown> | null;
+
   @Column({ name: 'agent_version', type: 'text', nullable: true })
   agentVersion: string | null;
 

@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { DeviceStateReport } from './domain/state-reports.js';
 
 /**
- * Fleet changes: those live MQTT sessions must follow at once (the broker disconnects them), and
- * every change of a device for the live events stream.
+ * Fleet changes, for the live events stream and the broker (retained messages to clear). Those that
+ * end MQTT sessions also go to every hub through the ClusterBus (DeviceCredentials.revoke).
  */
 export interface FleetEventMap {
   'device.created': { deviceId: string };

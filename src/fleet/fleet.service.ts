@@ -190,7 +190,7 @@ export class FleetService {
       );
       return released.map((row) => row.id).sort();
     });
-    for (const deviceId of deviceIds) this.credentials.invalidate(deviceId);
+    this.credentials.revoke(deviceIds, 'group deleted');
     this.events.emit('group.deleted', { group: name, deviceIds });
     return { deviceIds };
   }
@@ -311,7 +311,7 @@ export class FleetService {
       throw error;
     }
     if (move) {
-      this.credentials.invalidate(id);
+      this.credentials.revoke([id], 'moved to another group');
       this.events.emit('device.moved', { deviceId: id, ...move });
     } else {
       this.events.emit('device.updated', { deviceId: id });
@@ -342,7 +342,7 @@ export class FleetService {
         manager,
       );
     });
-    this.credentials.invalidate(id);
+    this.credentials.revoke([id], 'credentials rotated');
     this.events.emit('device.credentials_rotated', { deviceId: id });
     return { device: await this.getDevice(id), secret };
   }
@@ -363,7 +363,7 @@ export class FleetService {
         manager,
       );
     });
-    this.credentials.invalidate(id);
+    this.credentials.revoke([id], 'deleted');
     this.events.emit('device.deleted', { deviceId: id });
   }
 

@@ -79,6 +79,12 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry, prefix: 'sentinel_' });
   }
 
+  readonly deviceReports = new Counter({
+    name: 'sentinel_device_reports_total',
+    help: 'Device state reports this hub handled (valid ones; in a cluster, those of the devices connected to it)',
+    registers: [this.registry],
+  });
+
   readonly telemetryReceived = new Counter({
     name: 'sentinel_telemetry_received_total',
     help: 'Telemetry messages received from devices (valid ones)',

@@ -24,6 +24,7 @@ import {
   type Stage,
 } from './domain/model-rules.js';
 import { checkFrameworkFormat } from './domain/model-format.js';
+import { requirementsProblem } from './domain/requirements.js';
 import { versionSortKey } from './domain/versions.js';
 import { modelWhere } from './model-lookup.js';
 import { ArtifactJanitor } from './artifact-janitor.js';
@@ -282,8 +283,8 @@ export class RegistryService {
       if (changes.tags) model.tags = [...new Set(changes.tags)];
       if (changes.metadata) {
         model.metadata = mergeMetadata(model.metadata, changes.metadata);
-        const tooLarge = checkMetadataSize(model.metadata);
-        if (tooLarge) throw validationFailed(tooLarge);
+        const problem = checkMetadataSize(model.metadata) ?? requirementsProblem(model.metadata);
+        if (problem) throw validationFailed(problem);
       }
       const saved = await repository.save(model);
       await this.audit.record(

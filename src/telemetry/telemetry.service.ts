@@ -99,7 +99,8 @@ export class TelemetryService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     await this.initStore();
     await this.scope.start();
-    await this.broker.mqtt.subscribe(ALL_DEVICE_TELEMETRY, (topic, payload) =>
+    // Only the windows of devices connected to this hub (HubMqtt.consume): once per cluster.
+    await this.broker.mqtt.consume(ALL_DEVICE_TELEMETRY, (topic, payload) =>
       this.receive(topic, payload),
     );
     this.timers.push(

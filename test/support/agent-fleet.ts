@@ -27,8 +27,15 @@ export class AgentFleet {
     return new AgentFleet(hub, await mkdtemp(join(tmpdir(), 'agent-fleet-')), env);
   }
 
-  /** A group of the hub's production environment with one running agent per device. */
-  async group(name: string, devices: string[]): Promise<void> {
+  /**
+   * A group of the hub's production environment with one running agent per device; `perDevice`:
+   * settings of single agents (labels, memory), over the fleet's.
+   */
+  async group(
+    name: string,
+    devices: string[],
+    perDevice: Record<string, Record<string, string>> = {},
+  ): Promise<void> {
     await createGroup(this.hub, name);
     for (const id of devices) {
       const device = await createDevice(this.hub, id, name);
@@ -42,15 +49,21 @@ export class AgentFleet {
           SENTINEL_DATA_DIR: join(this.dir, id),
           SENTINEL_API: '127.0.0.1:0',
           ...this.env,
+          ...perDevice[id],
         }),
       );
     }
   }
 
-  async serving(id: string): Promise<string | null> {
+  /** The device's local API, as its application reaches it. */
+  apiUrl(id: string): string {
     const agent = this.agents.get(id);
     if (!agent) throw new Error(`no agent ${id}`);
-    const s = (await (await fetch(`${agent.apiUrl}/v1/status`)).json()) as AgentStatus;
+    return agent.apiUrl;
+  }
+
+  async serving(id: string): Promise<string | null> {
+    const s = (await (await fetch(`${this.apiUrl(id)}/v1/status`)).json()) as AgentStatus;
     return s.active_slot ? (s.slots[s.active_slot]?.version ?? null) : null;
   }
 

@@ -74,10 +74,11 @@ function node(
 function modelProto(
   graph: onnxProto.onnx.IGraphProto,
   docString: string,
+  opset = OPSET,
 ): onnxProto.onnx.IModelProto {
   return {
     irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: opset }],
     producerName: PRODUCER_NAME,
     producerVersion: PRODUCER_VERSION,
     docString,
@@ -115,6 +116,13 @@ export function fastModel(): Buffer {
 /** The same graph and weights as fastModel(), other bytes (its doc string): it agrees fully. */
 export function fastTwinModel(): Buffer {
   return encode(modelProto(matMulReluGraph(FAST_SEED, 'fast'), 'fast MatMul+Relu twin'));
+}
+
+/** fastModel() stamped with another ai.onnx opset (e.g. one newer than onnxruntime loads). */
+export function fastModelAtOpset(opset: number): Buffer {
+  return encode(
+    modelProto(matMulReluGraph(FAST_SEED, 'fast'), 'fast MatMul+Relu test model', opset),
+  );
 }
 
 /** Same inputs, outputs and operators as fastModel(), other weights: its outputs miss the golden ones. */

@@ -20,6 +20,7 @@ const PHASES = [
   'downloading',
   'verifying',
   'staged',
+  'deferred',
   'active',
   'failed',
   'rolled_back',
@@ -75,6 +76,56 @@ function Phases({ d }: { d: DeploymentDetailDto }) {
                   {f.detail ? `: ${f.detail}` : ''}
                 </td>
                 <td>{f.attempts}</td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+      {(d.progress.deferred_devices ?? []).length > 0 && (
+        <Table caption="Deferred devices (their application holds the update lock)">
+          <thead>
+            <tr>
+              <th scope="col">Device</th>
+              <th scope="col">Application's reason</th>
+              <th scope="col">Since</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(d.progress.deferred_devices ?? []).map((f) => (
+              <tr key={f.device_id}>
+                <td>
+                  <Link href={`/fleet/devices/${encodeURIComponent(f.device_id)}`}>
+                    {f.device_id}
+                  </Link>
+                </td>
+                <td>{f.detail ?? f.reason ?? '—'}</td>
+                <td>
+                  <time dateTime={f.since}>{time(f.since)}</time>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+      {d.progress.skipped_devices.length > 0 && (
+        <Table caption="Skipped devices (incompatible: they keep their model)">
+          <thead>
+            <tr>
+              <th scope="col">Device</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.progress.skipped_devices.map((s) => (
+              <tr key={s.device_id}>
+                <td>
+                  <Link href={`/fleet/devices/${encodeURIComponent(s.device_id)}`}>
+                    {s.device_id}
+                  </Link>
+                </td>
+                <td>
+                  {s.reason}: {s.detail}
+                </td>
               </tr>
             ))}
           </tbody>

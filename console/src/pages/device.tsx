@@ -7,6 +7,7 @@ import {
   type DeviceWithCredentialsDto,
   type GroupListDto,
 } from '../api.js';
+import { formatCapabilities } from '../../../src/cli/capabilities-line.js';
 import { TelemetryCharts } from '../chart.js';
 import { Dl, ErrorBox, Field, Section, ago, time } from '../components.js';
 import { useAction, useLoad } from '../hooks.js';
@@ -50,6 +51,7 @@ export function DevicePage({ id }: { id: string }) {
           ['Deployment phase', s.phase],
           ['Failure', s.failure],
           ['Agent', d.agent_version],
+          ['Capabilities', formatCapabilities(d.capabilities)],
           ['Last report', `${ago(d.last_seen_at)} (${time(d.last_seen_at)})`],
           ['Credential rotated', time(d.credential_rotated_at)],
         ]}

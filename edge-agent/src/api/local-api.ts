@@ -5,6 +5,7 @@ import type { ApiListen } from '../config.js';
 import { fromTensor, toTensor, type Feeds, type JsonTensor } from '../inference/tensors.js';
 import { NoModelError, type InferenceResult } from '../inference/slots.js';
 import { hostAllowed, isJsonType } from './request-guard.js';
+import { LockRequestError, type UpdateLock } from './update-lock.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -13,6 +14,7 @@ export interface LocalApiHandler {
   infer(feeds: Feeds): Promise<InferenceResult & { latency_ms: number }>;
   reportQuality(map: number): void;
   status(): unknown;
+  updateLock: UpdateLock;
 }
 
 class HttpError extends Error {
@@ -29,7 +31,11 @@ class HttpError extends Error {
  *   POST /v1/infer    {"inputs": {"<name>": {"dims": [..], "data": [..], "type"?: "float32"}}}
  *                     -> {"outputs": {...}, "model": {...}, "slot": "blue", "latency_ms": 0.4}
  *   POST /v1/quality  {"map": 0.87}   mAP measured by the application (0..1), sent with telemetry
- *   GET  /v1/status   slots, active model, deployment phase, counters
+ *   GET  /v1/status   slots, active model, deployment phase, update lock, counters
+ *   PUT  /v1/update-lock {"reason": "recording", "ttl_s"?: 600}   take or refresh the update lock:
+ *                     the agent defers swapping to a new model until it is released (or lapses,
+ *                     or the deployment's max_deferral_s passes); rollbacks are never deferred
+ *   DELETE /v1/update-lock   release it;  GET /v1/update-lock   {"held": bool, "lock": {...}|null}
  *   GET  /healthz     200 when a model serves, else 503
  * On TCP it answers only its own Host names (403 otherwise), and POST bodies only as
  * application/json (415 otherwise): see request-guard.ts.
@@ -123,6 +129,7 @@ export class LocalApi {
         requireMethod(req, 'GET');
         return send(res, 200, this.handler.status());
       }
+      if (path === '/v1/update-lock') return await this.updateLock(req, res);
       if (path === '/healthz') {
         requireMethod(req, 'GET');
         const status = this.handler.status() as { active_slot: string | null };
@@ -133,6 +140,30 @@ export class LocalApi {
       if (error instanceof HttpError) return send(res, error.status, { error: error.message });
       send(res, 500, { error: (error as Error).message });
     }
+  }
+
+  private async updateLock(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const lock = this.handler.updateLock;
+    if (req.method === 'GET') {
+      const status = lock.status();
+      return send(res, 200, { held: status !== null, lock: status });
+    }
+    if (req.method === 'PUT') {
+      const body = await readJson(req);
+      try {
+        return send(res, 200, { held: true, lock: lock.take(body) });
+      } catch (error) {
+        if (error instanceof LockRequestError) throw new HttpError(400, error.message);
+        throw error;
+      }
+    }
+    if (req.method === 'DELETE') {
+      req.resume();
+      const released = lock.release();
+      return send(res, 200, { held: false, released });
+    }
+    req.resume();
+    throw new HttpError(405, 'use GET, PUT or DELETE');
   }
 }
 

@@ -5,6 +5,25 @@ import { ortSeverity, type OrtLogLevel } from './ort-log.js';
 export type Session = ort.InferenceSession;
 
 /**
+ * Why a session could not be created: `incompatible` when onnxruntime refuses the model's opset
+ * (newer than it loads: ValidateOpsetForDomain, "support for domain ai.onnx is till opset N"),
+ * `load_error` otherwise.
+ */
+export function loadError(error: unknown): AgentError {
+  const message = (error as Error).message;
+  const opset = /Opset (\d+) is under development[\s\S]*is till opset (\d+)/.exec(message);
+  if (/ValidateOpsetForDomain/.test(message) || opset) {
+    const detail = opset
+      ? `opset ${opset[1]} > device max ${opset[2]} (onnxruntime ${ort.env.versions?.node ?? 'unknown'})`
+      : `onnxruntime ${ort.env.versions?.node ?? 'unknown'} does not load the model's opset`;
+    return new AgentError('incompatible', `${detail}: ${message}`, { cause: error });
+  }
+  return new AgentError('load_error', `onnxruntime cannot load the model: ${message}`, {
+    cause: error,
+  });
+}
+
+/**
  * onnxruntime sessions by sha256, reference-counted: one agent holds at most two (its slots), and
  * the fleet simulator's agents share one per model. A failed load rejects every waiter.
  */
@@ -27,13 +46,7 @@ export class SessionPool {
         graphOptimizationLevel: 'all',
       }).catch((error: unknown) => {
         this.entries.delete(sha256);
-        throw new AgentError(
-          'load_error',
-          `onnxruntime cannot load the model: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
+        throw loadError(error);
       });
       entry = { session, refs: 0 };
       this.entries.set(sha256, entry);

@@ -14,6 +14,7 @@ import {
 } from '@sentinel/broker/protocol';
 import type { AgentConfig } from '../config.js';
 import { lookupGroup } from '../hub-client.js';
+import { mqttServers } from '../mqtt-servers.js';
 import { closeMqtt } from '../lifecycle/close-mqtt.js';
 import type { Logger } from '../log.js';
 import type { ErrorLog } from '../report/error-log.js';
@@ -76,6 +77,8 @@ export class MqttLink {
     const config = this.o.config;
     const id = config.deviceId;
     const client = mqtt.connect(config.mqttUrl, {
+      // Several brokers (hubs of a cluster): each reconnect goes to the next one.
+      servers: mqttServers(config.mqttUrls),
       clientId: id,
       username: config.mqttUsername,
       password: config.mqttPassword,

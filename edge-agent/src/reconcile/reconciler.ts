@@ -14,7 +14,9 @@ import type { Slots } from '../inference/slots.js';
 import type { Logger } from '../log.js';
 import type { ErrorLog } from '../report/error-log.js';
 import { nextStep, phaseOf, targetOf, withServed } from '../state/plan.js';
+import type { LockView } from '../state/deferral.js';
 import type { SlotStore } from './slot-store.js';
+import { SwapGate } from './swap-gate.js';
 
 export interface ReconcilerOptions {
   deviceId: string;
@@ -26,6 +28,8 @@ export interface ReconcilerOptions {
   cache: ModelCache;
   log: Logger;
   errors: ErrorLog;
+  /** The application's update lock (the device's, shared by its reconcilers). */
+  lock(): LockView | null;
   /** Something worth reporting changed (deployment progress, an error): publish the state. */
   onReport(): void;
 }
@@ -46,8 +50,11 @@ export class Reconciler {
   private stopped = false;
   private burst: { sha256: string; until: number; errors: number } | null = null;
   private swapCount = 0;
+  private readonly gate: SwapGate;
 
-  constructor(private readonly o: ReconcilerOptions) {}
+  constructor(private readonly o: ReconcilerOptions) {
+    this.gate = new SwapGate(o.store, o.lock, () => this.schedule(), o.log);
+  }
 
   get desired(): DesiredState | null {
     return this.desiredNow;
@@ -96,6 +103,7 @@ export class Reconciler {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.gate.stop();
     await this.running?.catch(() => undefined);
   }
 
@@ -163,6 +171,11 @@ export class Reconciler {
         return;
       }
       const model = step.kind === 'stage' ? step.model : slots.view()[step.slot]!;
+      if (step.kind === 'activate') {
+        // The application's update lock may hold the swap (a download and stage never wait).
+        const deferred = await this.gate.check(desired, model, slots.view());
+        if (deferred) return this.report(desired, deferred, target.inCohort);
+      }
       try {
         if (step.kind === 'activate') await this.swapTo(step.slot, desired);
         else await this.stage(step.slot, step.model, desired, target.inCohort);

@@ -69,6 +69,17 @@ export class SlotStore {
     return this.state.group;
   }
 
+  /** When this device first deferred a swap, and to what (see PersistedState.deferred). */
+  get firstDeferral(): { key: string; at: number } | null {
+    return this.state.deferred ?? null;
+  }
+
+  /** Remembers the first deferral of a swap; a failed save is recorded, the memory holds. */
+  async rememberDeferral(deferral: { key: string; at: number }): Promise<void> {
+    this.state.deferred = deferral;
+    await this.saveOrRecord();
+  }
+
   veto(veto: Veto): void {
     this.state.vetoes = [...this.state.vetoes.slice(-(MAX_VETOES - 1)), veto];
   }

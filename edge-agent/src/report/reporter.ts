@@ -18,6 +18,8 @@ export interface ReporterOptions {
   /** The deployment progress to report, and the deployment the telemetry belongs to. */
   progress(): DeploymentProgress | null;
   deploymentId(): string | null;
+  /** What the device can run (onnxruntime, opset, memory, labels), sent with every state. */
+  capabilities?: DeviceState['capabilities'];
 }
 
 /**
@@ -52,6 +54,7 @@ export class Reporter {
       slots: { blue: report(view.blue), green: report(view.green) },
       deployment: this.o.progress(),
       errors: this.o.errors.list().map((e) => (e.length > 2048 ? e.slice(0, 2048) : e)),
+      ...(this.o.capabilities ? { capabilities: this.o.capabilities } : {}),
     };
     return encodeMessage('device-state', state);
   }

@@ -14,6 +14,11 @@ export interface PersistedState {
   /** `<deployment_id>:<sha256>` of models that served here, to tell rolled_back from staged. */
   served: string[];
   group: string | null;
+  /**
+   * When this device first deferred a swap (`<deployment_id>:<sha256>`, epoch ms): the maximum
+   * deferral counts from then, across restarts. Absent in files of older agents.
+   */
+  deferred?: { key: string; at: number } | null;
 }
 
 export const EMPTY_STATE: PersistedState = {

@@ -20,6 +20,7 @@ export interface DeployCliOptions {
   stepInterval?: string;
   stagingTimeout?: string;
   deviceTimeout?: string;
+  maxDeferral?: string;
   minStagedShare?: string;
   maxFailureShare?: string;
   maxRetries?: string;
@@ -145,6 +146,30 @@ export function parseSeconds(flag: string, text: string, min: number): number {
   return value;
 }
 
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const MAX_DEFERRAL_S = 365 * 86400;
+
+/**
+ * A duration as whole seconds (`1800`) or with units (`30m`, `1h30m`, `2d`, `45s`), from 0 to
+ * 365 days.
+ */
+export function parseDuration(flag: string, text: string): number {
+  const trimmed = text.trim().toLowerCase();
+  let seconds: number;
+  if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
+  else if (/^(\d+[smhd])+$/.test(trimmed)) {
+    seconds = 0;
+    for (const [, n, unit] of trimmed.matchAll(/(\d+)([smhd])/g))
+      seconds += Number(n) * DURATION_UNITS[unit!]!;
+  } else {
+    throw new UsageError(`${flag} "${text}" must be seconds or a duration such as 30m, 1h30m, 2d`);
+  }
+  if (seconds > MAX_DEFERRAL_S) {
+    throw new UsageError(`${flag} "${text}" must be at most 365 days`);
+  }
+  return seconds;
+}
+
 /** The --watch/--wait poll interval in seconds (fractions allowed), returned in milliseconds. */
 export function parseInterval(text: string | undefined): number {
   if (text === undefined) return DEFAULT_INTERVAL_S * 1000;
@@ -201,6 +226,9 @@ export function prepareDeploy(modelId: string, options: DeployCliOptions): Creat
   }
   if (options.deviceTimeout !== undefined) {
     body.device_timeout_s = parseSeconds('--device-timeout', options.deviceTimeout, 1);
+  }
+  if (options.maxDeferral !== undefined) {
+    body.max_deferral_s = parseDuration('--max-deferral', options.maxDeferral);
   }
   if (options.minStagedShare !== undefined) {
     body.min_staged_share = parseShare('--min-staged-share', options.minStagedShare);

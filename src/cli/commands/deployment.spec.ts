@@ -10,6 +10,7 @@ import {
   checkReason,
   checkUuid,
   parseInterval,
+  parseDuration,
   parseSeconds,
   parseShare,
   parseSteps,
@@ -92,6 +93,24 @@ describe('deployment command validation', () => {
     }
   });
 
+  it('parses a maximum deferral as seconds or a duration with units', () => {
+    assert.equal(parseDuration('--max-deferral', '1800'), 1800);
+    assert.equal(parseDuration('--max-deferral', '30m'), 1800);
+    assert.equal(parseDuration('--max-deferral', '1h30m'), 5400);
+    assert.equal(parseDuration('--max-deferral', '2d'), 172800);
+    assert.equal(parseDuration('--max-deferral', '0'), 0);
+    for (const bad of ['', '30 minutes', '-5', '1.5h', 'm']) {
+      assert.throws(
+        () => parseDuration('--max-deferral', bad),
+        usageError(`--max-deferral "${bad}" must be seconds or a duration such as 30m, 1h30m, 2d`),
+      );
+    }
+    assert.throws(
+      () => parseDuration('--max-deferral', '366d'),
+      usageError('--max-deferral "366d" must be at most 365 days'),
+    );
+  });
+
   it('parses whole seconds up to 7 days, and the watch interval', () => {
     assert.equal(parseSeconds('--step-interval', '0', 0), 0);
     assert.equal(parseSeconds('--staging-timeout', '604800', 1), 604800);
@@ -147,6 +166,7 @@ describe('model deploy preparation', () => {
           stepInterval: '600',
           stagingTimeout: '120',
           deviceTimeout: '300',
+          maxDeferral: '30m',
           minStagedShare: '0.9',
           maxFailureShare: '0.1',
           maxRetries: '0',
@@ -168,6 +188,7 @@ describe('model deploy preparation', () => {
         canary: { steps: [10, 50, 100], step_interval_s: 600 },
         staging_timeout_s: 120,
         device_timeout_s: 300,
+        max_deferral_s: 1800,
         min_staged_share: 0.9,
         max_failure_share: 0.1,
         max_retries: 0,

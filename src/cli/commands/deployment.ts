@@ -91,6 +91,10 @@ export function registerModelDeploymentCommands(model: Command, io: CliIo): void
     .option('--step-interval <s>', 'canary: seconds per step (hub default 300)')
     .option('--staging-timeout <s>', 'blue-green: longest wait for devices to stage (default 600)')
     .option('--device-timeout <s>', 'a device with no progress for this long fails (default 900)')
+    .option(
+      '--max-deferral <duration>',
+      'longest a device may defer the swap while its app holds the update lock, e.g. 30m (0: none)',
+    )
     .option('--min-staged-share <f>', 'blue-green: staged share (0-1) for a cutover (default 0.8)')
     .option('--max-failure-share <f>', 'failed share (0-1) above which it fails (default 0.2)')
     .option('--max-retries <n>', 'retries of a device whose download failed (default 3)')

@@ -56,6 +56,8 @@ export function policyOf(input: CreateDeploymentDto): RolloutPolicy {
           },
         }
       : {}),
+    // Published only when asked for: an agent that predates it refuses unknown fields.
+    ...(input.max_deferral_s !== undefined ? { maxDeferralS: input.max_deferral_s } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { inCohort, type DeploymentPhase } from '@sentinel/broker';
 import { abortDecision, type AbortPolicy } from './abort.js';
+import { phaseTimeoutS } from './deferral.js';
 import type { RatePolicy } from './rate.js';
 
 export const DEPLOYMENT_STATUSES = [
@@ -35,13 +36,6 @@ export const RETRYABLE_REASONS: ReadonlySet<string> = new Set([
   'timeout',
   'disk_full',
 ]);
-/** Phases in which a device is on its way and the device timeout applies. */
-const WORKING_PHASES: ReadonlySet<DeploymentPhase> = new Set([
-  'notified',
-  'downloading',
-  'verifying',
-]);
-
 export interface RolloutPolicy {
   stagingTimeoutS: number;
   deviceTimeoutS: number;
@@ -67,6 +61,11 @@ export interface RolloutPolicy {
   abort?: AbortPolicy;
   /** At most this many devices notified per minute (domain/rate.ts); absent: all at once. */
   rate?: RatePolicy;
+  /**
+   * How long a device may defer the swap while its application holds the update lock (published
+   * as `max_deferral_s`; domain/deferral.ts); absent: as long as the lock is held.
+   */
+  maxDeferralS?: number;
   /**
    * Shadow verification before the cutover (blue/green) or the first step (canary): staged devices
    * run the new model beside the serving one for `durationS`; the rules judge it (rules/domain/
@@ -199,7 +198,7 @@ const pct = (value: number) => `${Math.round(value * 1000) / 10} %`;
 /**
  * One evaluation of an active deployment. Offline devices never hold a rollout back; failed ones
  * hold it back only up to the policy's share; devices that have not finished are timed out after
- * `deviceTimeoutS` in a working phase and retried (bounded, with exponential backoff) when their
+ * `deviceTimeoutS` in a working phase (plus the maximum deferral when deferred) and retried (bounded, with exponential backoff) when their
  * failure may pass.
  */
 export function evaluate(
@@ -215,12 +214,12 @@ export function evaluate(
   // are neither waited for, timed out nor counted.
   const takesPart = (d: DeviceView) => isCanaryMember(d.id, view) && isNotified(d.id, view);
   const effective = devices.map((device) => {
+    const timeoutS = phaseTimeoutS(device.phase, policy);
     if (
       device.online &&
-      device.phase !== null &&
-      WORKING_PHASES.has(device.phase) &&
+      timeoutS !== null &&
       device.phaseSince &&
-      seconds(device.phaseSince, now) > policy.deviceTimeoutS &&
+      seconds(device.phaseSince, now) > timeoutS &&
       takesPart(device)
     ) {
       timeouts.push(device.id);
@@ -248,6 +247,7 @@ export function evaluate(
     downloading: 0,
     verifying: 0,
     staged: 0,
+    deferred: 0,
     active: 0,
     failed: 0,
     rolled_back: 0,

@@ -161,6 +161,19 @@ export class CreateDeploymentDto {
   device_timeout_s?: number;
 
   @ApiPropertyOptional({
+    description:
+      'Longest a device may defer the swap while its application holds the update lock (counted from ' +
+      'its first deferral); 0: no deferral. Absent: as long as the lock is held, and the desired state ' +
+      'carries no max_deferral_s (agents before deferral refuse it). A deferred device is timed out ' +
+      'after device_timeout_s plus this. Rollbacks are never deferred.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(365 * 24 * 3600)
+  max_deferral_s?: number;
+
+  @ApiPropertyOptional({
     default: 0.8,
     description: 'Blue/green: share of online devices that must have staged for the cutover.',
   })

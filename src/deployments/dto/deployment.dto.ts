@@ -39,6 +39,26 @@ class FailedDeviceDto {
   @ApiProperty() attempts: number;
 }
 
+class DeferredDeviceDto {
+  @ApiProperty() device_id: string;
+  @ApiProperty({ type: String, nullable: true, example: 'update_locked' }) reason: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'recording',
+    description: "The application's reason for its update lock.",
+  })
+  detail: string | null;
+  @ApiProperty({ format: 'date-time', description: 'Since when it defers.' }) since: string;
+}
+
+class SkippedDeviceDto {
+  @ApiProperty() device_id: string;
+  @ApiProperty({ example: 'incompatible' }) reason: string;
+  @ApiProperty({ example: 'label camera:ip67 missing; memory 512 MiB < 1024 MiB' })
+  detail: string;
+}
+
 class ProgressDto {
   @ApiProperty({ description: 'Devices in the target groups.' }) targets: number;
   @ApiProperty() online: number;
@@ -52,6 +72,7 @@ class ProgressDto {
       downloading: 1,
       verifying: 0,
       staged: 3,
+      deferred: 0,
       active: 0,
       failed: 0,
       rolled_back: 0,
@@ -61,6 +82,18 @@ class ProgressDto {
   })
   phases: Record<string, number>;
   @ApiProperty({ type: [FailedDeviceDto] }) failed_devices: FailedDeviceDto[];
+  @ApiPropertyOptional({
+    type: [DeferredDeviceDto],
+    description: 'Devices whose application holds the update lock, deferring the swap.',
+  })
+  deferred_devices?: DeferredDeviceDto[];
+  @ApiProperty({
+    type: [SkippedDeviceDto],
+    description:
+      'Devices of the target groups the deployment skipped because they cannot run the model ' +
+      '(reason incompatible): they keep their model, and are in none of the figures above.',
+  })
+  skipped_devices: SkippedDeviceDto[];
 }
 
 export class DeploymentEventDto {
@@ -162,6 +195,8 @@ export class DeploymentDto {
   @ApiProperty() min_staged_share: number;
   @ApiProperty() max_failure_share: number;
   @ApiProperty() max_retries: number;
+  @ApiPropertyOptional({ description: 'Absent: devices defer as long as the update lock is held.' })
+  max_deferral_s?: number;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) superseded_by: string | null;
   @ApiProperty() created_by: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
@@ -224,6 +259,7 @@ export class DeploymentDto {
       min_staged_share: p.minStagedShare,
       max_failure_share: p.maxFailureShare,
       max_retries: p.maxRetries,
+      ...(p.maxDeferralS !== undefined ? { max_deferral_s: p.maxDeferralS } : {}),
       superseded_by: d.deployment.supersededBy,
       created_by: d.deployment.createdBy,
       created_at: d.deployment.createdAt.toISOString(),

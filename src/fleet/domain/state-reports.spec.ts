@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { latestPerDevice, type DeviceStateReport } from './state-reports.js';
+import { capabilitiesOf, latestPerDevice, type DeviceStateReport } from './state-reports.js';
 
 const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second));
 const report = (deviceId: string, second: number, online = true): DeviceStateReport => ({
@@ -35,5 +35,15 @@ describe('latestPerDevice', () => {
 
   it('gives nothing for nothing', () => {
     assert.deepEqual(latestPerDevice([]), []);
+  });
+});
+
+describe('capabilitiesOf', () => {
+  it("is the state's capabilities, or null to keep the stored ones", () => {
+    const capabilities = { max_opset: 21, labels: ['camera:ip67'] };
+    assert.deepEqual(capabilitiesOf({ device_id: 'a', capabilities }), capabilities);
+    assert.equal(capabilitiesOf({ device_id: 'a', online: false }), null, 'a Last Will');
+    assert.equal(capabilitiesOf(null), null);
+    assert.equal(capabilitiesOf({ capabilities: ['x'] }), null);
   });
 });

@@ -24,3 +24,9 @@ export function latestPerDevice(reports: readonly DeviceStateReport[]): DeviceSt
   }
   return [...latest.values()];
 }
+
+/** The `capabilities` of a state message, or null when it has none (kept as stored). */
+export function capabilitiesOf(reported: object | null): object | null {
+  const value = (reported as { capabilities?: unknown } | null)?.capabilities;
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : null;
+}

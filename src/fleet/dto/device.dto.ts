@@ -99,6 +99,23 @@ export class DeviceDto {
     type: 'object',
     additionalProperties: true,
     nullable: true,
+    example: {
+      ort_version: '1.30.0',
+      max_opset: 26,
+      execution_providers: ['cpu'],
+      arch: 'arm64',
+      memory_mb: 4096,
+      labels: ['camera:ip67'],
+    },
+    description:
+      'What the device last reported it can run (docs/protocol.md); null: unknown (an older agent, ' +
+      'or never connected), and a deployment then treats it as compatible.',
+  })
+  capabilities: Record<string, unknown> | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
     description: "The device's own desired state, overriding its group's.",
   })
   desired: Record<string, unknown> | null;
@@ -118,6 +135,7 @@ export class DeviceDto {
       last_seen_at: device.lastSeenAt?.toISOString() ?? null,
       reported: device.reported,
       agent_version: device.agentVersion,
+      capabilities: device.capabilities ?? null,
       desired: device.desired,
       desired_seq: device.desiredSeq,
       credential_rotated_at: device.credentialRotatedAt.toISOString(),

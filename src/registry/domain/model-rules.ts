@@ -1,4 +1,5 @@
 import { jsonProblem } from '../../common/domain/json-input.js';
+import { requirementsProblem } from './requirements.js';
 
 export const STAGES = ['staging', 'production', 'archived'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -111,7 +112,9 @@ export function parseMetadata(
     const value: unknown = JSON.parse(raw);
     if (value && typeof value === 'object' && !Array.isArray(value)) {
       const problem =
-        jsonProblem(value, 'metadata') ?? checkMetadataSize(value as Record<string, unknown>);
+        jsonProblem(value, 'metadata') ??
+        checkMetadataSize(value as Record<string, unknown>) ??
+        requirementsProblem(value as Record<string, unknown>);
       return problem ? { problem } : { metadata: value as Record<string, unknown> };
     }
   } catch {
