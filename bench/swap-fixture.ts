@@ -14,8 +14,23 @@ export interface FixtureReady {
 
 type Request =
   | { kind: 'start'; size: ModelSize }
-  | { kind: 'desired'; activate: 'new' | 'previous' | 'v1-only'; wait: 'v1' | 'v2' | 'staged' }
+  | {
+      kind: 'desired';
+      activate: 'new' | 'previous' | 'v1-only';
+      wait: 'v1' | 'v2' | 'staged';
+      /** bench/shadow.ts: shadow verification of v2 at this sample rate, as deployment `id`. */
+      shadow?: { sampleRate: number; deploymentId: string };
+    }
+  | { kind: 'shadowTotals'; deploymentId: string }
   | { kind: 'stop' };
+
+/** What the device's telemetry said of a deployment's shadow runs, summed over its windows. */
+export interface ShadowTotals {
+  windows: number;
+  samples: number;
+  dropped: number;
+  errors: number;
+}
 
 /** The bench's handle on the worker: one request at a time, answered in order. */
 export class SwapFixture {
@@ -38,8 +53,16 @@ export class SwapFixture {
   }
 
   /** Publishes a desired state and resolves once the device reports `wait`. */
-  desired(activate: 'new' | 'previous' | 'v1-only', wait: 'v1' | 'v2' | 'staged'): Promise<void> {
-    return this.ask({ kind: 'desired', activate, wait });
+  desired(
+    activate: 'new' | 'previous' | 'v1-only',
+    wait: 'v1' | 'v2' | 'staged',
+    shadow?: { sampleRate: number; deploymentId: string },
+  ): Promise<void> {
+    return this.ask({ kind: 'desired', activate, wait, ...(shadow ? { shadow } : {}) });
+  }
+
+  shadowTotals(deploymentId: string): Promise<ShadowTotals> {
+    return this.ask({ kind: 'shadowTotals', deploymentId });
   }
 
   async stop(): Promise<void> {
@@ -77,9 +100,20 @@ if (parentPort) {
         if (request.activate === 'v1-only') {
           await broker.publishDesired({ group: 'bench' }, { model: v1 });
         } else {
+          const shadow = request.shadow;
           await broker.publishDesired(
             { group: 'bench' },
-            { model: v2, previous: v1, activate: request.activate },
+            {
+              model: v2,
+              previous: v1,
+              activate: request.activate,
+              ...(shadow
+                ? {
+                    deployment_id: shadow.deploymentId,
+                    shadow: { sample_rate: shadow.sampleRate },
+                  }
+                : {}),
+            },
           );
         }
         await broker.waitForState(
@@ -91,6 +125,16 @@ if (parentPort) {
           30_000,
         );
         port.postMessage(null);
+      } else if (request.kind === 'shadowTotals') {
+        const totals: ShadowTotals = { windows: 0, samples: 0, dropped: 0, errors: 0 };
+        for (const t of broker.telemetry) {
+          if (t.shadow?.deployment_id !== request.deploymentId) continue;
+          totals.windows += 1;
+          totals.samples += t.shadow.samples;
+          totals.dropped += t.shadow.dropped;
+          totals.errors += t.shadow.errors;
+        }
+        port.postMessage(totals);
       } else {
         await broker.stop();
         await server.stop();

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_RULES, evaluateHealth } from '../rules/domain/health.js';
+import { evaluateShadow, shadowFiguresOf } from '../rules/domain/shadow.js';
 import { DeviceAccumulator, versionOf } from '../telemetry/domain/aggregate.js';
 import {
   HEALTH_METRICS,
@@ -496,7 +497,28 @@ describe('deployment health output', () => {
       policy: DEFAULT_RULES,
     });
     assert.equal(report.verdict, 'degraded');
-    const metrics = report.checks.map((check) => check.metric);
+    // And the shadow phase's checks (rules/domain/shadow.ts).
+    const shadow = evaluateShadow({
+      figures: shadowFiguresOf('2.0.0', [
+        {
+          device: 'a',
+          model_version: '2.0.0',
+          windows: 6,
+          samples: 60,
+          dropped: 0,
+          errors: 0,
+          latency_p95: 10,
+          latency_p95_sd: 1,
+          active_latency_p95: 10,
+          active_latency_p95_sd: 1,
+          agreement: 1,
+          agreement_sd: 0,
+        },
+      ]),
+      policy: DEFAULT_RULES,
+      minAgreement: 0.9,
+    });
+    const metrics = new Set([...report.checks, ...shadow.checks].map((check) => check.metric));
     assert.deepEqual([...metrics].sort(), [...HEALTH_METRICS].sort());
     const text = formatHealth({
       health: { deployment_id: 'd', evaluated_at: null, action: 'none', ...report },

@@ -316,3 +316,58 @@ describe('a rate-limited rollout', () => {
     assert.equal(failing.decision.kind, 'fail', '2 of 5 told failed: 40 % > 20 %');
   });
 });
+
+describe('shadow verification before the cutover', () => {
+  const shadowPolicy: RolloutPolicy = {
+    ...policy,
+    shadow: { sampleRate: 0.1, durationS: 60, minAgreement: 0.9 },
+  };
+  const staged = ['a', 'b', 'c'].map((id) => device(id, 'staged'));
+  const view = (shadowSince: Date | null): DeploymentView => ({
+    ...blueGreen(),
+    policy: shadowPolicy,
+    shadowSince,
+  });
+
+  it('starts the shadow phase, instead of the cutover, once every online device staged', () => {
+    const result = evaluate(view(null), staged, at(10), 'inconclusive');
+    assert.equal(result.decision.kind, 'shadow');
+    assert.match(result.decision.why, /shadow verification for 60 s/);
+  });
+
+  it('waits out the phase, and never cuts over on a degraded verdict (the rules stop it)', () => {
+    assert.equal(evaluate(view(at(10)), staged, at(30), 'healthy').decision.kind, 'wait');
+    const degraded = evaluate(view(at(10)), staged, at(100), 'degraded').decision;
+    assert.equal(degraded.kind, 'wait');
+    assert.match(degraded.why, /degraded \(the rules module decides\)/);
+  });
+
+  it('cuts over on a healthy verdict at the end, pauses on an inconclusive one', () => {
+    const healthy = evaluate(view(at(10)), staged, at(71), 'healthy').decision;
+    assert.equal(healthy.kind, 'cutover');
+    assert.match(healthy.why, /shadow verification healthy after 60 s/);
+    const unsure = evaluate(view(at(10)), staged, at(71), 'inconclusive').decision;
+    assert.equal(unsure.kind, 'pause');
+    assert.match(unsure.why, /ended inconclusive/);
+    // Rules off: nothing to wait for once the phase is over.
+    assert.equal(evaluate(view(at(10)), staged, at(71), null).decision.kind, 'cutover');
+  });
+
+  it('a canary with shadow stages its first cohort only, then starts its first step', () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `cam-${i}`);
+    const canary: DeploymentView = {
+      ...view(null),
+      type: 'canary',
+      cohortSalt: 's',
+      policy: { ...shadowPolicy, canarySteps: [50, 100] },
+    };
+    // Only the 50 % cohort stages: the others do nothing and do not hold it back.
+    const devices = ids.map((id) => device(id, isCanaryMember(id, canary) ? 'staged' : 'notified'));
+    const result = evaluate(canary, devices, at(10), 'inconclusive');
+    assert.equal(result.decision.kind, 'shadow');
+    assert.equal(
+      result.counts.participating,
+      ids.filter((id) => isCanaryMember(id, canary)).length,
+    );
+  });
+});

@@ -1,0 +1,100 @@
+// Shadow verification and the serving path: an agent's inference latency (p50/p99, two concurrent
+// callers) while it serves v1 and shadows v2 from its standby slot at 0 %, 10 % and 50 % of the
+// inputs, and the samples its bounded queue dropped. Goal: serving p99 with shadow at 10 % <= 1.1x
+// without. A real Aedes broker and model server (in a worker thread, as bench/swap.ts) and
+// onnxruntime; asserts nothing.
+//   npm run bench:shadow [-- SECONDS [fast|slow|heavy]]   (default: 10 s each, all three sizes)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import ort from 'onnxruntime-node';
+import { Agent, loadAgentConfig } from '@sentinel/edge-agent';
+import { fastGolden } from '../test/support/onnx-models.js';
+import { SwapFixture, type ModelSize } from './swap-fixture.js';
+
+const seconds = Number(process.argv[2] ?? 10);
+const SIZES = ['fast', 'slow', 'heavy'] as const;
+const sizes: readonly ModelSize[] = process.argv[3]
+  ? SIZES.filter((s) => s === process.argv[3])
+  : SIZES;
+const RATES = [0, 0.1, 0.5];
+const LOOPS = 2;
+
+function summary(latencies: number[]): { n: number; p50: number; p99: number } {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+  return { n: sorted.length, p50: at(50), p99: at(99) };
+}
+
+async function run(size: ModelSize): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-bench-shadow-'));
+  const fixture = new SwapFixture();
+  const { url, password } = await fixture.start(size);
+  const agent = new Agent(
+    loadAgentConfig({
+      SENTINEL_DEVICE_ID: 'bench-cam',
+      SENTINEL_MQTT_URL: url,
+      SENTINEL_MQTT_PASSWORD: password,
+      SENTINEL_GROUP: 'bench',
+      SENTINEL_DATA_DIR: dir,
+      SENTINEL_API: 'off',
+      SENTINEL_TELEMETRY_INTERVAL_S: '1',
+    }),
+  );
+  try {
+    await agent.start();
+    await fixture.desired('v1-only', 'v1');
+    const golden = fastGolden();
+    const feeds = { input: new ort.Tensor('float32', Float32Array.from(golden.input), [1, 64]) };
+    console.log(`models: ${size}, concurrent inference loops: ${LOOPS}, ${seconds} s per rate`);
+    let without = 0;
+    for (const rate of RATES) {
+      const deploymentId = `shadow-${rate}`;
+      // v2 staged beside v1; at rate 0 the desired state asks for no shadow at all.
+      await fixture.desired(
+        'previous',
+        'staged',
+        rate > 0 ? { sampleRate: rate, deploymentId } : undefined,
+      );
+      const latencies: number[] = [];
+      let failed = 0;
+      const until = performance.now() + seconds * 1000;
+      await Promise.all(
+        Array.from({ length: LOOPS }, async () => {
+          while (performance.now() < until) {
+            const started = performance.now();
+            try {
+              await agent.infer(feeds);
+              latencies.push(performance.now() - started);
+            } catch {
+              failed += 1;
+            }
+          }
+        }),
+      );
+      // One more telemetry window so that the last one is in.
+      await new Promise((r) => setTimeout(r, 1500));
+      const s = summary(latencies);
+      if (rate === 0) without = s.p99;
+      const totals = rate > 0 ? await fixture.shadowTotals(deploymentId) : null;
+      const shadowText = totals
+        ? `; shadow: ${totals.samples} runs, ${totals.dropped} dropped (${((100 * totals.dropped) / Math.max(1, totals.samples + totals.dropped)).toFixed(1)} % of sampled), ${totals.errors} errors`
+        : '';
+      const ratio = rate > 0 ? `, p99 ${(s.p99 / without).toFixed(2)}x without` : '';
+      console.log(
+        `  shadow ${String(rate * 100).padStart(2)} %: n=${s.n} p50=${s.p50.toFixed(3)} ms p99=${s.p99.toFixed(3)} ms${ratio}, failed ${failed}${shadowText}`,
+      );
+      // Back to v1 alone before the next rate (a new deployment id starts a new shadow window).
+      await fixture.desired('v1-only', 'v1');
+    }
+    console.log('  goal: p99 at 10 % <= 1.1x without');
+  } finally {
+    await agent.stop();
+    await fixture.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+for (const size of sizes) await run(size);
