@@ -5,7 +5,7 @@
  * deferral, after which it has taken the update by itself or is stuck.
  */
 import type { DeploymentPhase } from '@sentinel/broker';
-import type { RolloutPolicy } from './rollout.js';
+import type { RolloutPolicy } from './rollout-types.js';
 
 /** Phases in which a device is on its way and the device timeout applies. */
 const WORKING_PHASES: ReadonlySet<DeploymentPhase> = new Set([

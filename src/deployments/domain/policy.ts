@@ -7,7 +7,7 @@ import { validationFailed } from '../../common/domain-error.js';
 import type { CreateDeploymentDto } from '../dto/deployment-requests.dto.js';
 import { checkAbortPolicy, type AbortPolicy } from './abort.js';
 import { checkRatePolicy, type RatePolicy } from './rate.js';
-import type { Counts, DeploymentView, HealthVerdict, RolloutPolicy } from './rollout.js';
+import type { Counts, DeploymentView, HealthVerdict, RolloutPolicy } from './rollout-types.js';
 import { OUTSIDE_MIN_DEVICES, rulesPolicy, type RulesPolicy } from './rules-policy.js';
 
 const DEFAULT_STEPS = [5, 25, 100];

@@ -3,32 +3,36 @@
  * devices reported and the time, what happens next. The service applies the decision (publishes,
  * writes rows and events); everything here is arithmetic on the inputs.
  */
-import { inCohort, type DeploymentPhase } from '@sentinel/broker';
-import { abortDecision, type AbortPolicy } from './abort.js';
+import { inCohort } from '@sentinel/broker';
+import { abortDecision } from './abort.js';
 import { phaseTimeoutS } from './deferral.js';
-import type { RatePolicy } from './rate.js';
+import { finish, seconds, shadowGate } from './phase-end.js';
+import type {
+  Counts,
+  Decision,
+  DeploymentView,
+  DeviceView,
+  Evaluation,
+  HealthVerdict,
+  RolloutPolicy,
+} from './rollout-types.js';
 
-export const DEPLOYMENT_STATUSES = [
-  'pending',
-  'staging',
-  'in_progress',
-  'paused',
-  'succeeded',
-  'rolled_back',
-  'failed',
-  'superseded',
-] as const;
-export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
-
-/** The statuses in which the hub still drives the deployment. */
-export const ACTIVE_STATUSES: readonly DeploymentStatus[] = [
-  'pending',
-  'staging',
-  'in_progress',
-  'paused',
-];
-export const DEPLOYMENT_TYPES = ['blue-green', 'canary'] as const;
-export type DeploymentType = (typeof DEPLOYMENT_TYPES)[number];
+export {
+  ACTIVE_STATUSES,
+  DEPLOYMENT_STATUSES,
+  DEPLOYMENT_TYPES,
+  type Counts,
+  type Decision,
+  type DeploymentStage,
+  type DeploymentStatus,
+  type DeploymentType,
+  type DeploymentView,
+  type DeviceView,
+  type Evaluation,
+  type HealthVerdict,
+  type RolloutPolicy,
+  type ShadowPolicy,
+} from './rollout-types.js';
 
 /** Failures a device may get past on another attempt (the hub sends `reload` after a backoff). */
 export const RETRYABLE_REASONS: ReadonlySet<string> = new Set([
@@ -36,123 +40,6 @@ export const RETRYABLE_REASONS: ReadonlySet<string> = new Set([
   'timeout',
   'disk_full',
 ]);
-export interface RolloutPolicy {
-  stagingTimeoutS: number;
-  deviceTimeoutS: number;
-  /** Share of online target devices that must have staged for a cutover after the staging timeout. */
-  minStagedShare: number;
-  /** Share of failed devices (cohort, or all for blue/green) above which the deployment fails. */
-  maxFailureShare: number;
-  /** Retries (a `reload` command) of a device that failed for a retryable reason. */
-  maxRetries: number;
-  /** First retry delay; doubles per attempt. */
-  retryBackoffS: number;
-  canarySteps: number[];
-  stepIntervalS: number;
-  /**
-   * After the cutover (blue/green) or once the last canary step is active everywhere, how long the
-   * deployment stays in progress to be judged before it succeeds; 0: no observation. Absent in
-   * deployments made before it existed: 0.
-   */
-  observeS?: number;
-  /** What an observation that ends inconclusive does: succeed with a warning (default), or pause. */
-  observeInconclusive?: 'succeed' | 'pause';
-  /** Abort criteria (domain/abort.ts); absent: none. */
-  abort?: AbortPolicy;
-  /** At most this many devices notified per minute (domain/rate.ts); absent: all at once. */
-  rate?: RatePolicy;
-  /**
-   * How long a device may defer the swap while its application holds the update lock (published
-   * as `max_deferral_s`; domain/deferral.ts); absent: as long as the lock is held.
-   */
-  maxDeferralS?: number;
-  /**
-   * Shadow verification before the cutover (blue/green) or the first step (canary): staged devices
-   * run the new model beside the serving one for `durationS`; the rules judge it (rules/domain/
-   * shadow.ts). Absent: none.
-   */
-  shadow?: ShadowPolicy;
-}
-
-export interface ShadowPolicy {
-  /** Share of the served inferences the candidate also runs, (0, 1]. */
-  sampleRate: number;
-  durationS: number;
-  /** Samples waiting for the candidate on a device at most (the agent's default when absent). */
-  queue?: number;
-  /** The outputs' agreement (0..1) the candidate must reach. */
-  minAgreement: number;
-}
-
-export interface DeploymentView {
-  type: DeploymentType;
-  status: DeploymentStatus;
-  stepIndex: number;
-  cohortSalt: string;
-  /** When the current status (staging, in_progress) or canary step began. */
-  stepStartedAt: Date;
-  /** When the observation phase began, null outside it. */
-  observingSince: Date | null;
-  /** When the shadow phase began (every online device staged), null or absent outside it. */
-  shadowSince?: Date | null;
-  /** Abort criteria count devices done since then (a resume); null or absent: since the start. */
-  abortFrom?: Date | null;
-  /**
-   * With a rate limit, the cohort notified so far (domain/rate.ts): devices outside it have not
-   * been told yet and take no part. Null or absent: no rate limit.
-   */
-  notifiedPercent?: number | null;
-  policy: RolloutPolicy;
-}
-
-/** Where an active deployment is, for people: what `status` alone does not say. */
-export type DeploymentStage = 'staging' | 'shadow' | 'rolling_out' | 'observing' | 'paused' | null;
-
-export interface DeviceView {
-  id: string;
-  online: boolean;
-  /** The phase it reported for this deployment, or null if it has not reported yet. */
-  phase: DeploymentPhase | null;
-  reason: string | null;
-  phaseSince: Date | null;
-  attempts: number;
-}
-
-export type HealthVerdict = 'healthy' | 'degraded' | 'inconclusive';
-
-export interface Counts {
-  targets: number;
-  online: number;
-  /** Devices that take part in the current step (cohort, or every target). */
-  participating: number;
-  byPhase: Record<DeploymentPhase | 'unreported', number>;
-  /** Failed for good (non-retryable, or out of retries). */
-  failedFinal: number;
-}
-
-export type Decision =
-  | { kind: 'wait'; why: string }
-  /** Blue/green phase 2 (canary with shadow: the first step): the group(s) to `activate: "new"`. */
-  | { kind: 'cutover'; why: string }
-  /** Every online device staged: the shadow phase begins (the cutover waits for its verdict). */
-  | { kind: 'shadow'; why: string }
-  | { kind: 'advance'; stepIndex: number; why: string }
-  /** Every device is on the new version: start observing it (the rules judge it meanwhile). */
-  | { kind: 'observe'; why: string }
-  /** `warning`: it succeeds without a healthy verdict (the observation ended inconclusive). */
-  | { kind: 'succeed'; why: string; warning?: string }
-  | { kind: 'pause'; why: string }
-  | { kind: 'fail'; reason: string; why: string };
-
-export interface Evaluation {
-  decision: Decision;
-  counts: Counts;
-  /** Devices stuck in a working phase past the device timeout: record them failed (timeout). */
-  timeouts: string[];
-  /** Devices to retry now (send `reload`). */
-  retries: string[];
-}
-
 export function cohortPercent(view: Pick<DeploymentView, 'type' | 'stepIndex' | 'policy'>): number {
   if (view.type !== 'canary') return 100;
   const steps = view.policy.canarySteps;
@@ -191,7 +78,6 @@ export function isFinalFailure(device: DeviceView, policy: RolloutPolicy): boole
   );
 }
 
-const seconds = (from: Date, to: Date) => (to.getTime() - from.getTime()) / 1000;
 const share = (part: number, whole: number) => (whole === 0 ? 1 : part / whole);
 const pct = (value: number) => `${Math.round(value * 1000) / 10} %`;
 
@@ -395,85 +281,4 @@ export function evaluate(
     stepIndex: view.stepIndex + 1,
     why: `canary ${percent} % ${health === 'healthy' ? 'healthy' : 'done'} after ${Math.round(elapsed)} s: ${figures}`,
   });
-}
-
-/**
- * Staging is done: the cutover, unless the deployment asks for shadow verification first. Then the
- * shadow phase begins, lasts `durationS`, and ends on the rules' verdict on the shadow figures:
- * healthy (or no rules) cuts over, inconclusive pauses (a person promotes or rolls back), degraded
- * waits for the rules, which stop it (roll back, or pause with auto_rollback off) before any device
- * serves the candidate.
- */
-function shadowGate(
-  view: DeploymentView,
-  now: Date,
-  health: HealthVerdict | null,
-  figures: string,
-): Decision {
-  const shadow = view.policy.shadow;
-  if (!shadow) return { kind: 'cutover', why: figures };
-  const since = view.shadowSince ?? null;
-  if (since === null) {
-    return { kind: 'shadow', why: `${figures}; shadow verification for ${shadow.durationS} s` };
-  }
-  if (health === 'degraded') {
-    return { kind: 'wait', why: 'shadow verification degraded (the rules module decides)' };
-  }
-  const left = shadow.durationS - seconds(since, now);
-  if (left > 0) {
-    return {
-      kind: 'wait',
-      why: `shadow verification: health ${health ?? 'not judged (rules off)'}, ${Math.ceil(left)} s left`,
-    };
-  }
-  if (health === 'inconclusive') {
-    return {
-      kind: 'pause',
-      why: `shadow verification of ${shadow.durationS} s ended inconclusive: resume to verify again (promote during it cuts over), or roll back`,
-    };
-  }
-  return {
-    kind: 'cutover',
-    why: `shadow verification ${health ?? 'not judged (rules off)'} after ${shadow.durationS} s; ${figures}`,
-  };
-}
-
-/**
- * The new version serves every (online, not failed) device: observe it for `observeS` while the
- * rules judge it, then succeed on a healthy verdict. A degraded one waits for the rules (they roll
- * back, or pause when auto_rollback is off); an inconclusive one does what the policy says. No
- * observation when it is 0 or the rules are off (no verdict to wait for).
- */
-function finish(
-  view: DeploymentView,
-  now: Date,
-  health: HealthVerdict | null,
-  figures: string,
-): Decision {
-  const observeS = view.policy.observeS ?? 0;
-  if (health === null || observeS === 0) return { kind: 'succeed', why: figures };
-  if (view.observingSince === null) {
-    return { kind: 'observe', why: `${figures}; observing for ${observeS} s` };
-  }
-  const left = observeS - seconds(view.observingSince, now);
-  if (left > 0) {
-    return { kind: 'wait', why: `observing: health ${health}, ${Math.ceil(left)} s left` };
-  }
-  if (health === 'healthy') {
-    return { kind: 'succeed', why: `healthy after observing for ${observeS} s: ${figures}` };
-  }
-  if (health === 'degraded') {
-    return { kind: 'wait', why: 'observation over, health degraded (the rules module decides)' };
-  }
-  if (view.policy.observeInconclusive === 'pause') {
-    return {
-      kind: 'pause',
-      why: `observation of ${observeS} s ended inconclusive; observe_inconclusive is pause`,
-    };
-  }
-  return {
-    kind: 'succeed',
-    why: `observed for ${observeS} s: ${figures}`,
-    warning: `observation of ${observeS} s ended without a healthy verdict (inconclusive)`,
-  };
 }

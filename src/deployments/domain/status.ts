@@ -1,5 +1,5 @@
 // What a deployment's status means for people and for the manual actions. Pure.
-import type { DeploymentStage, DeploymentStatus, DeploymentView } from './rollout.js';
+import type { DeploymentStage, DeploymentStatus, DeploymentView } from './rollout-types.js';
 
 /** Where an active deployment is: staging, rolling out (cutover, canary steps), observing. */
 export function stageOf(
