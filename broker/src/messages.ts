@@ -3,93 +3,43 @@
  * gives the TypeScript type (`Static`), the runtime validator (TypeCompiler) and the published JSON
  * Schema (docs/protocol/*.json).
  */
-import {
-  FormatRegistry,
-  Type,
-  type Static,
-  type TLiteral,
-  type TSchema,
-  type TUnion,
-} from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { ValueError } from '@sinclair/typebox/errors';
 import { LatencyHistogramSchema } from './latency-histogram.js';
-import { ID_PATTERN } from './topics.js';
+import {
+  COMMANDS,
+  DEPLOYMENT_PHASES,
+  FAILURE_REASONS,
+  MAX_PAYLOAD_BYTES,
+  SLOTS,
+  STRATEGIES,
+} from './protocol-values.js';
+import {
+  AnyObject,
+  DateTime,
+  DeviceId,
+  nullable,
+  nullableOneOf,
+  oneOf,
+  Sha256,
+  ShortText,
+} from './schema-kit.js';
 
-/** Largest payload the broker accepts and the parsers read, in bytes. */
-export const MAX_PAYLOAD_BYTES = 256 * 1024;
-
-const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
-// TypeBox's compiler fails every value of a format it does not know, and its registry is global:
-// register ours only if nobody else has.
-if (!FormatRegistry.Has('date-time')) {
-  FormatRegistry.Set('date-time', (v) => RFC3339_RE.test(v) && !Number.isNaN(Date.parse(v)));
-}
-if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => UUID_RE.test(v));
-
-type TLiterals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
-
-function oneOf<const T extends readonly string[]>(values: T, description?: string) {
-  const literals = values.map((v) => Type.Literal(v)) as unknown as TLiterals<T>;
-  return Type.Union(literals, description ? { description } : {}) as TUnion<TLiterals<T>>;
-}
-
-function nullable<T extends TSchema>(schema: T, description?: string) {
-  return Type.Union([schema, Type.Null()], description ? { description } : {});
-}
-
-function nullableOneOf<const T extends readonly string[]>(values: T) {
-  const literals = values.map((v) => Type.Literal(v)) as unknown as TLiterals<T>;
-  return Type.Union([...literals, Type.Null()]);
-}
-
-const DateTime = (description: string) => Type.String({ format: 'date-time', description });
-const DeviceId = Type.String({ pattern: ID_PATTERN, description: 'Device id (= MQTT client id)' });
-const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Lowercase hex SHA-256' });
-const ShortText = (maxLength: number, description?: string) =>
-  Type.String({ minLength: 1, maxLength, ...(description ? { description } : {}) });
-const AnyObject = (description: string) =>
-  Type.Record(Type.String(), Type.Unknown(), { description });
-
-export const STRATEGIES = ['blue-green', 'canary', 'pinned', 'none'] as const;
-export const SLOTS = ['blue', 'green'] as const;
-export const DEPLOYMENT_PHASES = [
-  'notified',
-  'downloading',
-  'verifying',
-  'staged',
-  /** Staged, but the application holds the device's update lock: the swap waits (section 6.4). */
-  'deferred',
-  'active',
-  'failed',
-  'rolled_back',
-] as const;
-/** Reason codes a device reports with `deferred`. */
-export const DEFERRAL_REASONS = ['update_locked'] as const;
-/** Reason codes a device reports with `failed` / `rolled_back`; the schema accepts any snake_case code. */
-export const FAILURE_REASONS = [
-  'hash_mismatch',
-  'bad_signature',
-  'unsigned',
-  'load_error',
-  'health_check',
-  'download_failed',
-  'disk_full',
-  'too_large',
-  'timeout',
-  'error_burst',
-  'manual',
-  'incompatible',
-] as const;
-export const COMMANDS = ['rollback', 'reload', 'ping'] as const;
-
-export type Strategy = (typeof STRATEGIES)[number];
-export type Slot = (typeof SLOTS)[number];
-export type DeploymentPhase = (typeof DEPLOYMENT_PHASES)[number];
-export type FailureReason = (typeof FAILURE_REASONS)[number];
-export type CommandName = (typeof COMMANDS)[number];
+export {
+  COMMANDS,
+  DEFERRAL_REASONS,
+  DEPLOYMENT_PHASES,
+  FAILURE_REASONS,
+  MAX_PAYLOAD_BYTES,
+  SLOTS,
+  STRATEGIES,
+  type CommandName,
+  type DeploymentPhase,
+  type FailureReason,
+  type Slot,
+  type Strategy,
+} from './protocol-values.js';
 
 export const ModelRefSchema = Type.Object(
   {
