@@ -67,6 +67,7 @@ export class Agent {
   private readonly link: MqttLink;
   private readonly api: LocalApi;
   private readonly shadow = new ShadowRunner();
+  private shadowProblem: string | null = null;
   private readonly updateLock: UpdateLock;
   private simulator?: Simulator;
   private apiAddress: string | null = null;
@@ -237,9 +238,12 @@ export class Agent {
   /** Shadows the standby model while the desired state asks for it and the slots are ready. */
   private refreshShadow(): void {
     this.shadow.setCandidate(
-      shadowCandidate(this.reconciler.desired, this.slots, (message) =>
-        this.errors.record(message),
-      ),
+      shadowCandidate(this.reconciler.desired, this.slots, (message) => {
+        // Asked again on every report: say a problem once, not once per report.
+        if (message === this.shadowProblem) return;
+        this.shadowProblem = message;
+        this.errors.record(message);
+      }),
     );
   }
 
