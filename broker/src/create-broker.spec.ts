@@ -14,7 +14,7 @@ import {
   type SentinelBroker,
 } from './create-broker.js';
 import { IndexedRetainedPersistence } from './indexed-persistence.js';
-import { parseMessage } from './messages.js';
+import { parseMessage } from './message-codec.js';
 import {
   deviceCommandsTopic,
   deviceDesiredTopic,

@@ -6,7 +6,6 @@ import {
   type Client,
   type PublishPacket,
 } from 'aedes';
-import mqemitter, { type MQEmitter } from 'mqemitter';
 import {
   authorize as defaultAuthorize,
   type AclAction,
@@ -21,6 +20,7 @@ import type {
   DenyReason,
   SentinelBroker,
 } from './broker-types.js';
+import { createBackend } from './backend.js';
 import { BoundedLog, DEFAULT_BOUNDED_LOG } from './bounded-log.js';
 import {
   BAD_CREDENTIALS,
@@ -33,7 +33,6 @@ import {
   WILL_REFUSED,
   type ConnectRefusal,
 } from './connect-policy.js';
-import { createIndexedPersistence } from './indexed-persistence.js';
 import {
   createListeners,
   describePorts,
@@ -50,17 +49,14 @@ import {
   willBrokerId,
 } from './in-process.js';
 import { installPublishDrop } from './publish-drop.js';
-import { connectRedisBackend, redactRedisUrl } from './redis-backend.js';
+import { redactRedisUrl } from './redis-backend.js';
 import { SessionTable } from './session-table.js';
-import { stackSafe } from './stack-safe-mq.js';
 import { TokenBuckets } from './token-bucket.js';
 import type { PeerCertificate } from './tls.js';
 import { parseTopic } from './topics.js';
 
 /** Room for the topic, packet id and CONNECT fields around a maximal payload. */
 const PACKET_OVERHEAD_BYTES = 128 * 1024;
-/** Aedes' default `concurrency`: deliveries in flight before its emitter queues. */
-const AEDES_CONCURRENCY = 100;
 
 export type * from './broker-types.js';
 
@@ -285,28 +281,15 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     aedesOptions.heartbeatInterval = options.heartbeatIntervalMs;
   let brokerId = '';
 
-  const redis =
-    options.redisUrl === undefined
-      ? null
-      : await connectRedisBackend(
-          options.redisUrl,
-          logger.warn.bind(logger),
-          options.redisConnectTimeoutMs ?? 10_000,
-        );
-  // Aedes' own default emitter (concurrency 100, empty levels match [MQTT-4.7.1-3]), made stack-safe.
-  aedesOptions.mq = stackSafe(
-    (redis?.mq as MQEmitter | undefined) ??
-      mqemitter({ concurrency: AEDES_CONCURRENCY, matchEmptyLevels: true }),
-  );
-  // Alone: aedes' in-memory persistence with retained messages indexed by topic (its own scans
-  // every retained message per SUBSCRIBE, quadratic in a reconnect storm). Clustered: Redis.
-  aedesOptions.persistence = redis ? redis.persistence : createIndexedPersistence();
+  const backend = await createBackend(options, logger);
+  aedesOptions.mq = backend.mq;
+  aedesOptions.persistence = backend.persistence;
 
   let aedes: Aedes;
   try {
     aedes = await Aedes.createBroker(aedesOptions);
   } catch (err) {
-    redis?.abort();
+    backend.abort();
     throw err;
   }
   brokerId = aedes.id;
@@ -337,7 +320,7 @@ export async function createBroker(options: BrokerOptions): Promise<SentinelBrok
     closing ??= (async () => {
       // Broker first: closing the listeners first waits for connected clients forever.
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await redis?.close();
+      await backend.close();
       await listeners?.close();
       for (const log of Object.values(logs)) log.flush();
     })();

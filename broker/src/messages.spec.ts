@@ -17,7 +17,7 @@ import {
   type MessageKind,
   type ModelRef,
   type Telemetry,
-} from './messages.js';
+} from './protocol.js';
 
 const model: ModelRef = {
   id: '0b6f8c1e-3f0e-4a59-9d2a-1c2b3d4e5f60',

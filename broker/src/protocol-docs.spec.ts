@@ -21,7 +21,7 @@ import {
   type DesiredState,
   type DeviceState,
   type MessageKind,
-} from './messages.js';
+} from './protocol.js';
 import {
   deviceCommandsTopic,
   deviceDesiredTopic,

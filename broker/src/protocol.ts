@@ -4,6 +4,8 @@
 // (scripts/pack-tools.ts). The package root re-exports it with the broker factory.
 export * from './topics.js';
 export * from './messages.js';
+export * from './message-codec.js';
+export * from './message-json-schema.js';
 export * from './latency-histogram.js';
 export * from './cohort.js';
 export * from './acl.js';

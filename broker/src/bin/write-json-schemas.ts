@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { messageJsonSchemaFiles } from '../messages.js';
+import { messageJsonSchemaFiles } from '../message-json-schema.js';
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');
