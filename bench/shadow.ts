@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { Agent, loadAgentConfig } from '@sentinel/edge-agent';
 import { fastGolden } from '../test/support/onnx-models.js';
-import { SwapFixture, type ModelSize } from './swap-fixture.js';
+import { latencySummary, SwapFixture, type ModelSize } from './swap-fixture.js';
 
 const seconds = Number(process.argv[2] ?? 10);
 const SIZES = ['fast', 'slow', 'heavy'] as const;
@@ -20,13 +20,6 @@ const sizes: readonly ModelSize[] = process.argv[3]
   : SIZES;
 const RATES = [0, 0.1, 0.5];
 const LOOPS = 2;
-
-function summary(latencies: number[]): { n: number; p50: number; p99: number } {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (p: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-  return { n: sorted.length, p50: at(50), p99: at(99) };
-}
 
 async function run(size: ModelSize): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-bench-shadow-'));
@@ -76,7 +69,7 @@ async function run(size: ModelSize): Promise<void> {
       );
       // One more telemetry window so that the last one is in.
       await new Promise((r) => setTimeout(r, 1500));
-      const s = summary(latencies);
+      const s = latencySummary(latencies);
       if (rate === 0) without = s.p99;
       const totals = rate > 0 ? await fixture.shadowTotals(deploymentId) : null;
       const shadowText = totals

@@ -7,6 +7,19 @@ import { fastModel, goldenMismatchModel, slowModel } from '../test/support/onnx-
 
 export type ModelSize = 'fast' | 'slow' | 'heavy';
 
+/** Nearest-rank p50 and p99 (and the max) of inference latencies, ms. */
+export function latencySummary(latencies: number[]): {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+} {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+  return { n: sorted.length, p50: at(50), p99: at(99), max: sorted.at(-1) ?? 0 };
+}
+
 export interface FixtureReady {
   url: string;
   password: string;

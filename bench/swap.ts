@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { Agent, loadAgentConfig } from '@sentinel/edge-agent';
 import { fastGolden } from '../test/support/onnx-models.js';
-import { SwapFixture, type ModelSize } from './swap-fixture.js';
+import { latencySummary, SwapFixture, type ModelSize } from './swap-fixture.js';
 
 const swaps = Number(process.argv[2] ?? 20);
 const steadySeconds = Number(process.argv[3] ?? 5);
@@ -22,13 +22,6 @@ const sizes: readonly ModelSize[] = process.argv[4]
   ? SIZES.filter((s) => s === process.argv[4])
   : SIZES;
 const LOOPS = 2; // concurrent callers, as an application with a couple of camera streams
-
-function summary(latencies: number[]): { n: number; p50: number; p99: number; max: number } {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (p: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-  return { n: sorted.length, p50: at(50), p99: at(99), max: sorted.at(-1) ?? 0 };
-}
 
 async function run(size: ModelSize): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-bench-swap-'));
@@ -80,8 +73,8 @@ async function run(size: ModelSize): Promise<void> {
     phase = 'done';
     await Promise.all(loops);
 
-    const steady = summary(latencies.steady);
-    const during = summary(latencies.swapping);
+    const steady = latencySummary(latencies.steady);
+    const during = latencySummary(latencies.swapping);
     const fmt = (v: number) => v.toFixed(3);
     console.log(
       `models: ${size}, swaps: ${swaps}, concurrent inference loops: ${LOOPS}, intra-op threads: 1`,
@@ -94,7 +87,7 @@ async function run(size: ModelSize): Promise<void> {
     );
     console.log(`p99 ratio during/steady: ${(during.p99 / steady.p99).toFixed(2)}x (goal <= 1.2x)`);
     console.log(`failed inferences: ${failed} (goal 0)`);
-    const swap = summary(swapTimes);
+    const swap = latencySummary(swapTimes);
     console.log(
       `desired published -> swap reported on MQTT: p50=${swap.p50.toFixed(1)} ms max=${swap.max.toFixed(1)} ms`,
     );

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import {
   get,
@@ -52,86 +53,70 @@ function Phases({ d }: { d: DeploymentDetailDto }) {
           </li>
         ))}
       </ul>
-      {d.progress.failed_devices.length > 0 && (
-        <Table caption="Failed devices">
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">Phase</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Attempts</th>
-            </tr>
-          </thead>
-          <tbody>
-            {d.progress.failed_devices.map((f) => (
-              <tr key={f.device_id}>
-                <td>
-                  <Link href={`/fleet/devices/${encodeURIComponent(f.device_id)}`}>
-                    {f.device_id}
-                  </Link>
-                </td>
-                <td>{f.phase}</td>
-                <td>
-                  {f.reason ?? '—'}
-                  {f.detail ? `: ${f.detail}` : ''}
-                </td>
-                <td>{f.attempts}</td>
-              </tr>
-            ))}
-          </tbody>
-        </Table>
-      )}
-      {(d.progress.deferred_devices ?? []).length > 0 && (
-        <Table caption="Deferred devices (their application holds the update lock)">
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">Application's reason</th>
-              <th scope="col">Since</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(d.progress.deferred_devices ?? []).map((f) => (
-              <tr key={f.device_id}>
-                <td>
-                  <Link href={`/fleet/devices/${encodeURIComponent(f.device_id)}`}>
-                    {f.device_id}
-                  </Link>
-                </td>
-                <td>{f.detail ?? f.reason ?? '—'}</td>
-                <td>
-                  <time dateTime={f.since}>{time(f.since)}</time>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </Table>
-      )}
-      {d.progress.skipped_devices.length > 0 && (
-        <Table caption="Skipped devices (incompatible: they keep their model)">
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {d.progress.skipped_devices.map((s) => (
-              <tr key={s.device_id}>
-                <td>
-                  <Link href={`/fleet/devices/${encodeURIComponent(s.device_id)}`}>
-                    {s.device_id}
-                  </Link>
-                </td>
-                <td>
-                  {s.reason}: {s.detail}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </Table>
-      )}
+      <DeviceTable
+        caption="Failed devices"
+        columns={['Phase', 'Reason', 'Attempts']}
+        rows={d.progress.failed_devices.map((f) => ({
+          id: f.device_id,
+          cells: [f.phase, `${f.reason ?? '—'}${f.detail ? `: ${f.detail}` : ''}`, f.attempts],
+        }))}
+      />
+      <DeviceTable
+        caption="Deferred devices (their application holds the update lock)"
+        columns={["Application's reason", 'Since']}
+        rows={(d.progress.deferred_devices ?? []).map((f) => ({
+          id: f.device_id,
+          cells: [f.detail ?? f.reason ?? '—', <time dateTime={f.since}>{time(f.since)}</time>],
+        }))}
+      />
+      <DeviceTable
+        caption="Skipped devices (incompatible: they keep their model)"
+        columns={['Reason']}
+        rows={d.progress.skipped_devices.map((s) => ({
+          id: s.device_id,
+          cells: [`${s.reason}: ${s.detail}`],
+        }))}
+      />
     </>
+  );
+}
+
+/** Devices of the deployment in one situation (failed, deferred, skipped), linked to their page. */
+function DeviceTable({
+  caption,
+  columns,
+  rows,
+}: {
+  caption: string;
+  columns: string[];
+  rows: { id: string; cells: ComponentChildren[] }[];
+}) {
+  if (rows.length === 0) return null;
+  return (
+    <Table caption={caption}>
+      <thead>
+        <tr>
+          <th scope="col">Device</th>
+          {columns.map((c) => (
+            <th scope="col" key={c}>
+              {c}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={row.id}>
+            <td>
+              <Link href={`/fleet/devices/${encodeURIComponent(row.id)}`}>{row.id}</Link>
+            </td>
+            {row.cells.map((cell, i) => (
+              <td key={i}>{cell}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </Table>
   );
 }
 
