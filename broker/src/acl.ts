@@ -3,8 +3,11 @@ import {
   deviceDesiredTopic,
   deviceStateTopic,
   deviceTelemetryTopic,
+  deviceNamedDesiredFilter,
   groupDesiredTopic,
+  groupNamedDesiredFilter,
   isValidId,
+  parseTopic,
 } from './topics.js';
 
 /** Who is on the other end of an MQTT connection, as decided by the authenticate hook. */
@@ -48,10 +51,24 @@ export function isWellFormedFilter(filter: string): boolean {
 function deviceMaySubscribe(deviceId: string, group: string | null, filter: string): boolean {
   // Exact matches only: any wildcard would reach other devices' or groups' topics, or the
   // device's own state, which is none of its business once written.
-  if (filter === deviceDesiredTopic(deviceId) || filter === deviceCommandsTopic(deviceId)) {
+  // The one exception: '+' in the model-name level of its own desired topics, which reaches only
+  // the named models of the device or of its group.
+  if (
+    filter === deviceDesiredTopic(deviceId) ||
+    filter === deviceNamedDesiredFilter(deviceId) ||
+    filter === deviceCommandsTopic(deviceId)
+  ) {
     return true;
   }
-  return group !== null && isValidId(group) && filter === groupDesiredTopic(group);
+  if (group === null || !isValidId(group)) return false;
+  if (filter === groupDesiredTopic(group) || filter === groupNamedDesiredFilter(group)) return true;
+  // One named model exactly (a device following only some of them).
+  const parsed = parseTopic(filter);
+  return (
+    parsed !== null &&
+    ((parsed.kind === 'group_desired' && parsed.group === group) ||
+      (parsed.kind === 'device_desired' && parsed.device === deviceId))
+  );
 }
 
 function deviceMayPublish(deviceId: string, topic: string): boolean {
@@ -63,8 +80,9 @@ function deviceMayPublish(deviceId: string, topic: string): boolean {
  *
  * - hub: everything that is well formed.
  * - observer: subscribe (wildcards included) to filters under `sentinel/v1/`; never publish.
- * - device: subscribe exactly to its group's desired topic and its own desired and commands
- *   topics; publish exactly its own state and telemetry topics.
+ * - device: subscribe exactly to its group's desired topics and its own desired and commands
+ *   topics (for named models, one name or '+' in the name level); publish exactly its own state
+ *   and telemetry topics.
  *
  * Always denied: empty levels, malformed wildcards, wildcards or a leading '$' in a published
  * topic. Only the hub may subscribe outside `sentinel/v1/` (e.g. `$SYS/#`).

@@ -99,7 +99,17 @@ const valid: Record<MessageKind, unknown[]> = {
     },
     { ...desired, strategy: 'pinned', activate: 'previous' },
   ],
-  'device-state': [state, { device_id: 'cam-1', online: false, ts: '2024-05-01T10:00:00Z' }],
+  'device-state': [
+    state,
+    { device_id: 'cam-1', online: false, ts: '2024-05-01T10:00:00Z' },
+    {
+      ...state,
+      models: {
+        classifier: { active_slot: 'green', slots: state.slots, deployment: state.deployment },
+        ocr: { active_slot: null, slots: { blue: null, green: null }, deployment: null },
+      },
+    },
+  ],
   telemetry: [
     telemetry,
     { ...telemetry, model_id: null, model_version: null, slot: null, deployment_id: null },
@@ -113,10 +123,12 @@ const valid: Record<MessageKind, unknown[]> = {
       ],
     },
     { ...telemetry, frames: 0, latency_hist: [] },
+    { ...telemetry, serve_as: 'classifier' },
   ],
   command: [
     command,
     { command: 'ping', id: 'p', issued_at: '2024-05-01T10:00:00Z', deployment_id: null },
+    { ...command, serve_as: 'classifier' },
   ],
 };
 
@@ -170,6 +182,34 @@ const invalid: Array<[MessageKind, unknown, RegExp]> = [
     /\/latency_hist/,
   ],
   ['command', { ...command, command: 'format-disk' }, /\/command/],
+  ['command', { ...command, serve_as: 'Classifier' }, /\/serve_as/],
+  ['telemetry', { ...telemetry, serve_as: 'a/b' }, /\/serve_as/],
+  [
+    'device-state',
+    {
+      ...state,
+      models: { 'Bad Name': { active_slot: null, slots: state.slots, deployment: null } },
+    },
+    /\/models/,
+  ],
+  [
+    'device-state',
+    { ...state, models: { classifier: { active_slot: 'blue', slots: state.slots } } },
+    /\/models\/classifier\/deployment/,
+  ],
+  [
+    'device-state',
+    {
+      ...state,
+      models: Object.fromEntries(
+        Array.from({ length: 9 }, (_, i) => [
+          `m${i}`,
+          { active_slot: null, slots: { blue: null, green: null }, deployment: null },
+        ]),
+      ),
+    },
+    /\/models/,
+  ],
   ['command', { ...command, id: '' }, /\/id/],
 ];
 

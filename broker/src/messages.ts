@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { LatencyHistogramSchema } from './latency-histogram.js';
+import { ID_PATTERN, MAX_MODEL_NAMES } from './topics.js';
 import {
   COMMANDS,
   DEPLOYMENT_PHASES,
@@ -16,6 +17,7 @@ import {
   AnyObject,
   DateTime,
   DeviceId,
+  ModelName,
   nullable,
   nullableOneOf,
   oneOf,
@@ -189,6 +191,25 @@ export const CapabilitiesSchema = Type.Object(
 );
 export type Capabilities = Static<typeof CapabilitiesSchema>;
 
+const SlotsSchema = Type.Object(
+  { blue: nullable(SlotReportSchema), green: nullable(SlotReportSchema) },
+  { additionalProperties: false },
+);
+
+/** One named model of a device (not `default`, whose state is the top level of DeviceState). */
+export const NamedModelStateSchema = Type.Object(
+  {
+    active_slot: nullableOneOf(SLOTS),
+    slots: SlotsSchema,
+    deployment: nullable(DeploymentProgressSchema),
+  },
+  { additionalProperties: false },
+);
+export type NamedModelState = Static<typeof NamedModelStateSchema>;
+
+const SERVE_AS_DESCRIPTION =
+  'The named model this is about (topics `models/{name}/desired`); absent: `default`';
+
 export const DeviceStateSchema = Type.Object(
   {
     device_id: DeviceId,
@@ -196,15 +217,18 @@ export const DeviceStateSchema = Type.Object(
     agent_version: Type.Optional(ShortText(64)),
     ts: DateTime('When the device produced this state'),
     active_slot: Type.Optional(nullableOneOf(SLOTS)),
-    slots: Type.Optional(
-      Type.Object(
-        { blue: nullable(SlotReportSchema), green: nullable(SlotReportSchema) },
-        { additionalProperties: false },
-      ),
-    ),
+    slots: Type.Optional(SlotsSchema),
     deployment: Type.Optional(nullable(DeploymentProgressSchema)),
     errors: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 50 })),
     capabilities: Type.Optional(CapabilitiesSchema),
+    models: Type.Optional(
+      Type.Record(Type.String({ pattern: ID_PATTERN }), NamedModelStateSchema, {
+        maxProperties: MAX_MODEL_NAMES,
+        additionalProperties: false,
+        description:
+          'The named models the device serves besides `default` (whose state is the top level), by name',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -268,6 +292,7 @@ export const TelemetrySchema = Type.Object(
     model_version: nullable(ShortText(100)),
     slot: nullableOneOf(SLOTS),
     deployment_id: nullable(ShortText(100)),
+    serve_as: Type.Optional(ModelName(SERVE_AS_DESCRIPTION)),
     map: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'mAP, 0..1' })),
     shadow: Type.Optional(ShadowTelemetrySchema),
   },
@@ -281,6 +306,7 @@ export const CommandSchema = Type.Object(
     id: ShortText(100, 'Unique command id, for de-duplication and correlation'),
     issued_at: DateTime('When the hub issued the command'),
     deployment_id: Type.Optional(nullable(ShortText(100))),
+    serve_as: Type.Optional(ModelName(SERVE_AS_DESCRIPTION)),
     reason: Type.Optional(Type.String({ maxLength: 2048 })),
   },
   { additionalProperties: false },

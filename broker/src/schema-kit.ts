@@ -34,6 +34,7 @@ export const DeviceId = Type.String({
   pattern: ID_PATTERN,
   description: 'Device id (= MQTT client id)',
 });
+export const ModelName = (description: string) => Type.String({ pattern: ID_PATTERN, description });
 export const Sha256 = Type.String({
   pattern: '^[0-9a-f]{64}$',
   description: 'Lowercase hex SHA-256',

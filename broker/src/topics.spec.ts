@@ -6,9 +6,11 @@ import {
   TOPIC_ROOT,
   deviceCommandsTopic,
   deviceDesiredTopic,
+  deviceNamedDesiredFilter,
   deviceStateTopic,
   deviceTelemetryTopic,
   groupDesiredTopic,
+  groupNamedDesiredFilter,
   isValidId,
   parseTopic,
   topicMatches,
@@ -62,15 +64,55 @@ describe('topics', () => {
     assert.deepEqual(parseTopic(groupDesiredTopic('lobby')), {
       kind: 'group_desired',
       group: 'lobby',
+      name: 'default',
+    });
+    assert.deepEqual(parseTopic(deviceDesiredTopic('cam-1')), {
+      kind: 'device_desired',
+      device: 'cam-1',
+      name: 'default',
     });
     const cases = [
-      [deviceDesiredTopic, 'device_desired'],
       [deviceCommandsTopic, 'device_commands'],
       [deviceStateTopic, 'device_state'],
       [deviceTelemetryTopic, 'device_telemetry'],
     ] as const;
     for (const [build, kind] of cases) {
       assert.deepEqual(parseTopic(build('cam-1')), { kind, device: 'cam-1' });
+    }
+  });
+
+  it('gives every named model its own desired topics; default keeps the unnamed ones', () => {
+    assert.equal(groupDesiredTopic('lobby', 'default'), 'sentinel/v1/groups/lobby/desired');
+    assert.equal(deviceDesiredTopic('cam-1', 'default'), 'sentinel/v1/devices/cam-1/desired');
+    const group = groupDesiredTopic('lobby', 'classifier');
+    const device = deviceDesiredTopic('cam-1', 'classifier');
+    assert.equal(group, 'sentinel/v1/groups/lobby/models/classifier/desired');
+    assert.equal(device, 'sentinel/v1/devices/cam-1/models/classifier/desired');
+    assert.deepEqual(parseTopic(group), {
+      kind: 'group_desired',
+      group: 'lobby',
+      name: 'classifier',
+    });
+    assert.deepEqual(parseTopic(device), {
+      kind: 'device_desired',
+      device: 'cam-1',
+      name: 'classifier',
+    });
+    assert.equal(groupNamedDesiredFilter('lobby'), 'sentinel/v1/groups/lobby/models/+/desired');
+    assert.equal(deviceNamedDesiredFilter('cam-1'), 'sentinel/v1/devices/cam-1/models/+/desired');
+    assert.ok(topicMatches(groupNamedDesiredFilter('lobby'), group));
+    assert.ok(!topicMatches(groupNamedDesiredFilter('lobby'), groupDesiredTopic('lobby')));
+    assert.throws(() => groupDesiredTopic('lobby', 'Bad/Name'), /invalid model name/);
+    for (const topic of [
+      'sentinel/v1/groups/lobby/models/default/desired',
+      'sentinel/v1/groups/lobby/models/+/desired',
+      'sentinel/v1/groups/lobby/models/classifier/state',
+      'sentinel/v1/devices/cam-1/models/classifier/telemetry',
+      'sentinel/v1/groups/lobby/things/classifier/desired',
+      'sentinel/v1/devices/cam-1/models/Classifier/desired',
+      'sentinel/v1/sites/x/models/classifier/desired',
+    ]) {
+      assert.equal(parseTopic(topic), null, topic);
     }
   });
 

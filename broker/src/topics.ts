@@ -6,6 +6,12 @@
  *   sentinel/v1/devices/{device}/commands    hub -> device    QoS 1
  *   sentinel/v1/devices/{device}/state       device -> hub    QoS 1, retained, LWT
  *   sentinel/v1/devices/{device}/telemetry   device -> hub    QoS 0
+ *
+ * A device may serve several named models (say `detector` and `classifier`), each following its own
+ * desired state. The model named `default` uses the topics above; any other name N its own:
+ *
+ *   sentinel/v1/groups/{group}/models/{N}/desired     hub -> devices   QoS 1, retained
+ *   sentinel/v1/devices/{device}/models/{N}/desired   hub -> device    QoS 1, retained (override)
  */
 
 export const TOPIC_ROOT = 'sentinel/v1';
@@ -29,12 +35,42 @@ function requireId(what: string, id: string): string {
   return id;
 }
 
-export function groupDesiredTopic(group: string): string {
-  return `${TOPIC_ROOT}/groups/${requireId('group', group)}/desired`;
+/**
+ * The name of the model a device serves when nothing else is said: its desired states use the
+ * topics of protocol version 1 before named models existed, so a one-model agent works unchanged.
+ */
+export const DEFAULT_MODEL_NAME = 'default';
+
+/** How many named models a device serves at most (state reports, subscriptions). */
+export const MAX_MODEL_NAMES = 8;
+
+/** A model name on a device: the same pattern as ids (one topic level). */
+export function isValidModelName(name: unknown): name is string {
+  return isValidId(name);
 }
 
-export function deviceDesiredTopic(device: string): string {
-  return `${TOPIC_ROOT}/devices/${requireId('device', device)}/desired`;
+function modelLevels(name: string): string {
+  if (name === DEFAULT_MODEL_NAME) return '';
+  return `/models/${requireId('model name', name)}`;
+}
+
+/** The group's desired state for one named model (`default`: the group's own desired topic). */
+export function groupDesiredTopic(group: string, name: string = DEFAULT_MODEL_NAME): string {
+  return `${TOPIC_ROOT}/groups/${requireId('group', group)}${modelLevels(name)}/desired`;
+}
+
+/** A device's override for one named model (`default`: the device's own desired topic). */
+export function deviceDesiredTopic(device: string, name: string = DEFAULT_MODEL_NAME): string {
+  return `${TOPIC_ROOT}/devices/${requireId('device', device)}${modelLevels(name)}/desired`;
+}
+
+/** What a device subscribes to, besides the default topics, to learn every named model. */
+export function groupNamedDesiredFilter(group: string): string {
+  return `${TOPIC_ROOT}/groups/${requireId('group', group)}/models/+/desired`;
+}
+
+export function deviceNamedDesiredFilter(device: string): string {
+  return `${TOPIC_ROOT}/devices/${requireId('device', device)}/models/+/desired`;
 }
 
 export function deviceCommandsTopic(device: string): string {
@@ -54,12 +90,17 @@ export const ALL_DEVICE_STATE = `${TOPIC_ROOT}/devices/+/state`;
 export const ALL_DEVICE_TELEMETRY = `${TOPIC_ROOT}/devices/+/telemetry`;
 export const ALL_GROUP_DESIRED = `${TOPIC_ROOT}/groups/+/desired`;
 export const ALL_DEVICE_DESIRED = `${TOPIC_ROOT}/devices/+/desired`;
+export const ALL_GROUP_NAMED_DESIRED = `${TOPIC_ROOT}/groups/+/models/+/desired`;
+export const ALL_DEVICE_NAMED_DESIRED = `${TOPIC_ROOT}/devices/+/models/+/desired`;
 
 export type DeviceTopicKind =
   'device_desired' | 'device_commands' | 'device_state' | 'device_telemetry';
 
+/** `name` is the model name of a desired topic (`default` for the topics without one). */
 export type ParsedTopic =
-  { kind: 'group_desired'; group: string } | { kind: DeviceTopicKind; device: string };
+  | { kind: 'group_desired'; group: string; name: string }
+  | { kind: 'device_desired'; device: string; name: string }
+  | { kind: Exclude<DeviceTopicKind, 'device_desired'>; device: string };
 
 const DEVICE_LEAVES: Readonly<Record<string, DeviceTopicKind>> = {
   desired: 'device_desired',
@@ -74,15 +115,32 @@ const DEVICE_LEAVES: Readonly<Record<string, DeviceTopicKind>> = {
  */
 export function parseTopic(topic: string): ParsedTopic | null {
   const levels = topic.split('/');
-  if (levels.length !== 5 || levels[0] !== 'sentinel' || levels[1] !== 'v1') return null;
+  if (levels[0] !== 'sentinel' || levels[1] !== 'v1') return null;
+  if (levels.length === 7) return parseNamedDesired(levels);
+  if (levels.length !== 5) return null;
   const [, , branch, id, leaf] = levels;
   if (!isValidId(id)) return null;
   if (branch === 'groups') {
-    return leaf === 'desired' ? { kind: 'group_desired', group: id } : null;
+    return leaf === 'desired'
+      ? { kind: 'group_desired', group: id, name: DEFAULT_MODEL_NAME }
+      : null;
   }
   if (branch === 'devices' && Object.hasOwn(DEVICE_LEAVES, leaf)) {
-    return { kind: DEVICE_LEAVES[leaf], device: id };
+    const kind = DEVICE_LEAVES[leaf];
+    return kind === 'device_desired'
+      ? { kind, device: id, name: DEFAULT_MODEL_NAME }
+      : { kind, device: id };
   }
+  return null;
+}
+
+/** `sentinel/v1/{groups|devices}/{id}/models/{name}/desired`; `default` has no such topic. */
+function parseNamedDesired(levels: string[]): ParsedTopic | null {
+  const [, , branch, id, models, name, leaf] = levels;
+  if (models !== 'models' || leaf !== 'desired') return null;
+  if (!isValidId(id) || !isValidModelName(name) || name === DEFAULT_MODEL_NAME) return null;
+  if (branch === 'groups') return { kind: 'group_desired', group: id, name };
+  if (branch === 'devices') return { kind: 'device_desired', device: id, name };
   return null;
 }
 
