@@ -11,6 +11,7 @@ import { DeviceCapabilities1796664955905 } from './1796664955905-device-capabili
 import { RolloutRate1796665092987 } from './1796665092987-rollout-rate.js';
 import { ShadowPhase1796666523358 } from './1796666523358-shadow-phase.js';
 import { ShadowTelemetry1796666567372 } from './1796666567372-shadow-telemetry.js';
+import { NamedModels1796677835121 } from './1796677835121-named-models.js';
 
 /** In order of application. Committed migrations are never rewritten; add a new one instead. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   RolloutRate1796665092987,
   ShadowPhase1796666523358,
   ShadowTelemetry1796666567372,
+  NamedModels1796677835121,
 ];

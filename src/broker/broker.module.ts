@@ -5,11 +5,12 @@ import { RegistryModule } from '../registry/registry.module.js';
 import { BrokerService } from './broker.service.js';
 import { DesiredStateController } from './desired-state.controller.js';
 import { DesiredStateService } from './desired-state.service.js';
+import { NamedDesiredStore } from './named-desired-store.js';
 
 @Module({
   imports: [AuthModule, FleetModule, RegistryModule],
   controllers: [DesiredStateController],
-  providers: [BrokerService, DesiredStateService],
+  providers: [BrokerService, DesiredStateService, NamedDesiredStore],
   exports: [BrokerService, DesiredStateService],
 })
 export class BrokerModule {}

@@ -105,11 +105,16 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       this.disconnect(deviceIds, reason),
     );
     // The retained messages are shared by the cluster: the hub that made the change clears them.
-    this.events.on('device.deleted', ({ deviceId }) => {
-      void this.clearRetained([deviceDesiredTopic(deviceId), deviceStateTopic(deviceId)]);
+    // Named models' desired states (docs/protocol.md 6.6) too: the event names their topics.
+    this.events.on('device.deleted', ({ deviceId, retained }) => {
+      void this.clearRetained([
+        deviceDesiredTopic(deviceId),
+        deviceStateTopic(deviceId),
+        ...(retained ?? []),
+      ]);
     });
-    this.events.on('group.deleted', ({ group }) => {
-      void this.clearRetained([groupDesiredTopic(group)]);
+    this.events.on('group.deleted', ({ group, retained }) => {
+      void this.clearRetained([groupDesiredTopic(group), ...(retained ?? [])]);
     });
     this.tokenEvents.onRevoked(({ tokenId }) => {
       const count = this.transport?.disconnectObservers(tokenId) ?? 0;

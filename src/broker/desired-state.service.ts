@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
+  DEFAULT_MODEL_NAME,
   deviceDesiredTopic,
   groupDesiredTopic,
   MAX_PAYLOAD_BYTES,
@@ -15,12 +16,33 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { checkDeployable } from '../registry/domain/model-format.js';
 import type { ModelVersion } from '../registry/model-version.entity.js';
 import { RegistryService } from '../registry/registry.service.js';
+import { FleetDeleteHooks } from '../fleet/delete-hooks.js';
 import { BrokerService } from './broker.service.js';
+import { NamedDesiredStore, type NamedKey } from './named-desired-store.js';
 
 /** What a caller decides; the service adds seq and issued_at. */
 export type DesiredIntent = Omit<DesiredState, 'seq' | 'issued_at'>;
 
-export type Target = { kind: 'group'; name: string } | { kind: 'device'; id: string };
+/**
+ * A group or a device, and which of its named models (docs/protocol.md 6.6): `serveAs` absent or
+ * `default` is the unnamed desired state (device_groups.desired, devices.desired); any other name
+ * has its own (named_desired_states) and its own retained topic.
+ */
+export type Target =
+  | { kind: 'group'; name: string; serveAs?: string }
+  | { kind: 'device'; id: string; serveAs?: string };
+
+/** The named model a target is about (`default` when none is said). */
+export function serveAsOf(target: Target): string {
+  return target.serveAs ?? DEFAULT_MODEL_NAME;
+}
+
+/** The named-table key of a target, or null for `default` (the groups' and devices' own columns). */
+function namedKey(target: Target): NamedKey | null {
+  const name = serveAsOf(target);
+  if (name === DEFAULT_MODEL_NAME) return null;
+  return { kind: target.kind, id: target.kind === 'group' ? target.name : target.id, name };
+}
 
 export interface StagedDesired {
   topic: string;
@@ -51,9 +73,20 @@ export class DesiredStateService implements OnApplicationBootstrap {
     private readonly registry: RegistryService,
     private readonly audit: AuditService,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly named: NamedDesiredStore,
+    deleteHooks: FleetDeleteHooks,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     registry.addUsageCheck((manager, modelId) => this.pinnedUse(manager, modelId));
+    // A deleted group or device takes its named states along (ON DELETE CASCADE); their retained
+    // topics are cleared by the broker service after the commit (the fleet event names them).
+    deleteHooks.add(async (manager, kind, id) =>
+      (await this.named.names(manager, kind, id)).map((name) =>
+        this.topicOf(
+          kind === 'group' ? { kind, name: id, serveAs: name } : { kind, id, serveAs: name },
+        ),
+      ),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -85,19 +118,11 @@ export class DesiredStateService implements OnApplicationBootstrap {
   ): Promise<StoredDesired> {
     const { table, key } = TABLE[target.kind];
     const id = target.kind === 'group' ? target.name : target.id;
+    const named = namedKey(target);
     await this.holdModels(manager, intent);
-    // Wrapped in a SELECT: TypeORM hands back [rows, count] for a bare UPDATE ... RETURNING.
-    const rows: { desired_seq: number }[] = await manager.query(
-      `WITH bumped AS (UPDATE ${table} SET desired_seq = desired_seq + 1 WHERE ${key} = $1 RETURNING desired_seq)
-       SELECT desired_seq FROM bumped`,
-      [id],
-    );
-    if (rows.length === 0) throw notFound(target.kind, id);
-    const desired: DesiredState = {
-      ...intent,
-      seq: Number(rows[0].desired_seq),
-      issued_at: new Date().toISOString(),
-    };
+    const seq = named ? await this.named.bump(manager, named) : await this.bump(manager, target);
+    if (seq === null) throw notFound(target.kind, id);
+    const desired: DesiredState = { ...intent, seq, issued_at: new Date().toISOString() };
     const payload = JSON.stringify(desired);
     // Refused here, inside the caller's transaction, rather than stored and then refused by the broker
     // (which would leave a deployment half-made and a state the hub cannot re-publish at its start).
@@ -109,9 +134,29 @@ export class DesiredStateService implements OnApplicationBootstrap {
           'shorten the metadata or signature bundle of its model or fallback',
       );
     }
-    await manager.query(`UPDATE ${table} SET desired = $2 WHERE ${key} = $1`, [id, payload]);
-    await this.audit.record(actor, `${target.kind}.desired`, target.kind, id, { desired }, manager);
+    if (named) await this.named.write(manager, named, payload);
+    else await manager.query(`UPDATE ${table} SET desired = $2 WHERE ${key} = $1`, [id, payload]);
+    await this.audit.record(
+      actor,
+      `${target.kind}.desired`,
+      target.kind,
+      id,
+      { desired, ...(named ? { serve_as: named.name } : {}) },
+      manager,
+    );
     return { topic: this.topicOf(target), state: desired };
+  }
+
+  /** The next seq of a group's or device's `default` desired state; null: no such group or device. */
+  private async bump(manager: EntityManager, target: Target): Promise<number | null> {
+    const { table, key } = TABLE[target.kind];
+    // Wrapped in a SELECT: TypeORM hands back [rows, count] for a bare UPDATE ... RETURNING.
+    const rows: { desired_seq: number }[] = await manager.query(
+      `WITH bumped AS (UPDATE ${table} SET desired_seq = desired_seq + 1 WHERE ${key} = $1 RETURNING desired_seq)
+       SELECT desired_seq FROM bumped`,
+      [target.kind === 'group' ? target.name : target.id],
+    );
+    return rows.length === 0 ? null : Number(rows[0].desired_seq);
   }
 
   /**
@@ -146,7 +191,23 @@ export class DesiredStateService implements OnApplicationBootstrap {
   }
 
   /** Removes a device's override: an empty retained message clears it on the broker ([MQTT-3.3.1-10]). */
-  async clearDevice(deviceId: string, actor: string): Promise<void> {
+  async clearDevice(
+    deviceId: string,
+    actor: string,
+    serveAs: string = DEFAULT_MODEL_NAME,
+  ): Promise<void> {
+    const target: Target = { kind: 'device', id: deviceId, serveAs };
+    const named = namedKey(target);
+    if (named) {
+      if ((await this.named.read(this.dataSource, named)) === undefined)
+        throw notFound('device', deviceId);
+      await this.named.clear(this.dataSource, named);
+      await this.audit.record(actor, 'device.desired_cleared', 'device', deviceId, {
+        serve_as: serveAs,
+      });
+      await this.broker.mqtt.publish(this.topicOf(target), '', { qos: 1, retain: true });
+      return;
+    }
     const rows: unknown[] = await this.dataSource.query(
       'WITH cleared AS (UPDATE devices SET desired = NULL WHERE id = $1 RETURNING id) SELECT id FROM cleared',
       [deviceId],
@@ -164,7 +225,22 @@ export class DesiredStateService implements OnApplicationBootstrap {
     deviceId: string,
     actor: string,
     manager: EntityManager,
+    serveAs: string = DEFAULT_MODEL_NAME,
   ): Promise<StagedDesired | null> {
+    const target: Target = { kind: 'device', id: deviceId, serveAs };
+    const named = namedKey(target);
+    if (named) {
+      if (!(await this.named.clear(manager, named))) return null;
+      await this.audit.record(
+        actor,
+        'device.desired_cleared',
+        'device',
+        deviceId,
+        { serve_as: serveAs },
+        manager,
+      );
+      return { topic: this.topicOf(target), state: null };
+    }
     const rows: unknown[] = await manager.query(
       'WITH cleared AS (UPDATE devices SET desired = NULL WHERE id = $1 AND desired IS NOT NULL RETURNING id) SELECT id FROM cleared',
       [deviceId],
@@ -174,15 +250,55 @@ export class DesiredStateService implements OnApplicationBootstrap {
     return { topic: deviceDesiredTopic(deviceId), state: null };
   }
 
-  async current(target: Target): Promise<DesiredState | null> {
+  /** A target's desired state now (`db`: the caller's transaction, if any). */
+  async current(
+    target: Target,
+    db: EntityManager | DataSource = this.dataSource,
+  ): Promise<DesiredState | null> {
+    const named = namedKey(target);
+    if (named) {
+      const row = await this.named.read(db, named);
+      if (!row) throw notFound(target.kind, named.id);
+      return row.desired;
+    }
     const { table, key } = TABLE[target.kind];
-    const rows: { desired: DesiredState | null }[] = await this.dataSource.query(
+    const rows: { desired: DesiredState | null }[] = await db.query(
       `SELECT desired FROM ${table} WHERE ${key} = $1`,
       [target.kind === 'group' ? target.name : target.id],
     );
     if (rows.length === 0)
       throw notFound(target.kind, target.kind === 'group' ? target.name : target.id);
     return rows[0].desired;
+  }
+
+  /**
+   * The desired states of one named model of these groups (by name; a group without one: null), and
+   * with `devices` the devices' own of that name with their seq, in the caller's transaction.
+   */
+  async groupStates(
+    m: EntityManager,
+    groups: readonly string[],
+    serveAs: string,
+  ): Promise<Map<string, DesiredState | null>> {
+    const states = new Map<string, DesiredState | null>();
+    for (const name of groups)
+      states.set(name, await this.current({ kind: 'group', name, serveAs }, m));
+    return states;
+  }
+
+  /** A device's own desired state of one named model and its seq (0: never set), in `m`. */
+  async deviceState(
+    m: EntityManager,
+    deviceId: string,
+    serveAs: string,
+  ): Promise<{ desired: DesiredState | null; seq: number }> {
+    const named = namedKey({ kind: 'device', id: deviceId, serveAs });
+    if (named) return (await this.named.read(m, named)) ?? { desired: null, seq: 0 };
+    const rows: { desired: DesiredState | null; desired_seq: number }[] = await m.query(
+      'SELECT desired, desired_seq FROM devices WHERE id = $1',
+      [deviceId],
+    );
+    return { desired: rows[0]?.desired ?? null, seq: Number(rows[0]?.desired_seq ?? 0) };
   }
 
   /** Pins a model version on a group or device, keeping what it ran before as `previous`. */
@@ -244,9 +360,15 @@ export class DesiredStateService implements OnApplicationBootstrap {
     const devices: { id: string; desired: DesiredState }[] = await this.dataSource.query(
       'SELECT id, desired FROM devices WHERE desired IS NOT NULL',
     );
+    const named = await this.named.all(this.dataSource);
     const messages = [
       ...groups.map((g) => ({ topic: groupDesiredTopic(g.name), desired: g.desired })),
       ...devices.map((d) => ({ topic: deviceDesiredTopic(d.id), desired: d.desired })),
+      ...named.map((n) => ({
+        topic:
+          n.kind === 'group' ? groupDesiredTopic(n.id, n.name) : deviceDesiredTopic(n.id, n.name),
+        desired: n.desired,
+      })),
     ];
     // One bad stored state (e.g. written by an older hub without the size check) must not keep the
     // hub from starting: it is skipped and named in the log, the others are published.
@@ -278,10 +400,18 @@ export class DesiredStateService implements OnApplicationBootstrap {
           ? `is the desired model of ${kind} ${rows[0].key}`
           : `is kept as the fallback (previous) of ${kind} ${rows[0].key}`;
     }
-    return null;
+    const named = await this.named.use(manager, modelId);
+    if (!named) return null;
+    return named.role === 'model'
+      ? `is the desired model ${named.name} of ${named.kind} ${named.key}`
+      : `is kept as the fallback (previous) of model ${named.name} of ${named.kind} ${named.key}`;
   }
 
-  private topicOf(target: Target): string {
-    return target.kind === 'group' ? groupDesiredTopic(target.name) : deviceDesiredTopic(target.id);
+  /** The retained topic of a target's desired state (per named model). */
+  topicOf(target: Target): string {
+    const name = serveAsOf(target);
+    return target.kind === 'group'
+      ? groupDesiredTopic(target.name, name)
+      : deviceDesiredTopic(target.id, name);
   }
 }

@@ -1,5 +1,6 @@
 import { ApiToken } from '../auth/api-token.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
+import { NamedDesiredState } from '../broker/named-desired-state.entity.js';
 import { DeviceGroup } from '../fleet/device-group.entity.js';
 import { Device } from '../fleet/device.entity.js';
 import { ModelVersion } from '../registry/model-version.entity.js';
@@ -23,6 +24,7 @@ export const ENTITIES = [
   ModelAliasMove,
   DeviceGroup,
   Device,
+  NamedDesiredState,
   Deployment,
   DeploymentGroup,
   DeploymentDevice,

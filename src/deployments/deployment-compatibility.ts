@@ -86,6 +86,7 @@ export class DeploymentCompatibility {
     deploymentId: string,
     groups: readonly DeploymentGroup[],
     actor: string,
+    serveAs: string,
   ): Promise<StagedDesired[]> {
     const previous = await this.repo.models(
       m,
@@ -93,8 +94,13 @@ export class DeploymentCompatibility {
     );
     if (previous.size === 0) return [];
     const groupIds = groups.map((g) => g.groupId);
-    const facts = await this.targets.deviceFacts(m, groupIds);
-    const current = await this.targets.groupDesired(m, groupIds);
+    const facts = await this.targets.deviceFacts(m, groupIds, serveAs);
+    const byName = await this.desired.groupStates(
+      m,
+      groups.map((g) => g.groupName),
+      serveAs,
+    );
+    const current = new Map(groups.map((g) => [g.groupId, byName.get(g.groupName) ?? null]));
     const staged: StagedDesired[] = [];
     for (const device of facts) {
       if (device.desired !== null || device.capabilities === null) continue;
@@ -104,7 +110,7 @@ export class DeploymentCompatibility {
       const reasons = incompatibilities(device.capabilities, needsOf(model));
       if (reasons.length === 0) continue;
       const hold = await this.desired.store(
-        { kind: 'device', id: device.id },
+        { kind: 'device', id: device.id, serveAs },
         intentOf(current.get(device.group_id) ?? null),
         actor,
         m,
@@ -125,8 +131,13 @@ export class DeploymentCompatibility {
   }
 
   /** Judges the groups' devices; throws INCOMPATIBLE when none can run the model. */
-  async judge(m: EntityManager, groupIds: string[], model: ModelVersion): Promise<Judged> {
-    const facts = await this.targets.deviceFacts(m, groupIds);
+  async judge(
+    m: EntityManager,
+    groupIds: string[],
+    model: ModelVersion,
+    serveAs: string,
+  ): Promise<Judged> {
+    const facts = await this.targets.deviceFacts(m, groupIds, serveAs);
     const needs = needsOf(model);
     const assignment = assign(
       facts.map((f) => ({ id: f.id, capabilities: f.capabilities })),
@@ -152,6 +163,7 @@ export class DeploymentCompatibility {
     judged: Judged,
     groupDesired: ReadonlyMap<string, DesiredState | null>,
     actor: string,
+    serveAs: string,
   ): Promise<StagedDesired[]> {
     const staged: StagedDesired[] = [];
     const skipped = new Map(judged.assignment.skipped.map((s) => [s.id, s.detail]));
@@ -165,7 +177,7 @@ export class DeploymentCompatibility {
         heldSeq = device.desired_seq; // the hold still names what it runs
       } else if (device.desired === null) {
         const hold = await this.desired.store(
-          { kind: 'device', id: device.id },
+          { kind: 'device', id: device.id, serveAs },
           intentOf(groupDesired.get(device.group_id) ?? null),
           actor,
           m,
@@ -203,8 +215,9 @@ export class DeploymentCompatibility {
     deploymentId: string,
     intents: ReadonlyMap<string, DesiredIntent>,
     actor: string,
+    serveAs: string,
   ): Promise<StagedDesired[]> {
-    const facts = await this.targets.deviceFacts(m, [...intents.keys()]);
+    const facts = await this.targets.deviceFacts(m, [...intents.keys()], serveAs);
     if (!facts.some((f) => f.held)) return [];
     const skipped: { device_id: string }[] = await m.query(
       `SELECT device_id FROM deployment_devices WHERE deployment_id = $1 AND phase = 'skipped'`,
@@ -220,12 +233,12 @@ export class DeploymentCompatibility {
           ? device.desired.previous
           : servedBy(device.desired, device.id);
       if ((fallback?.id ?? null) === (intent.previous?.id ?? null)) {
-        const clear = await this.desired.stageClear(device.id, actor, m);
+        const clear = await this.desired.stageClear(device.id, actor, m, serveAs);
         if (clear) staged.push(clear);
         continue;
       }
       const own = await this.desired.store(
-        { kind: 'device', id: device.id },
+        { kind: 'device', id: device.id, serveAs },
         { ...intent, previous: fallback },
         actor,
         m,

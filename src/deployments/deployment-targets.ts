@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Capabilities, DesiredState } from '@sentinel/broker';
+import { DEFAULT_MODEL_NAME, type Capabilities, type DesiredState } from '@sentinel/broker';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { MaintenanceWindow } from '../fleet/domain/maintenance-windows.js';
 
@@ -45,11 +45,13 @@ export class DeploymentTargets {
    * What compatibility is judged on, per device of the groups: its reported capabilities, whether it
    * has its own desired state, and whether that state is a hold the hub set to keep its model
    * (deployment_devices.held_seq still equal to its desired_seq: nobody pinned it since; a device's
-   * seq only grows, so an old hold's seq never matches a later state).
+   * seq only grows, so an old hold's seq never matches a later state). All of it for one named
+   * model (`serveAs`, docs/protocol.md 6.6): its override and seq, holds of deployments of that name.
    */
   deviceFacts(
     m: EntityManager,
     groupIds: string[],
+    serveAs: string,
   ): Promise<
     {
       id: string;
@@ -60,27 +62,21 @@ export class DeploymentTargets {
       held: boolean;
     }[]
   > {
+    // The named model's override is the broker feature's named_desired_states row (read only).
+    const own =
+      serveAs === DEFAULT_MODEL_NAME
+        ? 'SELECT d.id, d.group_id, d.capabilities, d.desired, d.desired_seq FROM devices d'
+        : `SELECT d.id, d.group_id, d.capabilities, n.desired, COALESCE(n.seq, 0) AS desired_seq
+             FROM devices d LEFT JOIN named_desired_states n ON n.device_id = d.id AND n.name = $2`;
     return m.query(
-      `SELECT d.id, d.group_id, d.capabilities, d.desired, d.desired_seq,
-              d.desired IS NOT NULL AND EXISTS (
-                SELECT 1 FROM deployment_devices dd
-                 WHERE dd.device_id = d.id AND dd.held_seq = d.desired_seq
+      `SELECT o.id, o.group_id, o.capabilities, o.desired, o.desired_seq,
+              o.desired IS NOT NULL AND EXISTS (
+                SELECT 1 FROM deployment_devices dd JOIN deployments dep ON dep.id = dd.deployment_id
+                 WHERE dd.device_id = o.id AND dd.held_seq = o.desired_seq AND dep.serve_as = $2
               ) AS held
-         FROM devices d WHERE d.group_id = ANY($1) ORDER BY d.id`,
-      [groupIds],
+         FROM (${own}) o WHERE o.group_id = ANY($1) ORDER BY o.id`,
+      [groupIds, serveAs],
     );
-  }
-
-  /** The groups' desired states now. */
-  async groupDesired(
-    m: EntityManager,
-    groupIds: string[],
-  ): Promise<Map<string, DesiredState | null>> {
-    const rows: { id: string; desired: DesiredState | null }[] = await m.query(
-      'SELECT id, desired FROM device_groups WHERE id = ANY($1)',
-      [groupIds],
-    );
-    return new Map(rows.map((r) => [r.id, r.desired]));
   }
 
   /** The maintenance windows of a deployment's groups (a group deleted since has none). */

@@ -89,7 +89,13 @@ export class DeploymentTransitions {
     groups: DeploymentGroup[],
     actor: string,
   ): Promise<StagedDesired[]> {
-    const holds = await this.compatibility.keepOnRollback(m, deployment.id, groups, actor);
+    const holds = await this.compatibility.keepOnRollback(
+      m,
+      deployment.id,
+      groups,
+      actor,
+      deployment.serveAs,
+    );
     return [...holds, ...(await this.publishAll(m, deployment, groups, 'previous', actor))];
   }
 
@@ -117,11 +123,19 @@ export class DeploymentTransitions {
       );
       intents.set(group.groupId, intent);
       staged.push(
-        await this.desired.store({ kind: 'group', name: group.groupName }, intent, actor, m),
+        await this.desired.store(
+          { kind: 'group', name: group.groupName, serveAs: deployment.serveAs },
+          intent,
+          actor,
+          m,
+        ),
       );
     }
     // Devices the hub held follow with their own fallback (DeploymentCompatibility.follow).
-    return [...staged, ...(await this.compatibility.follow(m, deployment.id, intents, actor))];
+    return [
+      ...staged,
+      ...(await this.compatibility.follow(m, deployment.id, intents, actor, deployment.serveAs)),
+    ];
   }
 
   /** The desired state of a group for the deployment. */

@@ -43,4 +43,5 @@ export interface DeploymentListQuery {
   environment?: string;
   group?: string;
   model_id?: string;
+  serve_as?: string;
 }

@@ -42,6 +42,13 @@ export class Deployment {
   @Column({ type: 'text' })
   target: string;
 
+  /**
+   * The named model of the target devices it deploys (docs/protocol.md 6.6): its desired states are
+   * the groups' of that name. `default`: the unnamed topics, a one-model device's.
+   */
+  @Column({ name: 'serve_as', type: 'text', default: 'default' })
+  serveAs: string;
+
   @Column({ type: 'text' })
   status: DeploymentStatus;
 
@@ -126,8 +133,8 @@ export class Deployment {
 
 /** A group a deployment targets, with the model it ran before (what a rollback returns to). */
 @Entity({ name: 'deployment_groups' })
-// At most one active deployment per group: enforced by the database, not only checked.
-@Index('deployment_groups_one_active', ['groupId'], { unique: true, where: 'active' })
+// At most one active deployment per group and named model: enforced by the database, not only checked.
+@Index('deployment_groups_one_active', ['groupId', 'serveAs'], { unique: true, where: 'active' })
 export class DeploymentGroup {
   @PrimaryColumn({ name: 'deployment_id', type: 'uuid' })
   deploymentId: string;
@@ -148,6 +155,10 @@ export class DeploymentGroup {
 
   @Column({ name: 'previous_model_id', type: 'uuid', nullable: true })
   previousModelId: string | null;
+
+  /** The deployment's serve_as (copied: the one-active index is per group and named model). */
+  @Column({ name: 'serve_as', type: 'text', default: 'default' })
+  serveAs: string;
 
   @Column({ type: 'boolean' })
   active: boolean;

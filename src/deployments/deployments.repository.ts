@@ -280,6 +280,7 @@ export class DeploymentsRepository {
     if (query.status) add('d.status = ?', query.status);
     if (query.environment) add('d.environment = ?', query.environment);
     if (query.model_id) add('d.model_id = ?', query.model_id);
+    if (query.serve_as) add('d.serve_as = ?', query.serve_as);
     if (query.group)
       add(
         'EXISTS (SELECT 1 FROM deployment_groups g WHERE g.deployment_id = d.id AND g.group_name = ?)',
@@ -347,27 +348,17 @@ export class DeploymentsRepository {
       : null;
   }
 
-  /** Active deployments on these groups. */
+  /** Active deployments of one named model on these groups. */
   activeOn(
     m: EntityManager,
     groupIds: string[],
+    serveAs: string,
   ): Promise<{ deployment_id: string; group_name: string; status: string }[]> {
     return m.query(
       `SELECT dg.deployment_id, dg.group_name, d.status FROM deployment_groups dg
          JOIN deployments d ON d.id = dg.deployment_id
-        WHERE dg.group_id = ANY($1) AND dg.active`,
-      [groupIds],
-    );
-  }
-
-  /** The deployment each group follows now (its desired state's). */
-  following(
-    m: EntityManager,
-    groupIds: string[],
-  ): Promise<{ name: string; deployment_id: string | null }[]> {
-    return m.query(
-      `SELECT name, desired->>'deployment_id' AS deployment_id FROM device_groups WHERE id = ANY($1)`,
-      [groupIds],
+        WHERE dg.group_id = ANY($1) AND dg.serve_as = $2 AND dg.active`,
+      [groupIds, serveAs],
     );
   }
 }

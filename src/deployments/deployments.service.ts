@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_MODEL_NAME } from '@sentinel/broker';
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { actorOf, type Principal } from '../auth/auth.decorators.js';
@@ -67,14 +68,22 @@ export class DeploymentsService {
     const notRunnable = checkDeployable(model);
     if (notRunnable) throw new DomainError('NOT_DEPLOYABLE', notRunnable);
     const actor = actorOf(principal);
+    const serveAs = input.serve_as ?? DEFAULT_MODEL_NAME;
     const id = randomUUID();
     const staged: StagedDesired[] = [];
     let warnings: string[] = [];
     let superseded: string[] = [];
     let status = '';
     await this.repo.transaction(async (m) => {
-      const groups = await this.targets.lockTargetGroups(m, input.environment, input.target);
-      if (groups.length === 0) await this.explainNoGroups(m, input.environment, input.target);
+      const locked = await this.targets.lockTargetGroups(m, input.environment, input.target);
+      if (locked.length === 0) await this.explainNoGroups(m, input.environment, input.target);
+      // What each group is told now for the named model this deployment replaces.
+      const states = await this.desired.groupStates(
+        m,
+        locked.map((g) => g.name),
+        serveAs,
+      );
+      const groups = locked.map((g) => ({ ...g, desired: states.get(g.name) ?? null }));
       const gates = await this.gates.check(
         m,
         input.environment,
@@ -84,7 +93,7 @@ export class DeploymentsService {
       );
 
       const ids = groups.map((g) => g.id);
-      const judged = await this.compatibility.judge(m, ids, model);
+      const judged = await this.compatibility.judge(m, ids, model, serveAs);
       const now = new Date();
       const startAt = input.start_at === undefined ? null : new Date(input.start_at);
       // Scheduled, or a group outside its maintenance window: pending, nothing published yet.
@@ -93,12 +102,13 @@ export class DeploymentsService {
         groups.map((g) => ({ name: g.name, windows: g.maintenance_windows ?? [] })),
         now,
       );
-      const active = await this.repo.activeOn(m, ids);
+      const active = await this.repo.activeOn(m, ids, serveAs);
       if (active.length > 0 && !input.supersede) {
         const first = active[0];
+        const of = serveAs === DEFAULT_MODEL_NAME ? '' : ` of model ${serveAs}`;
         throw new DomainError(
           'CONFLICT',
-          `group ${first.group_name} already has an active deployment (${first.deployment_id}, ${first.status}); ` +
+          `group ${first.group_name} already has an active deployment${of} (${first.deployment_id}, ${first.status}); ` +
             'wait for it to finish, roll it back, or pass supersede: true',
           { deployment_id: first.deployment_id },
         );
@@ -113,6 +123,7 @@ export class DeploymentsService {
         environment: input.environment,
         type: input.deployment_type,
         target: input.target,
+        serveAs,
         status: hold
           ? 'pending'
           : stagesFirst(policy, input.deployment_type)
@@ -160,6 +171,7 @@ export class DeploymentsService {
           groupId: g.id,
           groupName: g.name,
           previousModelId: previousIds[i],
+          serveAs,
           active: true,
         })),
       );
@@ -171,6 +183,7 @@ export class DeploymentsService {
           judged,
           new Map(groups.map((g) => [g.id, g.desired])),
           actor,
+          serveAs,
         )),
       );
       const assigned = new Set(judged.assignment.assigned);
@@ -191,6 +204,7 @@ export class DeploymentsService {
       await this.repo.event(m, id, actor, 'created', null, deployment.status, null, {
         // `ref` as asked (an id, name@version or name@alias), and the version it resolved to.
         model: { id: model.id, name: model.name, version: model.version, ref: input.model_id },
+        serve_as: serveAs,
         ...(gates.overridden ? { gates_overridden: gates.problems } : {}),
         groups: groups.map((g, i) => ({ name: g.name, previous_model_id: previousIds[i] })),
         policy,
@@ -209,10 +223,12 @@ export class DeploymentsService {
           activate,
         );
         intents.set(g.id, intent);
-        staged.push(await this.desired.store({ kind: 'group', name: g.name }, intent, actor, m));
+        staged.push(
+          await this.desired.store({ kind: 'group', name: g.name, serveAs }, intent, actor, m),
+        );
       }
       // Devices the hub held and this deployment reaches follow it with their own fallback.
-      staged.push(...(await this.compatibility.follow(m, id, intents, actor)));
+      staged.push(...(await this.compatibility.follow(m, id, intents, actor, serveAs)));
     });
     this.transitions.flushAnnotations();
     for (const old of superseded)
@@ -221,7 +237,8 @@ export class DeploymentsService {
     await this.desired.send(staged);
     for (const listener of this.listeners) listener({ id, kind: 'created' });
     this.logger.log(
-      `deployment ${id}: ${input.deployment_type} of ${model.name}@${model.version} to ${input.target}`,
+      `deployment ${id}: ${input.deployment_type} of ${model.name}@${model.version} to ${input.target}` +
+        (serveAs === DEFAULT_MODEL_NAME ? '' : ` as ${serveAs}`),
     );
     return { ...(await this.queries.summary(id)), warnings };
   }
@@ -335,15 +352,17 @@ export class DeploymentsService {
     const groups = await this.repo.groups(m, deployment.id);
     if (deployment.status === 'succeeded') {
       // Only the deployment a group still follows may be rolled back; a later one replaced it.
-      const current = await this.repo.following(
+      // (Of the same named model: the others' deployments are none of this one's business.)
+      const current = await this.desired.groupStates(
         m,
-        groups.map((g) => g.groupId),
+        groups.map((g) => g.groupName),
+        deployment.serveAs,
       );
-      const moved = current.find((g) => g.deployment_id !== deployment.id);
+      const moved = [...current].find(([, state]) => state?.deployment_id !== deployment.id);
       if (moved) {
         throw new DomainError(
           'CONFLICT',
-          `group ${moved.name} follows deployment ${moved.deployment_id} now; roll that one back instead`,
+          `group ${moved[0]} follows deployment ${moved[1]?.deployment_id ?? null} now; roll that one back instead`,
         );
       }
     }

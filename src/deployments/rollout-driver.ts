@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { deviceCommandsTopic, encodeMessage } from '@sentinel/broker';
+import { DEFAULT_MODEL_NAME, deviceCommandsTopic, encodeMessage } from '@sentinel/broker';
 import { BrokerService } from '../broker/broker.service.js';
 import { DesiredStateService, type StagedDesired } from '../broker/desired-state.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -21,6 +21,7 @@ import { DeploymentTransitions } from './deployment-transitions.js';
 import { DeploymentsService } from './deployments.service.js';
 import { RolloutRate } from './rollout-rate.js';
 import { figuresOf, healthVerdictOf, stagesFirst, viewOf } from './domain/policy.js';
+import { progressOf } from './domain/progress-reports.js';
 import { ACTIVE_STATUSES, evaluate } from './domain/rollout.js';
 import { notificationHold } from './domain/schedule.js';
 
@@ -34,16 +35,6 @@ const AFTER: Partial<Record<string, string>> = {
 
 /** How long after it ends a deployment's device reports are still recorded (a rollback landing). */
 const TRACK_FINISHED_S = 600;
-
-interface DeploymentProgressLike {
-  deployment_id: string | null;
-  phase: string;
-  reason?: string;
-  detail?: string;
-  bytes?: number;
-  total_bytes?: number;
-  in_cohort?: boolean;
-}
 
 /**
  * Drives active deployments: a loop evaluates each one (domain/rollout.ts decides) on a timer, as
@@ -324,16 +315,19 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     return this.transitions.publishAll(m, deployment, groups, staging ? 'stage' : 'new', 'hub');
   }
 
+  /** `serveAs`: the named model a `rollback` is about (carried when not `default`). */
   private async sendCommand(
     deviceId: string,
     command: 'reload' | 'rollback',
     deploymentId: string,
+    serveAs: string = DEFAULT_MODEL_NAME,
   ): Promise<void> {
     const message = encodeMessage('command', {
       command,
       id: randomUUID(),
       issued_at: new Date().toISOString(),
       deployment_id: deploymentId,
+      ...(command === 'rollback' && serveAs !== DEFAULT_MODEL_NAME ? { serve_as: serveAs } : {}),
     });
     await this.broker.mqtt.publish(deviceCommandsTopic(deviceId), message, {
       qos: 1,
@@ -341,26 +335,31 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
-  /** Progress reports of tracked deployments (active, or finished within TRACK_FINISHED_S). */
+  /**
+   * Progress reports of tracked deployments (active, or finished within TRACK_FINISHED_S): the
+   * report's top-level `deployment` (the `default` model) and each named model's
+   * (`models.{name}.deployment`, docs/protocol.md 6.6). Deployment ids are unique, so a row stays
+   * keyed by deployment and device whichever name it is about.
+   */
   async recordReports(reports: readonly DeviceStateReport[]): Promise<void> {
-    const rows: ProgressRow[] = reports.flatMap((report) => {
-      const progress = (report.reported as { deployment?: DeploymentProgressLike | null } | null)
-        ?.deployment;
-      if (!progress?.deployment_id || !this.trackedIds.has(progress.deployment_id)) return [];
-      return [
-        {
-          deployment_id: progress.deployment_id,
-          device_id: report.deviceId,
-          phase: progress.phase,
-          reason: progress.reason ?? null,
-          detail: progress.detail ?? null,
-          bytes: progress.bytes ?? null,
-          total_bytes: progress.total_bytes ?? null,
-          in_cohort: progress.in_cohort ?? null,
-          at: report.at.toISOString(),
-        },
-      ];
-    });
+    const rows: ProgressRow[] = reports.flatMap((report) =>
+      progressOf(report.reported).flatMap((progress) => {
+        if (!progress?.deployment_id || !this.trackedIds.has(progress.deployment_id)) return [];
+        return [
+          {
+            deployment_id: progress.deployment_id,
+            device_id: report.deviceId,
+            phase: progress.phase,
+            reason: progress.reason ?? null,
+            detail: progress.detail ?? null,
+            bytes: progress.bytes ?? null,
+            total_bytes: progress.total_bytes ?? null,
+            in_cohort: progress.in_cohort ?? null,
+            at: report.at.toISOString(),
+          },
+        ];
+      }),
+    );
     if (rows.length === 0) return;
     // The latest report of a device wins within a batch.
     const latest = new Map(rows.map((r) => [`${r.deployment_id}/${r.device_id}`, r]));

@@ -9,10 +9,11 @@ export interface FleetEventMap {
   'device.created': { deviceId: string };
   /** Name or labels changed (a change of group is `device.moved`). */
   'device.updated': { deviceId: string };
-  'device.deleted': { deviceId: string };
+  /** `retained`: further retained topics of the device to clear (named desired states). */
+  'device.deleted': { deviceId: string; retained?: string[] };
   'device.credentials_rotated': { deviceId: string };
   'device.moved': { deviceId: string; from: string | null; to: string | null };
-  'group.deleted': { group: string; deviceIds: string[] };
+  'group.deleted': { group: string; deviceIds: string[]; retained?: string[] };
   /** A batch of device state reports, after it was written to the devices table. */
   'device.reports': { reports: readonly DeviceStateReport[] };
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DEVICE_AUTHENTICATOR } from '../auth/device-authenticator.js';
+import { FleetDeleteHooks } from './delete-hooks.js';
 import { DeviceCredentials } from './device-credentials.js';
 import { DeviceStateWriter } from './device-state-writer.js';
 import { DevicesController } from './devices.controller.js';
@@ -20,11 +21,19 @@ import { MosquittoFilesService } from './mosquitto-files.service.js';
   providers: [
     FleetService,
     FleetEvents,
+    FleetDeleteHooks,
     DeviceCredentials,
     DeviceStateWriter,
     MosquittoFilesService,
     { provide: DEVICE_AUTHENTICATOR, useExisting: DeviceCredentials },
   ],
-  exports: [FleetService, FleetEvents, DeviceCredentials, DeviceStateWriter, DEVICE_AUTHENTICATOR],
+  exports: [
+    FleetService,
+    FleetEvents,
+    FleetDeleteHooks,
+    DeviceCredentials,
+    DeviceStateWriter,
+    DEVICE_AUTHENTICATOR,
+  ],
 })
 export class FleetModule {}

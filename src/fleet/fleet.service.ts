@@ -18,6 +18,7 @@ import {
 } from './domain/fleet-rules.js';
 import { mosquittoPasswordHash } from './domain/mosquitto-passwd.js';
 import { checkWindow, type MaintenanceWindow } from './domain/maintenance-windows.js';
+import { FleetDeleteHooks } from './delete-hooks.js';
 import { FleetEvents } from './fleet-events.js';
 import {
   deviceExists,
@@ -86,6 +87,7 @@ export class FleetService {
     private readonly audit: AuditService,
     private readonly credentials: DeviceCredentials,
     private readonly events: FleetEvents,
+    private readonly deleteHooks: FleetDeleteHooks,
   ) {
     this.groups = dataSource.getRepository(DeviceGroup);
     this.devices = dataSource.getRepository(Device);
@@ -166,6 +168,7 @@ export class FleetService {
 
   /** The group goes; its devices stay, without a group (the broker refuses them until moved). */
   async deleteGroup(name: string, principal: Principal): Promise<{ deviceIds: string[] }> {
+    let retained: string[] = [];
     const deviceIds = await this.dataSource.transaction(async (manager) => {
       // Locking the group first makes a concurrent move into it wait, then fail its foreign key check.
       const group = await manager
@@ -179,6 +182,7 @@ export class FleetService {
          ) SELECT id FROM released`,
         [group.id],
       );
+      retained = await this.deleteHooks.retainedOf(manager, 'group', name);
       await manager.getRepository(DeviceGroup).delete({ id: group.id });
       await this.audit.record(
         actorOf(principal),
@@ -191,7 +195,7 @@ export class FleetService {
       return released.map((row) => row.id).sort();
     });
     this.credentials.revoke(deviceIds, 'group deleted');
-    this.events.emit('group.deleted', { group: name, deviceIds });
+    this.events.emit('group.deleted', { group: name, deviceIds, retained });
     return { deviceIds };
   }
 
@@ -348,11 +352,13 @@ export class FleetService {
   }
 
   async deleteDevice(id: string, principal: Principal): Promise<void> {
+    let retained: string[] = [];
     await this.dataSource.transaction(async (manager) => {
       const device = await manager
         .getRepository(Device)
         .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!device) throw deviceNotFound(id);
+      retained = await this.deleteHooks.retainedOf(manager, 'device', id);
       await manager.getRepository(Device).delete({ id });
       await this.audit.record(
         actorOf(principal),
@@ -364,7 +370,7 @@ export class FleetService {
       );
     });
     this.credentials.revoke([id], 'deleted');
-    this.events.emit('device.deleted', { deviceId: id });
+    this.events.emit('device.deleted', { deviceId: id, retained });
   }
 
   /** Every group that has a desired state, to re-publish the retained messages at start. */

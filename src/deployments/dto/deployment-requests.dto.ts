@@ -92,6 +92,17 @@ export class CreateDeploymentDto {
   @IsFleetId()
   target: string;
 
+  @ApiPropertyOptional({
+    example: 'classifier',
+    default: 'default',
+    pattern: ID_PATTERN,
+    description:
+      "The named model of the groups' devices this deployment replaces (docs/protocol.md 6.6): each name has its own desired state, slots and at most one active deployment per group. `default` is the model of a one-model device.",
+  })
+  @IsOptional()
+  @IsFleetId()
+  serve_as?: string;
+
   @ApiPropertyOptional({ type: CanaryOptionsDto })
   @IsOptional()
   @ValidateNested()
@@ -281,6 +292,14 @@ export class ListDeploymentsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsUUID()
   model_id?: string;
+
+  @ApiPropertyOptional({
+    example: 'classifier',
+    description: 'Only deployments of this named model.',
+  })
+  @IsOptional()
+  @IsFleetId()
+  serve_as?: string;
 }
 
 export class ActionReasonDto {

@@ -139,6 +139,12 @@ export class DeploymentDto {
   @ApiProperty() environment: string;
   @ApiProperty({ enum: DEPLOYMENT_TYPES }) deployment_type: string;
   @ApiProperty() target: string;
+  @ApiProperty({
+    example: 'default',
+    description:
+      "The named model of the groups' devices it deploys (docs/protocol.md 6.6); `default`: the model of a one-model device.",
+  })
+  serve_as: string;
   @ApiProperty({ type: [DeploymentGroupDto] }) groups: DeploymentGroupDto[];
   @ApiProperty({ enum: DEPLOYMENT_STATUSES }) status: string;
   @ApiProperty({
@@ -212,6 +218,7 @@ export class DeploymentDto {
       environment: d.deployment.environment,
       deployment_type: d.deployment.type,
       target: d.deployment.target,
+      serve_as: d.deployment.serveAs,
       groups: d.groups.map((g) => ({ name: g.groupName, previous_model_id: g.previousModelId })),
       status: d.deployment.status,
       phase: stageOf(d.deployment),
