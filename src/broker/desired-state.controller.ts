@@ -1,11 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query, Res } from '@nestjs/common';
 import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
+  ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
+import { IsOptional } from 'class-validator';
+import { IsFleetId } from '../fleet/dto/fleet-validators.js';
 import { CurrentPrincipal, RequireRole, actorOf, type Principal } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { MODEL_REF_HELP } from '../registry/domain/model-ref.js';
@@ -20,6 +23,18 @@ export class PinModelDto {
   })
   @IsModelRef()
   model_id: string;
+}
+
+export class ServeAsQueryDto {
+  @ApiPropertyOptional({
+    example: 'classifier',
+    default: 'default',
+    description:
+      'The named model whose desired state this is (docs/protocol.md 6.6; topics `.../models/{name}/desired`). Absent: `default`, the unnamed topics.',
+  })
+  @IsOptional()
+  @IsFleetId()
+  serve_as?: string;
 }
 
 /** Nest answers a handler's null with an empty body; a desired state that is not set is JSON `null`. */
@@ -45,8 +60,15 @@ export class DesiredStateController {
   })
   @ApiOkResponse(DESIRED_STATE_SCHEMA)
   @ApiErrors(404)
-  async groupDesired(@Param('name') name: string, @Res() response: Response): Promise<void> {
-    sendJson(response, await this.desired.current({ kind: 'group', name }));
+  async groupDesired(
+    @Param('name') name: string,
+    @Query() query: ServeAsQueryDto,
+    @Res() response: Response,
+  ): Promise<void> {
+    sendJson(
+      response,
+      await this.desired.current({ kind: 'group', name, serveAs: query.serve_as }),
+    );
   }
 
   @Put('groups/:name/desired')
@@ -61,10 +83,15 @@ export class DesiredStateController {
   @ApiErrors(400, 404)
   pinGroup(
     @Param('name') name: string,
+    @Query() query: ServeAsQueryDto,
     @Body() body: PinModelDto,
     @CurrentPrincipal() principal: Principal,
   ) {
-    return this.desired.pin({ kind: 'group', name }, body.model_id, principal);
+    return this.desired.pin(
+      { kind: 'group', name, serveAs: query.serve_as },
+      body.model_id,
+      principal,
+    );
   }
 
   @Get('devices/:id/desired')
@@ -72,8 +99,12 @@ export class DesiredStateController {
   @ApiOperation({ summary: "A device's own desired-state override, if any" })
   @ApiOkResponse(DESIRED_STATE_SCHEMA)
   @ApiErrors(404)
-  async deviceDesired(@Param('id') id: string, @Res() response: Response): Promise<void> {
-    sendJson(response, await this.desired.current({ kind: 'device', id }));
+  async deviceDesired(
+    @Param('id') id: string,
+    @Query() query: ServeAsQueryDto,
+    @Res() response: Response,
+  ): Promise<void> {
+    sendJson(response, await this.desired.current({ kind: 'device', id, serveAs: query.serve_as }));
   }
 
   @Put('devices/:id/desired')
@@ -83,10 +114,15 @@ export class DesiredStateController {
   @ApiErrors(400, 404)
   pinDevice(
     @Param('id') id: string,
+    @Query() query: ServeAsQueryDto,
     @Body() body: PinModelDto,
     @CurrentPrincipal() principal: Principal,
   ) {
-    return this.desired.pin({ kind: 'device', id }, body.model_id, principal);
+    return this.desired.pin(
+      { kind: 'device', id, serveAs: query.serve_as },
+      body.model_id,
+      principal,
+    );
   }
 
   @Delete('devices/:id/desired')
@@ -97,8 +133,9 @@ export class DesiredStateController {
   @ApiErrors(404)
   async clearDevice(
     @Param('id') id: string,
+    @Query() query: ServeAsQueryDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
-    await this.desired.clearDevice(id, actorOf(principal));
+    await this.desired.clearDevice(id, actorOf(principal), query.serve_as);
   }
 }

@@ -3,6 +3,7 @@ import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { ID_PATTERN } from '@sentinel/broker';
 import { PageQueryDto } from '../../common/page-query.dto.js';
 import type { DeviceWithGroup, IssuedCredentials } from '../fleet.service.js';
+import { namedModelsOf } from '../domain/named-models.js';
 import { IsDeviceId, IsFleetId, IsLabels } from './fleet-validators.js';
 
 const LABELS_SCHEMA = {
@@ -69,6 +70,36 @@ export class ListDevicesQueryDto extends PageQueryDto {
   online?: 'true' | 'false';
 }
 
+class NamedSlotDto {
+  @ApiProperty({ format: 'uuid' }) model_id: string;
+  @ApiProperty({ example: '2.0.0' }) version: string;
+  @ApiProperty() loaded: boolean;
+}
+
+class NamedSlotsDto {
+  @ApiProperty({ type: NamedSlotDto, nullable: true }) blue: NamedSlotDto | null;
+  @ApiProperty({ type: NamedSlotDto, nullable: true }) green: NamedSlotDto | null;
+}
+
+class NamedProgressDto {
+  @ApiProperty({ type: String, nullable: true }) deployment_id: string | null;
+  @ApiProperty({ example: 'active' }) phase: string;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
+}
+
+export class NamedModelDto {
+  @ApiProperty({ example: 'classifier' }) name: string;
+  @ApiProperty({ enum: ['blue', 'green'], nullable: true, type: String })
+  active_slot: 'blue' | 'green' | null;
+  @ApiProperty({ type: NamedSlotsDto }) slots: NamedSlotsDto;
+  @ApiProperty({
+    type: NamedProgressDto,
+    nullable: true,
+    description: 'The progress of the deployment it follows, as reported.',
+  })
+  deployment: NamedProgressDto | null;
+}
+
 export class DeviceDto {
   @ApiProperty({ example: 'cam-0042' }) id: string;
   @ApiProperty({ example: 'North gate camera' }) name: string;
@@ -94,6 +125,12 @@ export class DeviceDto {
     description: 'The last state message the device sent (docs/protocol/device-state.json).',
   })
   reported: Record<string, unknown> | null;
+  @ApiProperty({
+    type: [NamedModelDto],
+    description:
+      'The named models the device serves besides `default` (docs/protocol.md 6.6), from its last report (`reported.models`); empty for a one-model agent.',
+  })
+  models: NamedModelDto[];
   @ApiProperty({ example: '0.3.1', nullable: true, type: String }) agent_version: string | null;
   @ApiProperty({
     type: 'object',
@@ -134,6 +171,7 @@ export class DeviceDto {
       online: device.online,
       last_seen_at: device.lastSeenAt?.toISOString() ?? null,
       reported: device.reported,
+      models: namedModelsOf(device.reported),
       agent_version: device.agentVersion,
       capabilities: device.capabilities ?? null,
       desired: device.desired,
