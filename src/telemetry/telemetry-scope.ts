@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { FleetEvents } from '../fleet/fleet-events.js';
 import type { DevicePlacement } from './domain/telemetry-point.js';
 import {
+  namedSlotModels,
   scopeProblem,
   slotModels,
   type DeviceScope,
@@ -49,8 +50,12 @@ export class TelemetryScope {
     this.fleetEvents.on('device.reports', ({ reports }) => {
       for (const report of reports) {
         const known = this.devices.get(report.deviceId);
-        const slots = slotModels((report.reported as { slots?: unknown } | null)?.slots);
+        const reported = report.reported as { slots?: unknown; models?: unknown } | null;
+        const slots = slotModels(reported?.slots);
         if (known && slots) known.slots = slots;
+        // A report without `models` says the device serves no named model (an agent serving
+        // several always reports them).
+        if (known && reported) known.models = namedSlotModels(reported.models ?? {});
       }
     });
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS).unref();
@@ -98,6 +103,7 @@ export class TelemetryScope {
         deployment: orNull(point.tags.deployment),
         modelId: orNull(point.tags.model_id),
         slot: orNull(point.tags.slot) as 'blue' | 'green' | null,
+        ...(point.serve_as !== undefined ? { serveAs: point.serve_as } : {}),
         ...(point.shadow
           ? {
               shadow: {
@@ -126,14 +132,22 @@ export class TelemetryScope {
           group: string | null;
           environment: string | null;
           slots: unknown;
+          models: unknown;
+          reported: boolean;
         }[] = await this.dataSource.query(
-          `SELECT d.id, g.name AS "group", g.environment, d.reported->'slots' AS slots
+          `SELECT d.id, g.name AS "group", g.environment, d.reported->'slots' AS slots,
+                  d.reported->'models' AS models, d.reported IS NOT NULL AS reported
              FROM devices d LEFT JOIN device_groups g ON g.id = d.group_id`,
         );
         this.devices = new Map(
           rows.map((r) => [
             r.id,
-            { group: r.group, environment: r.environment, slots: slotModels(r.slots) },
+            {
+              group: r.group,
+              environment: r.environment,
+              slots: slotModels(r.slots),
+              models: r.reported ? namedSlotModels(r.models ?? {}) : undefined,
+            },
           ]),
         );
         this.refreshedAt = Date.now();

@@ -29,6 +29,11 @@ export interface TelemetryPoint {
   latency_hist?: LatencyHistogram;
   /** The window's shadow verification (the telemetry's `shadow` block), from agents in a shadow phase. */
   shadow?: ShadowPoint;
+  /**
+   * The named model the window is about (docs/protocol.md 6.6), absent for `default`: checked
+   * against that model's slots at ingest, not stored (the deployment and model ids say the rest).
+   */
+  serve_as?: string;
 }
 
 /**

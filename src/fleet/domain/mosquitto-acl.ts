@@ -2,9 +2,11 @@ import {
   TOPIC_ROOT,
   deviceCommandsTopic,
   deviceDesiredTopic,
+  deviceNamedDesiredFilter,
   deviceStateTopic,
   deviceTelemetryTopic,
   groupDesiredTopic,
+  groupNamedDesiredFilter,
 } from '@sentinel/broker';
 
 export interface AclDevice {
@@ -17,7 +19,8 @@ export const MQTT_USER_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
 /**
  * A Mosquitto `acl_file` with the same rules as the embedded broker (design section 5): a device
- * reads its group's and its own desired state and its commands, and writes only its own state and
+ * reads its group's and its own desired states (the named models' too, docs/protocol.md 6.6) and
+ * its commands, and writes only its own state and
  * telemetry; the hub's user may do everything under the root. Devices are sorted, so an unchanged
  * fleet gives the same bytes.
  */
@@ -34,6 +37,8 @@ export function renderAclFile(devices: AclDevice[], hubUser: string): string {
           `topic read ${groupDesiredTopic(device.group)}\n` +
           `topic read ${deviceDesiredTopic(device.id)}\n` +
           `topic read ${deviceCommandsTopic(device.id)}\n` +
+          `topic read ${groupNamedDesiredFilter(device.group)}\n` +
+          `topic read ${deviceNamedDesiredFilter(device.id)}\n` +
           `topic write ${deviceStateTopic(device.id)}\n` +
           `topic write ${deviceTelemetryTopic(device.id)}\n`,
       ),

@@ -34,6 +34,7 @@ export function toPoint(
     ...(message.map !== undefined ? { map: message.map } : {}),
     ...(message.latency_hist !== undefined ? { latency_hist: message.latency_hist } : {}),
     ...(message.shadow !== undefined ? { shadow: toShadowPoint(message.shadow) } : {}),
+    ...(message.serve_as !== undefined ? { serve_as: message.serve_as } : {}),
   };
 }
 

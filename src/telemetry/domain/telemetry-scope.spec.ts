@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scopeProblem, slotModels, type ScopedWindow } from './telemetry-scope.js';
+import { namedSlotModels, scopeProblem, slotModels, type ScopedWindow } from './telemetry-scope.js';
 
 const window = (over: Partial<ScopedWindow> = {}): ScopedWindow => ({
   device: 'cam-1',
@@ -61,6 +61,42 @@ describe('scopeProblem', () => {
     assert.equal(refused({ deployment: 'dep-1', modelId: 'm-other' }, null), 'not_serving');
   });
 
+  it("checks a named model's window against that model's slots, not the top level's", () => {
+    const named = {
+      ...device,
+      models: { classifier: { blue: 'c-old', green: 'c-new' } },
+    };
+    const cls = window({ serveAs: 'classifier', modelId: 'c-new', slot: 'green' });
+    assert.equal(scopeProblem(cls, named, targets), null);
+    // The default model's id in that slot is not the classifier's.
+    assert.equal(scopeProblem({ ...cls, modelId: 'm-new' }, named, targets), 'not_serving');
+    assert.equal(scopeProblem({ ...cls, modelId: 'c-old' }, named, targets), 'not_serving');
+    // A name the device reported it does not serve.
+    assert.equal(scopeProblem({ ...cls, serveAs: 'tracker' }, named, targets), 'not_serving');
+    // `default` is the top level, as without serve_as.
+    assert.equal(scopeProblem(window({ serveAs: 'default' }), named, targets), null);
+    // Not reported yet: trusted, as for the top level.
+    assert.equal(scopeProblem(cls, { group: 'line-a' }, targets), null);
+    // The shadow block against the named model's standby slot.
+    const shadowed = { ...cls, slot: 'blue' as const, modelId: 'c-old' };
+    assert.equal(
+      scopeProblem(
+        { ...shadowed, shadow: { deployment: 'dep-1', modelId: 'c-new' } },
+        named,
+        targets,
+      ),
+      null,
+    );
+    assert.equal(
+      scopeProblem(
+        { ...shadowed, shadow: { deployment: 'dep-1', modelId: 'm-new' } },
+        named,
+        targets,
+      ),
+      'not_serving',
+    );
+  });
+
   it('refuses a device the hub does not know', () => {
     assert.equal(scopeProblem(window(), undefined, targets), 'unknown_device');
   });
@@ -74,5 +110,19 @@ describe('slotModels', () => {
     });
     assert.equal(slotModels(null), undefined);
     assert.deepEqual(slotModels({ blue: 3 }), { blue: null, green: null });
+  });
+});
+
+describe('namedSlotModels', () => {
+  it("reads each named model's slots", () => {
+    assert.deepEqual(
+      namedSlotModels({
+        classifier: { active_slot: 'blue', slots: { blue: { model_id: 'c1' }, green: null } },
+        tracker: { active_slot: null, slots: null },
+      }),
+      { classifier: { blue: 'c1', green: null }, tracker: { blue: null, green: null } },
+    );
+    assert.deepEqual(namedSlotModels({}), {});
+    assert.equal(namedSlotModels(undefined), undefined);
   });
 });
