@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   DEFAULT_MODEL_NAME,
@@ -16,7 +16,6 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { checkDeployable } from '../registry/domain/model-format.js';
 import type { ModelVersion } from '../registry/model-version.entity.js';
 import { RegistryService } from '../registry/registry.service.js';
-import { FleetDeleteHooks } from '../fleet/delete-hooks.js';
 import { BrokerService } from './broker.service.js';
 import { NamedDesiredStore, type NamedKey } from './named-desired-store.js';
 
@@ -59,11 +58,11 @@ const TABLE = {
 
 /**
  * Desired states live in the database and are mirrored as retained MQTT messages. The database is
- * the source of truth: every start re-publishes them all, so a broker that lost its retained store
- * (restart, new cluster) is back in step within a moment.
+ * the source of truth: every start re-publishes them all (DesiredStateUpkeep), so a broker that
+ * lost its retained store (restart, new cluster) is back in step within a moment.
  */
 @Injectable()
-export class DesiredStateService implements OnApplicationBootstrap {
+export class DesiredStateService {
   private readonly logger = new Logger('DesiredState');
   private warnedAboutPublicUrl = false;
 
@@ -74,28 +73,8 @@ export class DesiredStateService implements OnApplicationBootstrap {
     private readonly audit: AuditService,
     private readonly adapterHost: HttpAdapterHost,
     private readonly named: NamedDesiredStore,
-    deleteHooks: FleetDeleteHooks,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    registry.addUsageCheck((manager, modelId) => this.pinnedUse(manager, modelId));
-    // A deleted group or device takes its named states along (ON DELETE CASCADE); their retained
-    // topics are cleared by the broker service after the commit (the fleet event names them).
-    deleteHooks.add(async (manager, kind, id) =>
-      (await this.named.names(manager, kind, id)).map((name) =>
-        this.topicOf(
-          kind === 'group' ? { kind, name: id, serveAs: name } : { kind, id, serveAs: name },
-        ),
-      ),
-    );
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    const started = Date.now();
-    const count = await this.republishAll();
-    this.logger.log(
-      `re-published ${count} retained desired state(s) in ${Date.now() - started} ms`,
-    );
-  }
+  ) {}
 
   /** Stores the next desired state of a group or device (seq + 1) and publishes it retained, QoS 1. */
   async publish(target: Target, intent: DesiredIntent, actor: string): Promise<DesiredState> {
@@ -286,21 +265,6 @@ export class DesiredStateService implements OnApplicationBootstrap {
     return states;
   }
 
-  /** A device's own desired state of one named model and its seq (0: never set), in `m`. */
-  async deviceState(
-    m: EntityManager,
-    deviceId: string,
-    serveAs: string,
-  ): Promise<{ desired: DesiredState | null; seq: number }> {
-    const named = namedKey({ kind: 'device', id: deviceId, serveAs });
-    if (named) return (await this.named.read(m, named)) ?? { desired: null, seq: 0 };
-    const rows: { desired: DesiredState | null; desired_seq: number }[] = await m.query(
-      'SELECT desired, desired_seq FROM devices WHERE id = $1',
-      [deviceId],
-    );
-    return { desired: rows[0]?.desired ?? null, seq: Number(rows[0]?.desired_seq ?? 0) };
-  }
-
   /** Pins a model version on a group or device, keeping what it ran before as `previous`. */
   async pin(target: Target, modelId: string, principal: Principal): Promise<DesiredState> {
     const model = await this.registry.get(modelId);
@@ -351,60 +315,6 @@ export class DesiredStateService implements OnApplicationBootstrap {
     const host = this.config.HOST === '0.0.0.0' ? '127.0.0.1' : this.config.HOST;
     const scheme = this.config.TLS_CERT_FILE ? 'https' : 'http';
     return `${scheme}://${host}:${address?.port ?? this.config.PORT}`;
-  }
-
-  private async republishAll(): Promise<number> {
-    const groups: { name: string; desired: DesiredState }[] = await this.dataSource.query(
-      'SELECT name, desired FROM device_groups WHERE desired IS NOT NULL',
-    );
-    const devices: { id: string; desired: DesiredState }[] = await this.dataSource.query(
-      'SELECT id, desired FROM devices WHERE desired IS NOT NULL',
-    );
-    const named = await this.named.all(this.dataSource);
-    const messages = [
-      ...groups.map((g) => ({ topic: groupDesiredTopic(g.name), desired: g.desired })),
-      ...devices.map((d) => ({ topic: deviceDesiredTopic(d.id), desired: d.desired })),
-      ...named.map((n) => ({
-        topic:
-          n.kind === 'group' ? groupDesiredTopic(n.id, n.name) : deviceDesiredTopic(n.id, n.name),
-        desired: n.desired,
-      })),
-    ];
-    // One bad stored state (e.g. written by an older hub without the size check) must not keep the
-    // hub from starting: it is skipped and named in the log, the others are published.
-    const results = await Promise.allSettled(
-      messages.map((m) =>
-        this.broker.mqtt.publish(m.topic, JSON.stringify(m.desired), { qos: 1, retain: true }),
-      ),
-    );
-    results.forEach((result, i) => {
-      if (result.status === 'rejected')
-        this.logger.error(
-          `skipped re-publishing the desired state on ${messages[i].topic}: ${(result.reason as Error).message}; ` +
-            'devices keep what they have until a new desired state is set there',
-        );
-    });
-    return results.filter((r) => r.status === 'fulfilled').length;
-  }
-
-  /** A model a group or device is told to run, or keeps as its fallback, must not be deleted. */
-  private async pinnedUse(manager: EntityManager, modelId: string): Promise<string | null> {
-    for (const [kind, { table, key }] of Object.entries(TABLE)) {
-      const rows: { key: string; role: string }[] = await manager.query(
-        `SELECT ${key} AS key, CASE WHEN desired->'model'->>'id' = $1 THEN 'model' ELSE 'previous' END AS role
-           FROM ${table} WHERE desired->'model'->>'id' = $1 OR desired->'previous'->>'id' = $1 LIMIT 1`,
-        [modelId],
-      );
-      if (rows.length > 0)
-        return rows[0].role === 'model'
-          ? `is the desired model of ${kind} ${rows[0].key}`
-          : `is kept as the fallback (previous) of ${kind} ${rows[0].key}`;
-    }
-    const named = await this.named.use(manager, modelId);
-    if (!named) return null;
-    return named.role === 'model'
-      ? `is the desired model ${named.name} of ${named.kind} ${named.key}`
-      : `is kept as the fallback (previous) of model ${named.name} of ${named.kind} ${named.key}`;
   }
 
   /** The retained topic of a target's desired state (per named model). */
