@@ -237,6 +237,31 @@ export interface CreateDeviceDto {
   labels?: Record<string, string>;
 }
 
+export interface NamedSlotDto {
+  model_id: string;
+  version: string;
+  loaded: boolean;
+}
+
+export interface NamedSlotsDto {
+  blue: NamedSlotDto | null;
+  green: NamedSlotDto | null;
+}
+
+export interface NamedProgressDto {
+  deployment_id: string | null;
+  phase: string;
+  reason: string | null;
+}
+
+export interface NamedModelDto {
+  name: string;
+  active_slot: 'blue' | 'green' | null;
+  slots: NamedSlotsDto;
+  /** The progress of the deployment it follows, as reported. */
+  deployment: NamedProgressDto | null;
+}
+
 export interface MqttCredentialsDto {
   /** MQTT user name: the device id. */
   username: string;
@@ -258,6 +283,8 @@ export interface DeviceWithCredentialsDto {
   last_seen_at: string | null;
   /** The last state message the device sent (docs/protocol/device-state.json). */
   reported: Record<string, unknown> | null;
+  /** The named models the device serves besides `default` (docs/protocol.md 6.6), from its last report (`reported.models`); empty for a one-model agent. */
+  models: NamedModelDto[];
   agent_version: string | null;
   /** What the device last reported it can run (docs/protocol.md); null: unknown (an older agent, or never connected), and a deployment then treats it as compatible. */
   capabilities: Record<string, unknown> | null;
@@ -282,6 +309,8 @@ export interface DeviceDto {
   last_seen_at: string | null;
   /** The last state message the device sent (docs/protocol/device-state.json). */
   reported: Record<string, unknown> | null;
+  /** The named models the device serves besides `default` (docs/protocol.md 6.6), from its last report (`reported.models`); empty for a one-model agent. */
+  models: NamedModelDto[];
   agent_version: string | null;
   /** What the device last reported it can run (docs/protocol.md); null: unknown (an older agent, or never connected), and a deployment then treats it as compatible. */
   capabilities: Record<string, unknown> | null;
@@ -379,6 +408,8 @@ export interface CreateDeploymentDto {
   deployment_type: 'blue-green' | 'canary';
   /** A group of the environment, or "all" for every group of the environment. */
   target: string;
+  /** The named model of the groups' devices this deployment replaces (docs/protocol.md 6.6): each name has its own desired state, slots and at most one active deployment per group. `default` is the model of a one-model device. */
+  serve_as?: string;
   canary?: CanaryOptionsDto;
   /** Rule overrides for the rules module; unknown keys are refused. `enabled` (default true): Judge the deployment at all; false: canary steps follow their interval alone and nothing is rolled back by the rules. `window_s` (default 60): Seconds of telemetry judged in each evaluation (the latest window). `warmup_s` (default 10): Telemetry from the first seconds of a step or cutover is not judged (fresh sessions warm up). `alpha` (default 0.01): Significance level: a change counts as a degradation only if Welch's one-sided t-test gives p below this. `fps_drop_pct` (default 10): Degraded when FPS drops by more than this many percent (and significantly). `fps_min_delta` (default 0.5): An FPS drop must also be larger than this many frames per second. `p95_rise_pct` (default 20): Degraded when p95 latency rises by more than this many percent (and significantly). `p95_min_delta_ms` (default 0.5): A p95 latency rise must also be larger than this many milliseconds (less is within the agent's own jitter and far below a frame's time). `memory_rise_pct` (default 50): Degraded when memory rises by more than this many percent (and significantly). `memory_min_delta_mb` (default 10): A memory rise must also be larger than this many MB. `error_rate_max_pct` (default 5): Degraded when more than this percentage of inferences fail (new version alone). `map_drop_points` (default 5): Degraded when mAP drops by more than this many points against the baseline. `staging_failure_max_pct` (default 20): Degraded when more than this percentage of devices failed to stage the model. `min_devices` (default 1): Devices needed on each side (new version, baseline) for a verdict. `min_samples` (default 5): Telemetry windows needed on each side for a verdict. `inconclusive_timeout_s` (default 600): A canary step that stays inconclusive this long is paused (a person decides). */
   rules?: Record<string, unknown>;
@@ -456,6 +487,8 @@ export interface DeploymentDto {
   environment: string;
   deployment_type: 'blue-green' | 'canary';
   target: string;
+  /** The named model of the groups' devices it deploys (docs/protocol.md 6.6); `default`: the model of a one-model device. */
+  serve_as: string;
   groups: DeploymentGroupDto[];
   status:
     | 'pending'
@@ -561,6 +594,8 @@ export interface DeploymentDetailDto {
   environment: string;
   deployment_type: 'blue-green' | 'canary';
   target: string;
+  /** The named model of the groups' devices it deploys (docs/protocol.md 6.6); `default`: the model of a one-model device. */
+  serve_as: string;
   groups: DeploymentGroupDto[];
   status:
     | 'pending'
