@@ -119,6 +119,15 @@ describe('deployment output', () => {
       ),
       'deployment d0000000-0000-4000-8000-000000000001 staging\n',
     );
+    // A named model's deployment says which; `default` (or an older hub) says nothing.
+    assert.equal(
+      formatDeploymentLine(deployment({ serve_as: 'classifier' })),
+      'deployment d0000000-0000-4000-8000-000000000001 (as classifier) in_progress, canary step 2/3 at 25 %\n',
+    );
+    assert.equal(
+      formatDeploymentLine(deployment({ serve_as: 'default' })),
+      formatDeploymentLine(deployment()),
+    );
   });
 
   it('lists deployments as a table with a page footer', () => {

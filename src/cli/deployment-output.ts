@@ -10,7 +10,9 @@ import {
   type HealthFigures,
 } from './hub-api.js';
 import type { DeploymentStatus } from './deployment-status.js';
-import { formatTable, formatTimestamp } from './output.js';
+import { clean, formatTable, formatTimestamp, servedAs } from './output.js';
+
+export { clean };
 
 /** Events shown by `deployment status` (the newest ones); --json has them all. */
 export const SHOWN_EVENTS = 5;
@@ -38,7 +40,7 @@ export function canaryStep(deployment: Pick<Deployment, 'canary'>): string {
 /** `deployment <id> <status>`, plus the canary step for a canary: what deploy and the actions print. */
 export function formatDeploymentLine(deployment: Deployment): string {
   const step = deployment.canary ? `, canary ${canaryStep(deployment)}` : '';
-  return `deployment ${deployment.id} ${deployment.status}${step}\n`;
+  return `deployment ${deployment.id}${servedAs(deployment)} ${deployment.status}${step}\n`;
 }
 
 export function formatDeploymentList(page: DeploymentPage): string {
@@ -54,7 +56,7 @@ export function formatDeploymentList(page: DeploymentPage): string {
       modelLabel(d),
       d.deployment_type,
       d.environment,
-      d.target,
+      `${d.target}${servedAs(d)}`,
       d.status,
       formatTimestamp(d.created_at),
     ]),
@@ -63,15 +65,6 @@ export function formatDeploymentList(page: DeploymentPage): string {
   const footer =
     shown < page.total ? `${page.offset + 1}-${page.offset + shown} of ${page.total}\n` : '';
   return table + footer;
-}
-
-/**
- * Control characters (line breaks, ANSI escapes) in text that reached the hub from devices or
- * users become spaces: a line stays one line, and nothing can drive the terminal.
- */
-export function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
 
 function phaseCount(detail: DeploymentDetail, phase: string): number {
@@ -300,6 +293,7 @@ export function formatDeploymentDetail(detail: DeploymentDetail | DeploymentStat
     ['environment', detail.environment],
     ['target', `${detail.target} (groups: ${detail.groups.map((g) => g.name).join(', ') || '-'})`],
   ];
+  if (servedAs(detail)) pairs.push(['serve as', detail.serve_as ?? 'default']);
   if (detail.canary) {
     const { steps, step_interval_s: interval } = detail.canary;
     pairs.push(['canary', `${canaryStep(detail)} (steps ${steps.join(', ')}; ${interval} s each)`]);

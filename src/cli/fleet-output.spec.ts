@@ -8,6 +8,7 @@ import {
   formatAgentEnvironment,
   formatDesired,
   formatGroupList,
+  namedModelLine,
 } from './fleet-output.js';
 import { formatCapabilities } from './capabilities-line.js';
 import type { DeviceWithCredentials } from './hub-api.js';
@@ -102,5 +103,29 @@ describe('fleet output', () => {
     );
     assert.equal(formatCapabilities({ labels: [] }), 'labels -');
     assert.equal(formatCapabilities(null), 'unknown (not reported: treated as compatible)');
+  });
+});
+
+describe('namedModelLine', () => {
+  it("says what a named model serves, what waits, and its deployment's progress", () => {
+    const slot = (model_id: string, version: string) => ({ model_id, version, loaded: true });
+    assert.equal(
+      namedModelLine({
+        name: 'classifier',
+        active_slot: 'green',
+        slots: { blue: slot('c1000000-aaaa', '1.0.0'), green: slot('c2000000-bbbb', '2.0.0') },
+        deployment: { deployment_id: 'dep-1', phase: 'active', reason: null },
+      }),
+      'serves c2000000 v2.0.0 (green), standby v1.0.0 | deployment dep-1 active',
+    );
+    assert.equal(
+      namedModelLine({
+        name: 'tracker',
+        active_slot: null,
+        slots: { blue: null, green: null },
+        deployment: { deployment_id: 'dep-2', phase: 'failed', reason: 'hash_mismatch' },
+      }),
+      'serves nothing | deployment dep-2 failed (hash_mismatch)',
+    );
   });
 });

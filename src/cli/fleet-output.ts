@@ -17,7 +17,7 @@ import {
   formatAgentEnvironment,
   type AgentEndpoints,
 } from './agent-env.js';
-import { formatTable, formatTimestamp } from './output.js';
+import { clean, formatTable, formatTimestamp } from './output.js';
 import { formatCapabilities } from './capabilities-line.js';
 
 // Shared with the web console (no dependencies there); re-exported for the commands and specs.
@@ -93,6 +93,28 @@ export function formatDeviceList(page: DevicePage): string {
   return table + footer;
 }
 
+/**
+ * A named model of a device (docs/protocol.md 6.6) in one line: what its active slot serves, what
+ * waits in the other, and the progress of its deployment, e.g.
+ * `serves cls@2.0.0 (green), standby cls@1.0.0 | deployment 0f3c... active`.
+ */
+export function namedModelLine(model: NonNullable<Device['models']>[number]): string {
+  const other = model.active_slot === 'blue' ? 'green' : 'blue';
+  const served = model.active_slot ? model.slots[model.active_slot] : null;
+  const standby = model.active_slot ? model.slots[other] : null;
+  const parts = [
+    served
+      ? `serves ${served.model_id.slice(0, 8)} v${served.version} (${model.active_slot})`
+      : 'serves nothing',
+    ...(standby ? [`standby v${standby.version}`] : []),
+  ];
+  const progress = model.deployment;
+  const deployment = progress
+    ? ` | deployment ${progress.deployment_id ?? '-'} ${progress.phase}${progress.reason ? ` (${progress.reason})` : ''}`
+    : '';
+  return clean(parts.join(', ') + deployment);
+}
+
 export function formatDeviceDetail(device: Device): string {
   return (
     `device ${device.id}\n` +
@@ -106,6 +128,7 @@ export function formatDeviceDetail(device: Device): string {
       ['agent', device.agent_version ?? '-'],
       ['capabilities', formatCapabilities(device.capabilities)],
       ['pinned', desiredModel(device.desired)],
+      ...(device.models ?? []).map((m): [string, string] => [`model ${m.name}`, namedModelLine(m)]),
       ['credential', `rotated ${formatTimestamp(device.credential_rotated_at)}`],
       ['created', formatTimestamp(device.created_at)],
     ])

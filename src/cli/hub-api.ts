@@ -78,9 +78,15 @@ export type DeploymentAction = 'rollback' | 'pause' | 'resume' | 'promote';
 
 /** The body of `POST /api/v1/deployments`, snake_case as on the wire. */
 export type CreateDeploymentBody = Api.CreateDeploymentDto;
-/** What hubs before the observation phase do not send; the CLI shows the rest without them. */
+/** What older hubs (before the observation phase, named models) do not send; shown without them. */
 type NewerDeploymentFields =
-  'phase' | 'observe_s' | 'observe_inconclusive' | 'observing_since' | 'rate' | 'shadow';
+  | 'phase'
+  | 'observe_s'
+  | 'observe_inconclusive'
+  | 'observing_since'
+  | 'rate'
+  | 'shadow'
+  | 'serve_as';
 export type Deployment = Omit<Api.DeploymentDto, NewerDeploymentFields> &
   Partial<Pick<Api.DeploymentDto, NewerDeploymentFields>>;
 export type FailedDevice = Api.FailedDeviceDto;
@@ -116,6 +122,7 @@ export interface ListDeploymentsQuery {
   environment?: string;
   group?: string;
   modelId?: string;
+  serveAs?: string;
   limit?: number;
   offset?: number;
 }

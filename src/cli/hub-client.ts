@@ -143,6 +143,7 @@ export class HubClient {
         environment: query.environment,
         group: query.group,
         model_id: query.modelId,
+        serve_as: query.serveAs,
         limit: query.limit,
         offset: query.offset,
       },

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { ModelVersion, ModelVersionPage } from './hub-api.js';
+import type { Deployment, ModelVersion, ModelVersionPage } from './hub-api.js';
 
 /** The part of a writable stream the CLI uses; process.stdout/stderr satisfy it. */
 export interface CliWritable {
@@ -154,4 +154,20 @@ export function createUploadProgress(stream: CliWritable, enabled: boolean): Upl
       started = false;
     },
   };
+}
+
+/**
+ * Control characters (line breaks, ANSI escapes) in text that reached the hub from devices or
+ * users become spaces: a line stays one line, and nothing can drive the terminal.
+ */
+export function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+}
+
+/** ` (as classifier)` for a named model, nothing for `default` (docs/protocol.md 6.6). */
+export function servedAs(deployment: Pick<Deployment, 'serve_as'>): string {
+  return deployment.serve_as && deployment.serve_as !== 'default'
+    ? ` (as ${deployment.serve_as})`
+    : '';
 }

@@ -16,6 +16,7 @@ export interface DeployCliOptions {
   environment: string;
   deploymentType: string;
   target: string;
+  serveAs?: string;
   steps?: string;
   stepInterval?: string;
   stagingTimeout?: string;
@@ -45,6 +46,7 @@ export interface DeploymentListCliOptions {
   environment?: string;
   group?: string;
   modelId?: string;
+  serveAs?: string;
   limit?: string;
   offset?: string;
 }
@@ -197,6 +199,7 @@ export function prepareDeploy(modelId: string, options: DeployCliOptions): Creat
     deployment_type: checkDeploymentType(options.deploymentType),
     target: checkFleetId('--target', options.target),
   };
+  if (options.serveAs !== undefined) body.serve_as = checkFleetId('--serve-as', options.serveAs);
   if (body.deployment_type !== 'canary') {
     if (options.steps !== undefined) throw new UsageError('--steps needs --deployment-type canary');
     if (options.salt !== undefined) throw new UsageError('--salt needs --deployment-type canary');
@@ -304,6 +307,8 @@ export function prepareDeploymentListQuery(
     group: options.group === undefined ? undefined : checkFleetId('--group', options.group),
     modelId:
       options.modelId === undefined ? undefined : checkModelRef('--model-id', options.modelId),
+    serveAs:
+      options.serveAs === undefined ? undefined : checkFleetId('--serve-as', options.serveAs),
     limit,
     offset: options.offset === undefined ? undefined : parseCount('--offset', options.offset, 0),
   };

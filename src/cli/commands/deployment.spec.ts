@@ -157,6 +157,17 @@ describe('model deploy preparation', () => {
     );
   });
 
+  it('--serve-as names the model of the devices it replaces, checked as an id', () => {
+    assert.equal(
+      prepareDeploy(MODEL_ID, options({ target: 'yard', serveAs: 'classifier' })).serve_as,
+      'classifier',
+    );
+    assert.throws(
+      () => prepareDeploy(MODEL_ID, options({ target: 'yard', serveAs: 'Not A Name' })),
+      /^UsageError: --serve-as "Not A Name" must be/,
+    );
+  });
+
   it('maps every option to the request body', () => {
     assert.deepEqual(
       prepareDeploy(

@@ -87,6 +87,10 @@ export function registerModelDeploymentCommands(model: Command, io: CliIo): void
         .makeOptionMandatory(),
     )
     .option('--target <group>', 'a group of the environment, or "all" for every group', 'all')
+    .option(
+      '--serve-as <name>',
+      "the named model of the devices it replaces, e.g. classifier (default: 'default')",
+    )
     .option('--steps <list>', 'canary cohort percentages, increasing to 100 (hub default 5,25,100)')
     .option('--step-interval <s>', 'canary: seconds per step (hub default 300)')
     .option('--staging-timeout <s>', 'blue-green: longest wait for devices to stage (default 600)')
@@ -154,6 +158,7 @@ export function registerDeploymentCommands(program: Command, io: CliIo): void {
       '--model-id <model>',
       'only deployments of this model version (id, name@version or name@alias)',
     )
+    .option('--serve-as <name>', 'only deployments of this named model')
     .option('--limit <n>', `page size (max ${MAX_PAGE}, hub default 50)`)
     .option('--offset <n>', 'number of deployments to skip')
     .action(async (options: DeploymentListCliOptions, command: Command) => {
