@@ -29,6 +29,9 @@ export function connect(command: Command, io: CliIo) {
 
 const path = (base: string, ...ids: string[]) =>
   [base, ...ids.map((id) => encodeURIComponent(id))].join('/');
+/** The `serve_as` query of the desired-state routes; none for `default`. */
+const named = (serveAs: string | undefined) =>
+  serveAs === undefined ? undefined : { serve_as: serveAs };
 const GROUPS = '/api/v1/groups';
 const DEVICES = '/api/v1/devices';
 const TOKENS = '/api/v1/tokens';
@@ -63,16 +66,23 @@ export const fleetApi = {
     hub.call<DeviceWithCredentials>('POST', `${path(DEVICES, id)}/rotate-credentials`),
   deleteDevice: (hub: HubClient, id: string) => hub.call<void>('DELETE', path(DEVICES, id)),
 
-  groupDesired: (hub: HubClient, name: string) =>
-    hub.call<DesiredState>('GET', `${path(GROUPS, name)}/desired`),
-  pinGroup: (hub: HubClient, name: string, model: string) =>
-    hub.call<DesiredState>('PUT', `${path(GROUPS, name)}/desired`, { json: { model_id: model } }),
-  deviceDesired: (hub: HubClient, id: string) =>
-    hub.call<DesiredState>('GET', `${path(DEVICES, id)}/desired`),
-  pinDevice: (hub: HubClient, id: string, model: string) =>
-    hub.call<DesiredState>('PUT', `${path(DEVICES, id)}/desired`, { json: { model_id: model } }),
-  unpinDevice: (hub: HubClient, id: string) =>
-    hub.call<void>('DELETE', `${path(DEVICES, id)}/desired`),
+  // `serveAs`: a named model's desired state (docs/protocol.md 6.6); absent: `default`.
+  groupDesired: (hub: HubClient, name: string, serveAs?: string) =>
+    hub.call<DesiredState>('GET', `${path(GROUPS, name)}/desired`, { query: named(serveAs) }),
+  pinGroup: (hub: HubClient, name: string, model: string, serveAs?: string) =>
+    hub.call<DesiredState>('PUT', `${path(GROUPS, name)}/desired`, {
+      json: { model_id: model },
+      query: named(serveAs),
+    }),
+  deviceDesired: (hub: HubClient, id: string, serveAs?: string) =>
+    hub.call<DesiredState>('GET', `${path(DEVICES, id)}/desired`, { query: named(serveAs) }),
+  pinDevice: (hub: HubClient, id: string, model: string, serveAs?: string) =>
+    hub.call<DesiredState>('PUT', `${path(DEVICES, id)}/desired`, {
+      json: { model_id: model },
+      query: named(serveAs),
+    }),
+  unpinDevice: (hub: HubClient, id: string, serveAs?: string) =>
+    hub.call<void>('DELETE', `${path(DEVICES, id)}/desired`, { query: named(serveAs) }),
 
   listTokens: (hub: HubClient) => hub.call<Token[]>('GET', TOKENS),
   createToken: (hub: HubClient, body: CreateTokenBody) =>

@@ -66,6 +66,11 @@ export function checkUuid(label: string, value: string): string {
   return value.toLowerCase();
 }
 
+/** `--serve-as NAME`: a named model of the devices (docs/protocol.md 6.6), an id; absent: none. */
+export function serveAsOption(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : checkFleetId('--serve-as', value);
+}
+
 export function checkFleetId(flag: string, value: string): string {
   if (!FLEET_ID_RE.test(value)) {
     throw new UsageError(
@@ -199,7 +204,7 @@ export function prepareDeploy(modelId: string, options: DeployCliOptions): Creat
     deployment_type: checkDeploymentType(options.deploymentType),
     target: checkFleetId('--target', options.target),
   };
-  if (options.serveAs !== undefined) body.serve_as = checkFleetId('--serve-as', options.serveAs);
+  if (options.serveAs !== undefined) body.serve_as = serveAsOption(options.serveAs);
   if (body.deployment_type !== 'canary') {
     if (options.steps !== undefined) throw new UsageError('--steps needs --deployment-type canary');
     if (options.salt !== undefined) throw new UsageError('--salt needs --deployment-type canary');

@@ -12,7 +12,7 @@ import {
 } from '../fleet-output.js';
 import type { DeviceWithCredentials } from '../hub-api.js';
 import { checkModelRef } from '../model-ref.js';
-import { checkFleetId, MAX_PAGE } from './deployment-args.js';
+import { checkFleetId, MAX_PAGE, serveAsOption } from './deployment-args.js';
 import { checkDeviceId, checkMqttUrl, collect, parseLabels, parseOnline } from './fleet-args.js';
 import { parseCount } from './model.js';
 
@@ -144,42 +144,45 @@ export function registerDeviceCommands(program: Command, io: CliIo): void {
     },
   );
 
-  defineCommand(
-    device,
-    'desired <id>',
-    "show the device's own desired-state override, if any",
-  ).action(async (id: string, _options: unknown, command: Command) => {
-    const deviceId = checkDeviceId(id);
-    const { globals, hub } = connect(command, io);
-    const desired = await fleetApi.deviceDesired(hub, deviceId);
-    printResult(io, globals, desired, (value) => formatDesired(`device ${deviceId}`, value));
-  });
+  defineCommand(device, 'desired <id>', "show the device's own desired-state override, if any")
+    .option('--serve-as <name>', "a named model's desired state (default: 'default')")
+    .action(async (id: string, options: { serveAs?: string }, command: Command) => {
+      const deviceId = checkDeviceId(id);
+      const serveAs = serveAsOption(options.serveAs);
+      const { globals, hub } = connect(command, io);
+      const desired = await fleetApi.deviceDesired(hub, deviceId, serveAs);
+      printResult(io, globals, desired, (value) => formatDesired(`device ${deviceId}`, value));
+    });
 
   defineCommand(
     device,
     'pin <id> <model>',
     'run a model version (id or name@version) on this device, overriding its group',
-  ).action(async (id: string, model: string, _options: unknown, command: Command) => {
-    const deviceId = checkDeviceId(id);
-    const ref = checkModelRef('model', model);
-    const { globals, hub } = connect(command, io);
-    const desired = await fleetApi.pinDevice(hub, deviceId, ref);
-    printResult(io, globals, desired, (value) => formatDesired(`pinned device ${deviceId}`, value));
-  });
+  )
+    .option('--serve-as <name>', "a named model's desired state (default: 'default')")
+    .action(async (id: string, model: string, options: { serveAs?: string }, command: Command) => {
+      const deviceId = checkDeviceId(id);
+      const ref = checkModelRef('model', model);
+      const serveAs = serveAsOption(options.serveAs);
+      const { globals, hub } = connect(command, io);
+      const desired = await fleetApi.pinDevice(hub, deviceId, ref, serveAs);
+      printResult(io, globals, desired, (value) =>
+        formatDesired(`pinned device ${deviceId}`, value),
+      );
+    });
 
-  defineCommand(
-    device,
-    'unpin <id>',
-    "remove the device's override: it follows its group again",
-  ).action(async (id: string, _options: unknown, command: Command) => {
-    const deviceId = checkDeviceId(id);
-    const { globals, hub } = connect(command, io);
-    await fleetApi.unpinDevice(hub, deviceId);
-    printResult(
-      io,
-      globals,
-      { unpinned: deviceId },
-      () => `device ${deviceId} follows its group again\n`,
-    );
-  });
+  defineCommand(device, 'unpin <id>', "remove the device's override: it follows its group again")
+    .option('--serve-as <name>', "a named model's desired state (default: 'default')")
+    .action(async (id: string, options: { serveAs?: string }, command: Command) => {
+      const deviceId = checkDeviceId(id);
+      const serveAs = serveAsOption(options.serveAs);
+      const { globals, hub } = connect(command, io);
+      await fleetApi.unpinDevice(hub, deviceId, serveAs);
+      printResult(
+        io,
+        globals,
+        { unpinned: deviceId },
+        () => `device ${deviceId} follows its group again\n`,
+      );
+    });
 }

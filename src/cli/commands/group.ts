@@ -4,7 +4,7 @@ import { UsageError } from '../cli-errors.js';
 import { connect, fleetApi } from '../fleet-api.js';
 import { formatDesired, formatGroupDetail, formatGroupList } from '../fleet-output.js';
 import { checkModelRef } from '../model-ref.js';
-import { checkFleetId } from './deployment-args.js';
+import { checkFleetId, serveAsOption } from './deployment-args.js';
 import { collect, parseLabels, parseWindow } from './fleet-args.js';
 
 /** `sentinel group list|create|get|delete|desired|pin`. */
@@ -60,28 +60,34 @@ export function registerGroupCommands(program: Command, io: CliIo): void {
     printResult(io, globals, { deleted: groupName }, () => `deleted group ${groupName}\n`);
   });
 
-  defineCommand(
-    group,
-    'desired <name>',
-    "show the group's desired state (what its devices run)",
-  ).action(async (name: string, _options: unknown, command: Command) => {
-    const groupName = checkFleetId('group name', name);
-    const { globals, hub } = connect(command, io);
-    const desired = await fleetApi.groupDesired(hub, groupName);
-    printResult(io, globals, desired, (value) => formatDesired(`group ${groupName}`, value));
-  });
+  defineCommand(group, 'desired <name>', "show the group's desired state (what its devices run)")
+    .option('--serve-as <name>', "a named model's desired state (default: 'default')")
+    .action(async (name: string, options: { serveAs?: string }, command: Command) => {
+      const groupName = checkFleetId('group name', name);
+      const serveAs = serveAsOption(options.serveAs);
+      const { globals, hub } = connect(command, io);
+      const desired = await fleetApi.groupDesired(hub, groupName, serveAs);
+      printResult(io, globals, desired, (value) => formatDesired(`group ${groupName}`, value));
+    });
 
   defineCommand(
     group,
     'pin <name> <model>',
     'run a model version (id, name@version or name@alias) on every device of the group now, without a rollout',
-  ).action(async (name: string, model: string, _options: unknown, command: Command) => {
-    const groupName = checkFleetId('group name', name);
-    const ref = checkModelRef('model', model);
-    const { globals, hub } = connect(command, io);
-    const desired = await fleetApi.pinGroup(hub, groupName, ref);
-    printResult(io, globals, desired, (value) => formatDesired(`pinned group ${groupName}`, value));
-  });
+  )
+    .option('--serve-as <name>', "a named model's desired state (default: 'default')")
+    .action(
+      async (name: string, model: string, options: { serveAs?: string }, command: Command) => {
+        const groupName = checkFleetId('group name', name);
+        const ref = checkModelRef('model', model);
+        const serveAs = serveAsOption(options.serveAs);
+        const { globals, hub } = connect(command, io);
+        const desired = await fleetApi.pinGroup(hub, groupName, ref, serveAs);
+        printResult(io, globals, desired, (value) =>
+          formatDesired(`pinned group ${groupName}`, value),
+        );
+      },
+    );
 
   defineCommand(
     group,
