@@ -519,6 +519,8 @@ for (const engine of ENGINES) {
             'topic read sentinel/v1/groups/depot/desired\n' +
             'topic read sentinel/v1/devices/cam-04/desired\n' +
             'topic read sentinel/v1/devices/cam-04/commands\n' +
+            'topic read sentinel/v1/groups/depot/models/+/desired\n' +
+            'topic read sentinel/v1/devices/cam-04/models/+/desired\n' +
             'topic write sentinel/v1/devices/cam-04/state\n' +
             'topic write sentinel/v1/devices/cam-04/telemetry\n',
         ),

@@ -195,7 +195,11 @@ export class FleetService {
       return released.map((row) => row.id).sort();
     });
     this.credentials.revoke(deviceIds, 'group deleted');
-    this.events.emit('group.deleted', { group: name, deviceIds, retained });
+    this.events.emit('group.deleted', {
+      group: name,
+      deviceIds,
+      ...(retained.length > 0 ? { retained } : {}),
+    });
     return { deviceIds };
   }
 
@@ -370,7 +374,10 @@ export class FleetService {
       );
     });
     this.credentials.revoke([id], 'deleted');
-    this.events.emit('device.deleted', { deviceId: id, retained });
+    this.events.emit('device.deleted', {
+      deviceId: id,
+      ...(retained.length > 0 ? { retained } : {}),
+    });
   }
 
   /** Every group that has a desired state, to re-publish the retained messages at start. */
