@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DEFAULT_MODEL_NAME, type Capabilities, type DesiredState } from '@sentinel/broker';
 import type { DataSource, EntityManager } from 'typeorm';
+import { notFound, validationFailed } from '../common/domain-error.js';
 import type { MaintenanceWindow } from '../fleet/domain/maintenance-windows.js';
 
 type Db = EntityManager | DataSource;
@@ -30,6 +31,20 @@ export class DeploymentTargets {
         ORDER BY name FOR UPDATE`,
       [environment, target],
     );
+  }
+
+  /** Why a deployment found no target group: the 400 or 404 to answer. */
+  async explainNoGroups(m: EntityManager, environment: string, target: string): Promise<never> {
+    if (target === 'all') {
+      throw validationFailed(`environment ${environment} has no device groups`);
+    }
+    const elsewhere = await this.environmentsOf(m, target);
+    if (elsewhere.length > 0) {
+      throw validationFailed(
+        `group ${target} is in environment ${elsewhere[0]}, not ${environment}`,
+      );
+    }
+    throw notFound('group', target);
   }
 
   /** The environments a group name exists in (to explain a target that is not found). */

@@ -3,7 +3,7 @@ import { DEFAULT_MODEL_NAME } from '@sentinel/broker';
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { actorOf, type Principal } from '../auth/auth.decorators.js';
-import { DomainError, notFound, validationFailed } from '../common/domain-error.js';
+import { DomainError, notFound } from '../common/domain-error.js';
 import {
   DesiredStateService,
   type DesiredIntent,
@@ -76,7 +76,8 @@ export class DeploymentsService {
     let status = '';
     await this.repo.transaction(async (m) => {
       const locked = await this.targets.lockTargetGroups(m, input.environment, input.target);
-      if (locked.length === 0) await this.explainNoGroups(m, input.environment, input.target);
+      if (locked.length === 0)
+        await this.targets.explainNoGroups(m, input.environment, input.target);
       // What each group is told now for the named model this deployment replaces.
       const states = await this.desired.groupStates(
         m,
@@ -241,23 +242,6 @@ export class DeploymentsService {
         (serveAs === DEFAULT_MODEL_NAME ? '' : ` as ${serveAs}`),
     );
     return { ...(await this.queries.summary(id)), warnings };
-  }
-
-  private async explainNoGroups(
-    m: EntityManager,
-    environment: string,
-    target: string,
-  ): Promise<never> {
-    if (target === 'all') {
-      throw validationFailed(`environment ${environment} has no device groups`);
-    }
-    const elsewhere = await this.targets.environmentsOf(m, target);
-    if (elsewhere.length > 0) {
-      throw validationFailed(
-        `group ${target} is in environment ${elsewhere[0]}, not ${environment}`,
-      );
-    }
-    throw notFound('group', target);
   }
 
   // --- actions ----------------------------------------------------------------------------------

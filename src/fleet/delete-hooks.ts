@@ -21,14 +21,17 @@ export class FleetDeleteHooks {
     this.hooks.push(hook);
   }
 
-  /** The retained topics every hook names for this group (by name) or device (by id). */
+  /**
+   * The retained topics every hook names for this group (by name) or device (by id), as the
+   * deleted event's `retained` (left out when there are none).
+   */
   async retainedOf(
     manager: EntityManager,
     kind: 'group' | 'device',
     id: string,
-  ): Promise<string[]> {
+  ): Promise<{ retained?: string[] }> {
     const topics: string[] = [];
     for (const hook of this.hooks) topics.push(...(await hook(manager, kind, id)));
-    return topics;
+    return topics.length > 0 ? { retained: topics } : {};
   }
 }

@@ -168,7 +168,7 @@ export class FleetService {
 
   /** The group goes; its devices stay, without a group (the broker refuses them until moved). */
   async deleteGroup(name: string, principal: Principal): Promise<{ deviceIds: string[] }> {
-    let retained: string[] = [];
+    let retained: { retained?: string[] } = {};
     const deviceIds = await this.dataSource.transaction(async (manager) => {
       // Locking the group first makes a concurrent move into it wait, then fail its foreign key check.
       const group = await manager
@@ -195,11 +195,7 @@ export class FleetService {
       return released.map((row) => row.id).sort();
     });
     this.credentials.revoke(deviceIds, 'group deleted');
-    this.events.emit('group.deleted', {
-      group: name,
-      deviceIds,
-      ...(retained.length > 0 ? { retained } : {}),
-    });
+    this.events.emit('group.deleted', { group: name, deviceIds, ...retained });
     return { deviceIds };
   }
 
@@ -356,7 +352,7 @@ export class FleetService {
   }
 
   async deleteDevice(id: string, principal: Principal): Promise<void> {
-    let retained: string[] = [];
+    let retained: { retained?: string[] } = {};
     await this.dataSource.transaction(async (manager) => {
       const device = await manager
         .getRepository(Device)
@@ -374,10 +370,7 @@ export class FleetService {
       );
     });
     this.credentials.revoke([id], 'deleted');
-    this.events.emit('device.deleted', {
-      deviceId: id,
-      ...(retained.length > 0 ? { retained } : {}),
-    });
+    this.events.emit('device.deleted', { deviceId: id, ...retained });
   }
 
   /** Every group that has a desired state, to re-publish the retained messages at start. */
