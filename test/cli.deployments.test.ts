@@ -257,6 +257,52 @@ describe('sentinel deployment commands through the real bin', { timeout: 120_000
     },
   );
 
+  it('--serve-as deploys to a named model beside the default one, and the lines name it', async () => {
+    // bin-dock still runs the `default` canary of the pause/resume case: a deployment of a named
+    // model to the same group is no conflict.
+    const pin = await sentinel(['group', 'pin', 'bin-dock', v1, '--serve-as', 'classifier']);
+    assert.equal(pin.code, 0, pin.stderr);
+    const desired = await sentinel([
+      'group',
+      'desired',
+      'bin-dock',
+      '--serve-as',
+      'classifier',
+      '--json',
+    ]);
+    assert.equal((JSON.parse(desired.stdout) as { model: { id: string } }).model.id, v1);
+    const deployed = await sentinel([
+      'model',
+      'deploy',
+      v2,
+      '--environment',
+      'production',
+      '--deployment-type',
+      'canary',
+      '--target',
+      'bin-dock',
+      '--step-interval',
+      '3600',
+      '--serve-as',
+      'classifier',
+    ]);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const match =
+      /^deployment ([0-9a-f-]{36}) \(as classifier\) in_progress, canary step 1\/3 at 5 %\n$/.exec(
+        deployed.stdout,
+      );
+    assert.ok(match, deployed.stdout);
+    const listed = await sentinel(['deployment', 'list', '--serve-as', 'classifier']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`${match[1]} .*bin-dock \\(as classifier\\)`));
+    const status = await sentinel(['deployment', 'status', match[1]]);
+    assert.match(status.stdout, /serve as +classifier/);
+    const rolled = await sentinel(['deployment', 'rollback', match[1]]);
+    assert.equal(rolled.code, 0, rolled.stderr);
+    const bad = await sentinel(['deployment', 'list', '--serve-as', 'Bad Name']);
+    assert.equal(bad.code, 2);
+  });
+
   it('exits 2 on bad arguments, 4 on a wrong token, 3 when the hub is unreachable', async () => {
     const bad = await sentinel([
       'model',
