@@ -349,7 +349,7 @@ async function deployment(): Promise<void> {
       `${what}: hub ${cpuS(cpu.cpuMs)} in ${(cpu.wallMs / 1000).toFixed(1)} s wall => ${ms(cpu.cpuMs / deviceCount)} CPU per device`,
     );
     console.log(
-      `  commits: ${delta.commits - own} (${((delta.commits - own) / deviceCount).toFixed(2)} per device; the bench's own ${own} read-only ones left out)`,
+      `  transactions committed: ${delta.commits - own} (${((delta.commits - own) / deviceCount).toFixed(2)} per device; read-only ones of the hub included, e.g. its rollout loop every second; the bench's own ${own} left out)`,
     );
     for (const r of delta.rows)
       console.log(
