@@ -167,6 +167,8 @@ export async function startRedis(): Promise<RedisServer> {
   );
   const url = `redis://127.0.0.1:${port}`;
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  // Refused connections while the server starts: `until` retries them.
+  client.on('error', () => undefined);
   const up = await until(
     () =>
       client
@@ -206,11 +208,12 @@ export async function redisKeys(client: Redis) {
     const [next, keys] = await client.scan(cursor, 'COUNT', 1000);
     cursor = next;
     for (const key of keys) {
+      // e.g. `will:<broker id>:<client id>` -> `will:<id>`
       const kind = key
         .split(':')
         .slice(0, 2)
-        .join(':')
-        .replace(/[^:]*\/.*$/, '<topic>');
+        .map((part, i) => (i > 0 && part.length > 20 ? '<id>' : part))
+        .join(':');
       const entry = kinds.get(kind) ?? { keys: 0, bytes: 0, type: await client.type(key) };
       entry.keys++;
       entry.bytes += Number((await client.memory('USAGE', key)) ?? 0);
