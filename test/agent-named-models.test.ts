@@ -30,6 +30,13 @@ import { ModelServer, serving, TestBroker } from './support/agent-fixture.js';
 const golden = fastGolden();
 const outputs = { outputs: { output: [1, 16] } };
 
+/** An answer of the local API (an inference, or an error). */
+interface ApiAnswer {
+  error?: string;
+  model: { name: string; version: string };
+  outputs: { output: { data: number[] } };
+}
+
 /** Whether the named model `name` serves `model` in the device's state. */
 function servingAs(state: DeviceState, name: string, model: ModelRef): boolean {
   const unit = state.models?.[name];
@@ -87,14 +94,14 @@ describe('edge agent with several named models', () => {
     });
   }
 
-  async function post(path: string, body: unknown): Promise<{ status: number; body: any }> {
+  async function post(path: string, body: unknown): Promise<{ status: number; body: ApiAnswer }> {
     const response = await fetch(`${agent.apiUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as ApiAnswer };
   }
 
   const input = { inputs: { input: { dims: [1, 64], data: [...golden.input] } } };
@@ -178,7 +185,7 @@ describe('edge agent with several named models', () => {
     assert.equal(alias.body.model.name, 'det');
     const unknown = await post('/v1/models/detector/infer', input);
     assert.equal(unknown.status, 404);
-    assert.match(unknown.body.error, /no model named "detector"/);
+    assert.match(unknown.body.error ?? '', /no model named "detector"/);
     assert.equal((await post('/v1/models/detector/quality', { map: 0.5 })).status, 404);
     assert.equal((await post('/v1/models/classifier/quality', { map: 0.75 })).status, 204);
     const status = agent.status();
