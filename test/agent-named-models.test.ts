@@ -155,6 +155,7 @@ describe('edge agent with several named models', () => {
         s.deployment?.phase === 'active' &&
         s.models?.classifier?.deployment?.phase === 'active',
     );
+    assert.deepEqual(state.errors, [], 'the broker granted the named-model subscriptions');
     assert.equal(state.active_slot, 'blue');
     assert.deepEqual(state.slots?.green, null);
     assert.equal(state.deployment?.deployment_id, 'dep-d1');
@@ -385,7 +386,7 @@ describe('edge agent with several named models', () => {
         SENTINEL_HUB_URL: server.baseUrl,
         SENTINEL_GROUP: manyGroup,
         SENTINEL_DATA_DIR: join(dir, many),
-        SENTINEL_API: 'off',
+        SENTINEL_API: '127.0.0.1:0',
       }),
     );
     await other.start();
@@ -409,6 +410,8 @@ describe('edge agent with several named models', () => {
       assert.equal(ignored.length, 1);
       assert.ok(state.errors!.some((e) => e.includes(`model ${ignored[0]} ignored`)));
       assert.equal(state.active_slot, null, 'the default model has no desired state');
+      // Serving only named models is serving.
+      assert.equal((await fetch(`${other.apiUrl}/healthz`)).status, 200);
 
       // A device override of one named model wins over the group's; removed, the group's applies.
       const pinned = served[0]!;

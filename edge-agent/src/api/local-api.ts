@@ -44,7 +44,7 @@ class HttpError extends Error {
  *                     the agent defers swapping to a new model until it is released (or lapses,
  *                     or the deployment's max_deferral_s passes); rollbacks are never deferred
  *   DELETE /v1/update-lock   release it;  GET /v1/update-lock   {"held": bool, "lock": {...}|null}
- *   GET  /healthz     200 when a model serves, else 503
+ *   GET  /healthz     200 when a model serves (default or named), else 503
  * On TCP it answers only its own Host names (403 otherwise), and POST bodies only as
  * application/json (415 otherwise): see request-guard.ts.
  */
@@ -107,8 +107,15 @@ export class LocalApi {
       if (path === '/v1/update-lock') return await this.updateLock(req, res);
       if (path === '/healthz') {
         requireMethod(req, 'GET');
-        const status = this.handler.status() as { active_slot: string | null };
-        return send(res, status.active_slot ? 200 : 503, { ok: status.active_slot !== null });
+        const status = this.handler.status() as {
+          active_slot: string | null;
+          models?: Record<string, { active_slot: string | null }>;
+        };
+        // Serving: the default model, or any named one (a device may serve only named models).
+        const ok =
+          status.active_slot !== null ||
+          Object.values(status.models ?? {}).some((model) => model.active_slot !== null);
+        return send(res, ok ? 200 : 503, { ok });
       }
       throw new HttpError(404, `no route ${req.method} ${path}`);
     } catch (error) {
