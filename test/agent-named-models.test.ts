@@ -112,6 +112,29 @@ describe('edge agent with several named models', () => {
     return agent;
   }
 
+  /** Another agent on this broker, its own device in `deviceGroup`; the caller stops it. */
+  async function startOther(
+    device: string,
+    deviceGroup: string,
+    overrides: Record<string, string> = {},
+  ): Promise<Agent> {
+    const { password } = broker.addDevice(device, deviceGroup);
+    const other = new Agent(
+      loadAgentConfig({
+        SENTINEL_DEVICE_ID: device,
+        SENTINEL_MQTT_URL: broker.url,
+        SENTINEL_MQTT_PASSWORD: password,
+        SENTINEL_HUB_URL: server.baseUrl,
+        SENTINEL_GROUP: deviceGroup,
+        SENTINEL_DATA_DIR: join(dir, device),
+        SENTINEL_API: '127.0.0.1:0',
+        ...overrides,
+      }),
+    );
+    await other.start();
+    return other;
+  }
+
   before(async () => {
     broker = new TestBroker();
     await broker.start();
@@ -377,19 +400,7 @@ describe('edge agent with several named models', () => {
   it('serves at most 8 named models (an error for the 9th); a device override wins per name', async () => {
     const many = 'cam-many';
     const manyGroup = 'line-2';
-    const device = broker.addDevice(many, manyGroup);
-    const other = new Agent(
-      loadAgentConfig({
-        SENTINEL_DEVICE_ID: many,
-        SENTINEL_MQTT_URL: broker.url,
-        SENTINEL_MQTT_PASSWORD: device.password,
-        SENTINEL_HUB_URL: server.baseUrl,
-        SENTINEL_GROUP: manyGroup,
-        SENTINEL_DATA_DIR: join(dir, many),
-        SENTINEL_API: '127.0.0.1:0',
-      }),
-    );
-    await other.start();
+    const other = await startOther(many, manyGroup);
     try {
       const names = Array.from({ length: 9 }, (_, i) => `m${i}`);
       for (const name of names) {
@@ -428,6 +439,89 @@ describe('edge agent with several named models', () => {
           s.models![pinned]!.deployment?.deployment_id === `dep-${pinned}`,
       );
       assert.equal(Object.keys(back.models!).length, 8);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('the update lock is the device one: held, it defers the swap of every model', async () => {
+    const locked = 'cam-lock';
+    const lockGroup = 'line-3';
+    const other = await startOther(locked, lockGroup);
+    const topic = (name: string) => groupDesiredTopic(lockGroup, name);
+    try {
+      await publishDesired('default', { model: v1, deployment_id: 'dep-l1' }, topic('default'));
+      await publishDesired(
+        'classifier',
+        { model: c1, deployment_id: 'dep-lc1' },
+        topic('classifier'),
+      );
+      await broker.waitForState(locked, (s) => serving(s, v1) && servingAs(s, 'classifier', c1));
+      const lock = await fetch(`${other.apiUrl}/v1/update-lock`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'recording' }),
+      });
+      assert.equal(lock.status, 200);
+      await publishDesired(
+        'default',
+        { model: v2, previous: v1, deployment_id: 'dep-l2' },
+        topic('default'),
+      );
+      await publishDesired(
+        'classifier',
+        { model: c2, previous: c1, deployment_id: 'dep-lc2' },
+        topic('classifier'),
+      );
+      const deferred = await broker.waitForState(
+        locked,
+        (s) =>
+          s.deployment?.phase === 'deferred' &&
+          s.models?.classifier?.deployment?.phase === 'deferred',
+      );
+      assert.ok(serving(deferred, v1));
+      assert.ok(servingAs(deferred, 'classifier', c1));
+      assert.equal(deferred.models!.classifier!.deployment?.detail, 'recording');
+      await fetch(`${other.apiUrl}/v1/update-lock`, { method: 'DELETE' });
+      await broker.waitForState(
+        locked,
+        (s) =>
+          serving(s, v2) &&
+          servingAs(s, 'classifier', c2) &&
+          s.deployment?.phase === 'active' &&
+          s.models?.classifier?.deployment?.phase === 'active',
+      );
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('simulated frames run through every model, each counted in its own window', async () => {
+    const sim = 'cam-sim';
+    const simGroup = 'line-4';
+    const other = await startOther(sim, simGroup, {
+      SENTINEL_SIMULATE_FPS: '20',
+      SENTINEL_TELEMETRY_INTERVAL_S: '0.5',
+    });
+    const topic = (name: string) => groupDesiredTopic(simGroup, name);
+    try {
+      await publishDesired('default', { model: v1, deployment_id: 'dep-s1' }, topic('default'));
+      await publishDesired(
+        'classifier',
+        { model: c1, deployment_id: 'dep-sc1' },
+        topic('classifier'),
+      );
+      const windows = (serveAs: string | undefined, modelId: string) =>
+        broker.telemetry.some(
+          (t) =>
+            t.device_id === sim && t.serve_as === serveAs && t.model_id === modelId && t.frames > 0,
+        );
+      await broker.waitFor(() =>
+        windows(undefined, v1.id) && windows('classifier', c1.id) ? true : undefined,
+      );
+      const status = other.status();
+      assert.ok(status.inferences > 0);
+      assert.ok(status.models.classifier!.inferences > 0);
     } finally {
       await other.stop();
     }
