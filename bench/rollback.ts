@@ -473,7 +473,7 @@ async function main(): Promise<void> {
       `${pad('telemetry')}${store === 'influx' ? 'InfluxDB 1.x (influxd, v1 API)' : 'embedded (SQL table, PGlite)'}; a window per agent every ${telemetryIntervalS} s; synthetic frames: v1 ${PROFILE_V1.fps} fps ~${PROFILE_V1.latencyMs} ms, v2 ${PROFILE_V2.fps} fps ~${PROFILE_V2.latencyMs} ms`,
     );
     console.log(
-      `${pad('database')}${cleanup.database ? `PostgreSQL ${cleanup.database.version} (scratch database, dropped at the end)` : "PGlite (embedded, in the hub's process)"}`,
+      `${pad('database')}${cleanup.database ? `PostgreSQL ${cleanup.database.version} (scratch database, dropped at the end)` : "PGlite (embedded, in a worker thread of the hub's process)"}`,
     );
     console.log(
       `${pad('rules')}every ${rulesIntervalS} s (RULES_INTERVAL_S), default policy: warmup_s ${DEFAULT_RULES.warmup_s}, window_s ${DEFAULT_RULES.window_s}, fps drop > ${DEFAULT_RULES.fps_drop_pct} %, min ${DEFAULT_RULES.min_devices} device / ${DEFAULT_RULES.min_samples} windows`,

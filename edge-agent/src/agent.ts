@@ -1,27 +1,35 @@
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import type { Command, DeploymentProgress, Slot } from '@sentinel/broker/protocol';
+import {
+  DEFAULT_MODEL_NAME,
+  type Command,
+  type DeploymentProgress,
+  type DesiredState,
+  type Slot,
+} from '@sentinel/broker/protocol';
 import type { AgentConfig } from './config.js';
 import { basicAuth, credentialOrigins } from './download/credentials.js';
 import { ModelCache } from './download/downloader.js';
 import { localCapabilities } from './capabilities/capabilities.js';
 import { AgentError } from './errors.js';
 import { SessionPool } from './inference/session-pool.js';
-import { Slots, type InferenceResult } from './inference/slots.js';
+import type { InferenceResult } from './inference/slots.js';
 import type { Feeds } from './inference/tensors.js';
 import { LocalApi } from './api/local-api.js';
 import { UpdateLock, type UpdateLockStatus } from './api/update-lock.js';
 import { MqttLink } from './link/mqtt-link.js';
-import { silentLogger, type Logger } from './log.js';
-import { Reconciler } from './reconcile/reconciler.js';
-import { SlotStore } from './reconcile/slot-store.js';
+import { silentLogger, withFields, type Logger } from './log.js';
 import { ErrorLog } from './report/error-log.js';
-import { Reporter } from './report/reporter.js';
-import { shadowCandidate } from './shadow/candidate.js';
-import { ShadowRunner } from './shadow/shadow-runner.js';
-import { Simulator } from './simulation/simulator.js';
+import { Reporter, type ModelsReport } from './report/reporter.js';
+import {
+  DEFAULT_TELEMETRY_RATE_PER_S,
+  routeCommand,
+  telemetryPerSecond,
+} from './state/model-routing.js';
+import { ModelUnit, type ModelStatus, type SlotStatus } from './unit/model-unit.js';
+import { ModelUnits, unitStatePath } from './unit/model-units.js';
 
 export { AGENT_VERSION } from './report/reporter.js';
+export type { ModelStatus } from './unit/model-unit.js';
 
 export interface AgentDeps {
   /** Shared by the fleet simulator's agents; one per agent otherwise. */
@@ -36,8 +44,9 @@ export interface AgentStatus {
   device_id: string;
   group: string | null;
   connected: boolean;
+  /** The default model (POST /v1/infer). */
   active_slot: Slot | null;
-  slots: Record<Slot, { model_id: string; name: string; version: string; sha256: string } | null>;
+  slots: Record<Slot, SlotStatus>;
   deployment: DeploymentProgress | null;
   downloads: number;
   inferences: number;
@@ -48,31 +57,36 @@ export interface AgentStatus {
   api: string | null;
   /** The application's update lock (PUT /v1/update-lock), null when none is held. */
   update_lock: UpdateLockStatus | null;
+  /** The named models besides the default one (POST /v1/models/{name}/infer), by name. */
+  models: Record<string, ModelStatus>;
+}
+
+/** Thrown by `infer` for a model name the device does not serve. */
+export class UnknownModelError extends Error {
+  override name = 'UnknownModelError';
 }
 
 /**
- * One device, composed of its parts: the MQTT link (desired states and commands in, state and
- * telemetry out), the reconciler (two slots following the desired state, one step at a time),
- * the slot store (state.json), the reporter, the local API and the frame simulator.
+ * One device, composed of its parts: its models (`default` and any named ones, each a ModelUnit
+ * with its own slots, slot state, reconcile loop, telemetry window and shadow runner), and what
+ * they share: the MQTT link (desired states and commands in, state and telemetry out), the session
+ * pool and model cache, the local API, the update lock and the error log.
  */
 export class Agent {
   private readonly pool: SessionPool;
   private readonly cache: ModelCache;
   private readonly log: Logger;
-  private readonly slots: Slots;
   private readonly errors: ErrorLog;
-  private readonly store: SlotStore;
-  private readonly reconciler: Reconciler;
+  private readonly persist: boolean;
+  private readonly units: ModelUnits;
   private readonly reporter: Reporter;
   private readonly link: MqttLink;
   private readonly api: LocalApi;
-  private readonly shadow = new ShadowRunner();
-  private shadowProblem: string | null = null;
   private readonly updateLock: UpdateLock;
-  private simulator?: Simulator;
   private apiAddress: string | null = null;
   private timers: NodeJS.Timeout[] = [];
-  private counters = { inferences: 0, inferenceErrors: 0 };
+  private started = false;
+  private rateWarned = false;
 
   constructor(
     readonly config: AgentConfig,
@@ -95,39 +109,14 @@ export class Agent {
       });
     this.log = deps.logger ?? silentLogger;
     this.errors = new ErrorLog(this.log);
-    this.slots = new Slots(this.pool);
-    // A take, refresh or release of the lock may end or start a deferral: plan again.
-    this.updateLock = new UpdateLock(() => this.reconciler.schedule());
-    this.store = new SlotStore({
-      path: join(config.dataDir, 'state.json'),
-      modelsDir: join(config.dataDir, 'models'),
-      persist: deps.persist ?? true,
-      slots: this.slots,
-      pool: this.pool,
-      errors: this.errors,
-    });
-    this.reconciler = new Reconciler({
-      deviceId: config.deviceId,
-      health: config.health,
-      errorBurst: config.errorBurst,
-      slots: this.slots,
-      store: this.store,
-      pool: this.pool,
-      cache: this.cache,
-      log: this.log,
-      errors: this.errors,
-      lock: () => this.updateLock.view(),
-      onReport: () => {
-        this.refreshShadow();
-        this.link.publishState();
-      },
-    });
+    this.persist = deps.persist ?? true;
+    // A take, refresh or release of the lock may end or start a deferral: every model plans again.
+    this.updateLock = new UpdateLock(() => this.units.all().forEach((unit) => unit.schedule()));
+    this.units = new ModelUnits((name) => this.makeUnit(name), this.errors);
     this.reporter = new Reporter({
       deviceId: config.deviceId,
-      slots: this.slots,
       errors: this.errors,
-      progress: () => this.reconciler.progress,
-      deploymentId: () => this.reconciler.desired?.deployment_id ?? null,
+      models: () => this.modelsReport(),
       capabilities: localCapabilities(config),
     });
     this.link = new MqttLink({
@@ -135,126 +124,154 @@ export class Agent {
       log: this.log,
       errors: this.errors,
       statePayload: (online) => this.reporter.statePayload(online),
-      rememberedGroup: () => this.store.group,
-      rememberGroup: (group) => this.store.setGroup(group),
-      onDesired: (desired, received) => {
-        this.reconciler.setDesired(desired, received);
-        this.refreshShadow();
-      },
-      onGroupChange: () => this.reconciler.resetProgress(),
+      rememberedGroup: () => this.units.default.store.group,
+      rememberGroup: (group) => this.units.default.store.setGroup(group),
+      acceptName: (name) => this.units.admit(name),
+      onDesired: (name, desired, received) => this.onDesired(name, desired, received),
+      onGroupChange: () => this.units.all().forEach((unit) => unit.resetProgress()),
       onCommand: (command) => this.onCommand(command),
     });
     this.api = new LocalApi({
-      infer: (feeds) => this.infer(feeds),
-      reportQuality: (map) => this.reporter.window.recordQuality(map),
+      infer: (feeds, name) => this.infer(feeds, name),
+      reportQuality: (map, name) => this.units.get(name ?? DEFAULT_MODEL_NAME)?.recordQuality(map),
+      hasModel: (name) => this.units.has(name),
       status: () => this.status(),
       updateLock: this.updateLock,
     });
   }
 
-  /** Restores the slots, opens the local API and connects; resolves once the API listens. */
+  /** Restores every model's slots, opens the local API and connects; resolves once the API listens. */
   async start(): Promise<void> {
-    await this.store.restore();
+    await this.units.restore(this.persist ? this.config.dataDir : null);
     this.apiAddress = await this.api.listen(this.config.api, this.config.apiHosts);
-    this.link.connect(this.config.group ?? this.store.group);
+    this.link.connect(this.config.group ?? this.units.default.store.group);
     const interval = this.config.telemetryIntervalS * 1000;
+    // One window per model per interval; a named model's carries serve_as.
     const telemetry = () => {
-      const message = this.reporter.telemetry();
-      const shadow = this.shadow.take();
-      if (shadow) message.shadow = shadow;
-      this.link.publishTelemetry(message);
+      for (const unit of this.units.all()) this.link.publishTelemetry(unit.telemetry());
     };
     this.timers.push(setInterval(telemetry, interval).unref());
-    if (this.config.simulateFps > 0) {
-      this.simulator = new Simulator({
-        fps: this.config.simulateFps,
-        maxInputBytes: this.config.health.maxInputBytes,
-        slots: this.slots,
-        window: this.reporter.window,
-        infer: (feeds) => this.infer(feeds),
-      });
-      this.simulator.start();
-    }
-    this.log.info('agent started', { api: this.apiAddress, active: this.slots.active });
+    this.started = true;
+    for (const unit of this.units.all()) unit.simulate(this.config.simulateFps);
+    this.log.info('agent started', {
+      api: this.apiAddress,
+      active: this.units.default.slots.active,
+      models: this.units.namedUnits().map((unit) => unit.name),
+    });
   }
 
   async stop(): Promise<void> {
     this.link.silence();
     for (const timer of this.timers) clearInterval(timer);
-    await this.simulator?.stop();
-    await this.reconciler.stop();
+    await Promise.all(this.units.all().map((unit) => unit.stop()));
     await this.api.close();
     await this.link.close();
-    this.slots.close();
+    for (const unit of this.units.all()) unit.close();
   }
 
   get apiUrl(): string | null {
     return this.apiAddress;
   }
 
-  async infer(feeds: Feeds): Promise<InferenceResult & { latency_ms: number }> {
-    const started = performance.now();
-    try {
-      const result = await this.slots.run(feeds);
-      const latency = performance.now() - started;
-      this.counters.inferences += 1;
-      this.reporter.window.record(latency, true);
-      // Shadow verification only samples and queues here: the candidate runs off this path.
-      this.shadow.offer(feeds, result.outputs, latency);
-      return { ...result, latency_ms: Math.round(latency * 1000) / 1000 };
-    } catch (error) {
-      this.counters.inferenceErrors += 1;
-      this.reporter.window.record(0, false);
-      this.reconciler.inferenceFailed();
-      throw error;
-    }
+  /** An inference on the active slot of model `name` (default: `default`). */
+  async infer(
+    feeds: Feeds,
+    name: string = DEFAULT_MODEL_NAME,
+  ): Promise<InferenceResult & { latency_ms: number }> {
+    const unit = this.units.get(name);
+    if (!unit) throw new UnknownModelError(`this device serves no model named ${name}`);
+    return unit.infer(feeds);
   }
 
   status(): AgentStatus {
-    const slot = (s: Slot) => {
-      const model = this.slots.view()[s];
-      return model
-        ? { model_id: model.id, name: model.name, version: model.version, sha256: model.sha256 }
-        : null;
-    };
+    const top = this.units.default.status();
+    const models: Record<string, ModelStatus> = {};
+    for (const unit of this.units.namedUnits()) models[unit.name] = unit.status();
     return {
       device_id: this.config.deviceId,
       group: this.link.group,
       connected: this.link.connected,
-      active_slot: this.slots.active,
-      slots: { blue: slot('blue'), green: slot('green') },
-      deployment: this.reconciler.progress,
+      active_slot: top.active_slot,
+      slots: top.slots,
+      deployment: top.deployment,
       downloads: this.cache.downloads,
-      inferences: this.counters.inferences,
-      inference_errors: this.counters.inferenceErrors,
+      inferences: top.inferences,
+      inference_errors: top.inference_errors,
       invalid_messages: this.link.invalidMessages,
-      swaps: this.reconciler.swaps,
+      swaps: top.swaps,
       errors: this.errors.list(),
       api: this.apiAddress,
       update_lock: this.updateLock.status(),
+      models,
     };
   }
 
-  /** Shadows the standby model while the desired state asks for it and the slots are ready. */
-  private refreshShadow(): void {
-    this.shadow.setCandidate(
-      shadowCandidate(this.reconciler.desired, this.slots, (message) => {
-        // Asked again on every report: say a problem once, not once per report.
-        if (message === this.shadowProblem) return;
-        this.shadowProblem = message;
-        this.errors.record(message);
-      }),
-    );
+  private makeUnit(name: string): ModelUnit {
+    const named = name !== DEFAULT_MODEL_NAME;
+    const unit = new ModelUnit({
+      name,
+      config: this.config,
+      pool: this.pool,
+      cache: this.cache,
+      log: named ? withFields(this.log, { model: name }) : this.log,
+      errors: named ? this.errors.prefixed(`${name}: `) : this.errors,
+      statePath: unitStatePath(this.config.dataDir, name),
+      modelsDir: join(this.config.dataDir, 'models'),
+      persist: this.persist,
+      lock: () => this.updateLock.view(),
+      onReport: () => this.link.publishState(),
+    });
+    if (named) this.checkTelemetryRate(name);
+    // A named model that arrives while the agent runs simulates at once; at start, all do.
+    if (this.started) unit.simulate(this.config.simulateFps);
+    return unit;
+  }
+
+  /** Says once when the models' windows outrun the broker's default telemetry limit (5/s). */
+  private checkTelemetryRate(adding: string): void {
+    const models = this.units.all().length + 1;
+    const rate = telemetryPerSecond(models, this.config.telemetryIntervalS);
+    if (this.rateWarned || rate <= DEFAULT_TELEMETRY_RATE_PER_S) return;
+    this.rateWarned = true;
+    this.log.warn('telemetry windows may outrun the broker limit', {
+      model: adding,
+      models,
+      per_second: rate,
+      limit_per_second: DEFAULT_TELEMETRY_RATE_PER_S,
+      hint: 'raise SENTINEL_TELEMETRY_INTERVAL_S (or the hub MQTT_TELEMETRY_RATE)',
+    });
+  }
+
+  private onDesired(name: string, desired: DesiredState | null, received?: DesiredState): void {
+    // A named model starts with its first desired state; a cleared one keeps what it serves.
+    const unit = desired ? this.units.obtain(name) : this.units.get(name);
+    if (!unit) return;
+    unit.setDesired(desired, received);
+  }
+
+  private modelsReport(): ModelsReport {
+    const named: ModelsReport['named'] = {};
+    for (const unit of this.units.namedUnits()) named[unit.name] = unit.report();
+    return { default: this.units.default.report(), named };
   }
 
   private onCommand(command: Command): void {
-    switch (command.command) {
+    const route = routeCommand(command, (name) => this.units.has(name));
+    switch (route.kind) {
       case 'rollback':
-        void this.reconciler.rollback('manual', command.reason ?? 'rollback command');
+        void this.units.get(route.name)!.rollback(command.reason ?? 'rollback command');
+        break;
+      case 'unknown_model':
+        this.errors.record(
+          `rollback command ${command.id} ignored: this device serves no model named ${route.name}`,
+        );
+        this.link.publishState();
         break;
       case 'reload':
-        this.store.clearTransient();
-        void this.link.followGroup().then(() => this.reconciler.schedule());
+        for (const unit of this.units.all()) unit.store.clearTransient();
+        void this.link
+          .followGroup()
+          .then(() => this.units.all().forEach((unit) => unit.schedule()));
         break;
       case 'ping':
         this.link.publishState();

@@ -16,3 +16,4 @@ export * from './telemetry/window.js';
 export * from './fleet/fleet-simulator.js';
 export * from './state/deferral.js';
 export * from './api/update-lock.js';
+export * from './state/model-routing.js';

@@ -31,3 +31,17 @@ export const silentLogger: Logger = {
   info: () => undefined,
   debug: () => undefined,
 };
+
+/** `log` with `fields` added to every line (a named model's lines carry `model`). */
+export function withFields(log: Logger, fields: Record<string, unknown>): Logger {
+  const at =
+    (write: Logger['info']) =>
+    (message: string, more?: Record<string, unknown>): void =>
+      write(message, { ...fields, ...more });
+  return {
+    error: at(log.error.bind(log)),
+    warn: at(log.warn.bind(log)),
+    info: at(log.info.bind(log)),
+    debug: at(log.debug.bind(log)),
+  };
+}

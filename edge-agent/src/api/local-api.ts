@@ -9,13 +9,18 @@ import { LockRequestError, type UpdateLock } from './update-lock.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** What the local API needs from the agent. */
+/** What the local API needs from the agent. `model` names a named model; absent: `default`. */
 export interface LocalApiHandler {
-  infer(feeds: Feeds): Promise<InferenceResult & { latency_ms: number }>;
-  reportQuality(map: number): void;
+  infer(feeds: Feeds, model?: string): Promise<InferenceResult & { latency_ms: number }>;
+  reportQuality(map: number, model?: string): void;
+  /** Whether the device serves a model of this name (`default` always). */
+  hasModel(name: string): boolean;
   status(): unknown;
   updateLock: UpdateLock;
 }
+
+/** `/v1/models/{name}/infer` and `/v1/models/{name}/quality`. */
+const NAMED_ROUTE = /^\/v1\/models\/([^/]+)\/(infer|quality)$/;
 
 class HttpError extends Error {
   constructor(
@@ -31,12 +36,15 @@ class HttpError extends Error {
  *   POST /v1/infer    {"inputs": {"<name>": {"dims": [..], "data": [..], "type"?: "float32"}}}
  *                     -> {"outputs": {...}, "model": {...}, "slot": "blue", "latency_ms": 0.4}
  *   POST /v1/quality  {"map": 0.87}   mAP measured by the application (0..1), sent with telemetry
- *   GET  /v1/status   slots, active model, deployment phase, update lock, counters
+ *   POST /v1/models/{name}/infer, POST /v1/models/{name}/quality   the same for the named model
+ *                     `name` (docs/protocol.md 6.6); 404 for a name the device does not serve
+ *   GET  /v1/status   slots, active model, deployment phase, update lock, counters; `models`: the
+ *                     named models' slots, deployment phase and counters
  *   PUT  /v1/update-lock {"reason": "recording", "ttl_s"?: 600}   take or refresh the update lock:
  *                     the agent defers swapping to a new model until it is released (or lapses,
  *                     or the deployment's max_deferral_s passes); rollbacks are never deferred
  *   DELETE /v1/update-lock   release it;  GET /v1/update-lock   {"held": bool, "lock": {...}|null}
- *   GET  /healthz     200 when a model serves, else 503
+ *   GET  /healthz     200 when a model serves (default or named), else 503
  * On TCP it answers only its own Host names (403 otherwise), and POST bodies only as
  * application/json (415 otherwise): see request-guard.ts.
  */
@@ -84,46 +92,13 @@ export class LocalApi {
         );
       }
       const path = new URL(req.url ?? '/', 'http://local').pathname;
-      if (path === '/v1/infer') {
-        requireMethod(req, 'POST');
-        const body = (await readJson(req)) as { inputs?: Record<string, JsonTensor> };
-        if (!body || typeof body.inputs !== 'object' || body.inputs === null) {
-          throw new HttpError(
-            400,
-            'body must be {"inputs": {"<name>": {"dims": [...], "data": [...]}}}',
-          );
-        }
-        const feeds: Feeds = {};
-        try {
-          for (const [name, tensor] of Object.entries(body.inputs))
-            feeds[name] = toTensor(name, tensor);
-        } catch (error) {
-          throw new HttpError(400, (error as Error).message);
-        }
-        const result = await this.handler.infer(feeds).catch((error: unknown) => {
-          if (error instanceof NoModelError) throw new HttpError(503, error.message);
-          throw new HttpError(422, `inference failed: ${(error as Error).message.split('\n')[0]}`);
-        });
-        const outputs: Record<string, JsonTensor> = {};
-        for (const [name, tensor] of Object.entries(result.outputs))
-          outputs[name] = fromTensor(tensor);
-        const { id, name, version, sha256 } = result.model;
-        return send(res, 200, {
-          outputs,
-          model: { id, name, version, sha256 },
-          slot: result.slot,
-          latency_ms: result.latency_ms,
-        });
-      }
-      if (path === '/v1/quality') {
-        requireMethod(req, 'POST');
-        const body = (await readJson(req)) as { map?: unknown };
-        const map = body?.map;
-        if (typeof map !== 'number' || !(map >= 0 && map <= 1)) {
-          throw new HttpError(400, 'body must be {"map": <number between 0 and 1>}');
-        }
-        this.handler.reportQuality(map);
-        return send(res, 204);
+      if (path === '/v1/infer') return await this.infer(req, res);
+      if (path === '/v1/quality') return await this.quality(req, res);
+      const named = NAMED_ROUTE.exec(path);
+      if (named) {
+        const model = this.modelOf(named[1]!, req);
+        if (named[2] === 'infer') return await this.infer(req, res, model);
+        return await this.quality(req, res, model);
       }
       if (path === '/v1/status') {
         requireMethod(req, 'GET');
@@ -132,14 +107,81 @@ export class LocalApi {
       if (path === '/v1/update-lock') return await this.updateLock(req, res);
       if (path === '/healthz') {
         requireMethod(req, 'GET');
-        const status = this.handler.status() as { active_slot: string | null };
-        return send(res, status.active_slot ? 200 : 503, { ok: status.active_slot !== null });
+        const status = this.handler.status() as {
+          active_slot: string | null;
+          models?: Record<string, { active_slot: string | null }>;
+        };
+        // Serving: the default model, or any named one (a device may serve only named models).
+        const ok =
+          status.active_slot !== null ||
+          Object.values(status.models ?? {}).some((model) => model.active_slot !== null);
+        return send(res, ok ? 200 : 503, { ok });
       }
       throw new HttpError(404, `no route ${req.method} ${path}`);
     } catch (error) {
       if (error instanceof HttpError) return send(res, error.status, { error: error.message });
       send(res, 500, { error: (error as Error).message });
     }
+  }
+
+  /** The named model of a `/v1/models/{name}/...` path; 404 when the device serves none so named. */
+  private modelOf(segment: string, req: IncomingMessage): string {
+    let name: string;
+    try {
+      name = decodeURIComponent(segment);
+    } catch {
+      name = segment;
+    }
+    if (!this.handler.hasModel(name)) {
+      req.resume();
+      throw new HttpError(
+        404,
+        `this device serves no model named ${JSON.stringify(name)} (GET /v1/status lists its models)`,
+      );
+    }
+    return name;
+  }
+
+  private async infer(req: IncomingMessage, res: ServerResponse, model?: string): Promise<void> {
+    requireMethod(req, 'POST');
+    const body = (await readJson(req)) as { inputs?: Record<string, JsonTensor> };
+    if (!body || typeof body.inputs !== 'object' || body.inputs === null) {
+      throw new HttpError(
+        400,
+        'body must be {"inputs": {"<name>": {"dims": [...], "data": [...]}}}',
+      );
+    }
+    const feeds: Feeds = {};
+    try {
+      for (const [name, tensor] of Object.entries(body.inputs))
+        feeds[name] = toTensor(name, tensor);
+    } catch (error) {
+      throw new HttpError(400, (error as Error).message);
+    }
+    const result = await this.handler.infer(feeds, model).catch((error: unknown) => {
+      if (error instanceof NoModelError) throw new HttpError(503, error.message);
+      throw new HttpError(422, `inference failed: ${(error as Error).message.split('\n')[0]}`);
+    });
+    const outputs: Record<string, JsonTensor> = {};
+    for (const [name, tensor] of Object.entries(result.outputs)) outputs[name] = fromTensor(tensor);
+    const { id, name, version, sha256 } = result.model;
+    send(res, 200, {
+      outputs,
+      model: { id, name, version, sha256 },
+      slot: result.slot,
+      latency_ms: result.latency_ms,
+    });
+  }
+
+  private async quality(req: IncomingMessage, res: ServerResponse, model?: string): Promise<void> {
+    requireMethod(req, 'POST');
+    const body = (await readJson(req)) as { map?: unknown };
+    const map = body?.map;
+    if (typeof map !== 'number' || !(map >= 0 && map <= 1)) {
+      throw new HttpError(400, 'body must be {"map": <number between 0 and 1>}');
+    }
+    this.handler.reportQuality(map, model);
+    send(res, 204);
   }
 
   private async updateLock(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,11 +1,14 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import {
+  DEFAULT_MODEL_NAME,
   deviceCommandsTopic,
   deviceDesiredTopic,
+  deviceNamedDesiredFilter,
   deviceStateTopic,
   deviceTelemetryTopic,
   encodeMessage,
   groupDesiredTopic,
+  groupNamedDesiredFilter,
   parseMessage,
   parseTopic,
   type Command,
@@ -18,7 +21,7 @@ import { mqttServers } from '../mqtt-servers.js';
 import { closeMqtt } from '../lifecycle/close-mqtt.js';
 import type { Logger } from '../log.js';
 import type { ErrorLog } from '../report/error-log.js';
-import { effectiveDesired } from '../state/plan.js';
+import { DesiredSources, type DesiredChange } from '../state/desired-sources.js';
 
 const GROUP_LOOKUP_RETRY_MS = 5_000;
 
@@ -32,10 +35,16 @@ export interface MqttLinkOptions {
   rememberedGroup(): string | null;
   rememberGroup(group: string | null): Promise<void>;
   /**
-   * The effective desired state changed (a device override wins over the group's); `received` is
-   * the desired state that just arrived, when one did (not for a cleared topic).
+   * Whether the device takes a desired state for the named model `name` (not `default`, always
+   * taken): at most MAX_MODEL_NAMES names. A name refused is ignored, its messages dropped.
    */
-  onDesired(desired: DesiredState | null, received?: DesiredState): void;
+  acceptName(name: string): boolean;
+  /**
+   * The effective desired state of model `name` changed (per name, a device override wins over
+   * the group's); `received` is the desired state that just arrived, when one did (not for a
+   * cleared topic).
+   */
+  onDesired(name: string, desired: DesiredState | null, received?: DesiredState): void;
   /** The device moved to another group: the old group's deployment no longer applies. */
   onGroupChange(): void;
   onCommand(command: Command): void;
@@ -43,16 +52,15 @@ export interface MqttLinkOptions {
 
 /**
  * The device's MQTT session: connects (with its offline state as Last Will), subscribes to its
- * desired-state and command topics and its group's desired state, checks and parses what arrives
- * (valid schema, increasing seq per topic, commands once), and publishes the state and telemetry.
+ * desired-state and command topics and its group's desired state (the default model's topics and
+ * the named models' `models/+/desired` filters), checks and parses what arrives (valid schema,
+ * increasing seq per topic, commands once), and publishes the state and telemetry.
  */
 export class MqttLink {
   private client?: MqttClient;
   private groupNow: string | null = null;
   private subscribedGroup: string | null = null;
-  private groupDesired: DesiredState | null = null;
-  private deviceDesired: DesiredState | null = null;
-  private readonly lastSeq = new Map<string, number>();
+  private readonly sources = new DesiredSources();
   private readonly seenCommands: string[] = [];
   private timers: NodeJS.Timeout[] = [];
   private quiet = false;
@@ -150,9 +158,13 @@ export class MqttLink {
     const id = this.o.config.deviceId;
     // A new session has no subscriptions, and the broker re-sends retained desired states on
     // subscribe: accept them again.
-    this.lastSeq.clear();
+    this.sources.forgetSeqs();
     this.subscribedGroup = null;
-    await this.subscribe([deviceDesiredTopic(id), deviceCommandsTopic(id)]);
+    await this.subscribe([
+      deviceDesiredTopic(id),
+      deviceNamedDesiredFilter(id),
+      deviceCommandsTopic(id),
+    ]);
     await this.followGroup();
     this.publishState();
   }
@@ -173,10 +185,12 @@ export class MqttLink {
     if (group === this.groupNow && this.client?.connected && this.subscribedGroup === group) return;
     const client = this.client;
     if (!client?.connected) return;
-    if (this.subscribedGroup && this.subscribedGroup !== group) {
-      await client.unsubscribeAsync(groupDesiredTopic(this.subscribedGroup)).catch(() => undefined);
-      this.groupDesired = null;
-      this.emitDesired();
+    const old = this.subscribedGroup;
+    if (old && old !== group) {
+      await client
+        .unsubscribeAsync([groupDesiredTopic(old), groupNamedDesiredFilter(old)])
+        .catch(() => undefined);
+      for (const change of this.sources.leaveGroup()) this.emit(change);
     }
     if (group !== this.groupNow) {
       this.o.log.info('group', { from: this.groupNow, to: group });
@@ -184,12 +198,12 @@ export class MqttLink {
     }
     this.groupNow = group;
     await this.o.rememberGroup(group);
-    if (group) await this.subscribe([groupDesiredTopic(group)]);
+    if (group) await this.subscribe([groupDesiredTopic(group), groupNamedDesiredFilter(group)]);
     this.subscribedGroup = group;
   }
 
-  private emitDesired(received?: DesiredState): void {
-    this.o.onDesired(effectiveDesired(this.groupDesired, this.deviceDesired), received);
+  private emit(change: DesiredChange | null): void {
+    if (change) this.o.onDesired(change.name, change.desired, change.received);
   }
 
   private async subscribe(topics: string[]): Promise<void> {
@@ -205,14 +219,13 @@ export class MqttLink {
     if (parsed.kind === 'device_commands') return this.onCommand(payload);
     if (parsed.kind !== 'group_desired' && parsed.kind !== 'device_desired') return;
     if (parsed.kind === 'group_desired' && parsed.group !== this.groupNow) return;
+    if (parsed.kind === 'device_desired' && parsed.device !== this.o.config.deviceId) return;
+    const name = parsed.name;
+    if (name !== DEFAULT_MODEL_NAME && !this.o.acceptName(name)) return;
     const source = parsed.kind === 'group_desired' ? 'group' : 'device';
     if (payload.length === 0) {
       // A cleared retained message: no desired state (any more) on this topic.
-      if (source === 'group') this.groupDesired = null;
-      else this.deviceDesired = null;
-      this.lastSeq.delete(topic);
-      this.emitDesired();
-      return;
+      return this.emit(this.sources.clear(topic, source, name));
     }
     const result = parseMessage('desired-state', payload);
     if (!result.ok) {
@@ -221,16 +234,12 @@ export class MqttLink {
       this.publishState();
       return;
     }
-    const desired = result.value;
-    const last = this.lastSeq.get(topic);
-    if (last !== undefined && desired.seq <= last) {
-      this.o.log.debug('stale desired state ignored', { topic, seq: desired.seq, last });
+    const change = this.sources.receive(topic, source, name, result.value);
+    if (!change) {
+      this.o.log.debug('stale desired state ignored', { topic, seq: result.value.seq });
       return;
     }
-    this.lastSeq.set(topic, desired.seq);
-    if (source === 'group') this.groupDesired = desired;
-    else this.deviceDesired = desired;
-    this.emitDesired(desired);
+    this.emit(change);
   }
 
   private onCommand(payload: Buffer): void {

@@ -12,7 +12,7 @@ import { healthCheck } from '../inference/health-check.js';
 import type { SessionPool } from '../inference/session-pool.js';
 import type { Slots } from '../inference/slots.js';
 import type { Logger } from '../log.js';
-import type { ErrorLog } from '../report/error-log.js';
+import type { ErrorSink } from '../report/error-log.js';
 import { nextStep, phaseOf, targetOf, withServed } from '../state/plan.js';
 import type { LockView } from '../state/deferral.js';
 import type { SlotStore } from './slot-store.js';
@@ -27,7 +27,7 @@ export interface ReconcilerOptions {
   pool: SessionPool;
   cache: ModelCache;
   log: Logger;
-  errors: ErrorLog;
+  errors: ErrorSink;
   /** The application's update lock (the device's, shared by its reconcilers). */
   lock(): LockView | null;
   /** Something worth reporting changed (deployment progress, an error): publish the state. */

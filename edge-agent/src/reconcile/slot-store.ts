@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Slot } from '@sentinel/broker/protocol';
 import type { SessionPool } from '../inference/session-pool.js';
 import type { Slots } from '../inference/slots.js';
-import type { ErrorLog } from '../report/error-log.js';
+import type { ErrorSink } from '../report/error-log.js';
 import { TRANSIENT_REASONS, type SlotsView, type Veto } from '../state/plan.js';
 import { EMPTY_STATE, readState, writeState, type PersistedState } from '../state/state-file.js';
 
@@ -17,7 +17,7 @@ export interface SlotStoreOptions {
   persist: boolean;
   slots: Slots;
   pool: SessionPool;
-  errors: ErrorLog;
+  errors: ErrorSink;
 }
 
 /**

@@ -3,32 +3,47 @@ import {
   type DeploymentProgress,
   type DeviceState,
   type ModelRef,
-  type Telemetry,
+  type NamedModelState,
 } from '@sentinel/broker/protocol';
-import type { Slots } from '../inference/slots.js';
-import { TelemetryWindow } from '../telemetry/window.js';
+import type { SlotsView } from '../state/plan.js';
 import type { ErrorLog } from './error-log.js';
 
 export const AGENT_VERSION = '0.1.0';
 
+/** What the device's models say in its state: `default` at the top level, the others by name. */
+export interface ModelsReport {
+  default: NamedModelState;
+  named: Record<string, NamedModelState>;
+}
+
 export interface ReporterOptions {
   deviceId: string;
-  slots: Slots;
   errors: ErrorLog;
-  /** The deployment progress to report, and the deployment the telemetry belongs to. */
-  progress(): DeploymentProgress | null;
-  deploymentId(): string | null;
+  /** The slots and deployment progress of every model the device serves. */
+  models(): ModelsReport;
   /** What the device can run (onnxruntime, opset, memory, labels), sent with every state. */
   capabilities?: DeviceState['capabilities'];
 }
 
+/** One model's slots and deployment progress, as a state report carries them. */
+export function modelState(view: SlotsView, progress: DeploymentProgress | null): NamedModelState {
+  const report = (model: ModelRef | null) =>
+    model
+      ? { model_id: model.id, version: model.version, sha256: model.sha256, loaded: true }
+      : null;
+  return {
+    active_slot: view.active,
+    slots: { blue: report(view.blue), green: report(view.green) },
+    deployment: progress,
+  };
+}
+
 /**
- * What the device says about itself: the device-state payload (slots, deployment progress, recent
- * errors) and the telemetry message of each window (inference latency, FPS, quality).
+ * The device-state payload: the default model's slots and deployment progress at the top level,
+ * the named models' under `models` (left out while there is none, so that a one-model agent's
+ * report is the same as before named models), recent errors and capabilities.
  */
 export class Reporter {
-  readonly window = new TelemetryWindow();
-
   constructor(private readonly o: ReporterOptions) {}
 
   statePayload(online: boolean): Buffer {
@@ -40,34 +55,20 @@ export class Reporter {
         ts: new Date().toISOString(),
       });
     }
-    const view = this.o.slots.view();
-    const report = (model: ModelRef | null) =>
-      model
-        ? { model_id: model.id, version: model.version, sha256: model.sha256, loaded: true }
-        : null;
+    const models = this.o.models();
+    const top = models.default;
     const state: DeviceState = {
       device_id: id,
       online: true,
       agent_version: AGENT_VERSION,
       ts: new Date().toISOString(),
-      active_slot: view.active,
-      slots: { blue: report(view.blue), green: report(view.green) },
-      deployment: this.o.progress(),
+      active_slot: top.active_slot,
+      slots: top.slots,
+      deployment: top.deployment,
       errors: this.o.errors.list().map((e) => (e.length > 2048 ? e.slice(0, 2048) : e)),
       ...(this.o.capabilities ? { capabilities: this.o.capabilities } : {}),
+      ...(Object.keys(models.named).length > 0 ? { models: models.named } : {}),
     };
     return encodeMessage('device-state', state);
-  }
-
-  /** The telemetry of the window that ends now (a new one starts). */
-  telemetry(): Telemetry {
-    const slots = this.o.slots;
-    return this.window.take({
-      deviceId: this.o.deviceId,
-      model: slots.activeModel(),
-      slot: slots.active,
-      deploymentId: this.o.deploymentId(),
-      memoryMb: process.memoryUsage().rss / (1024 * 1024),
-    });
   }
 }
