@@ -153,6 +153,34 @@ for (const engine of ENGINES) {
       );
     });
 
+    it("answers a group's windows of given model ids only (named models sharing a version)", async () => {
+      // One device serving a detector and a classifier, both at 1.0.0, in group lobby.
+      const named = (version: string, id: string, fps: number, seconds: number) => {
+        const p = point('cam-n', version, seconds, { fps }, 'dep-named');
+        return { ...p, tags: { ...p.tags, group: 'lobby', model_id: id } };
+      };
+      await store.write([
+        named('1.0.0', 'id-detector-1', 10, 3010),
+        named('1.0.0', 'id-classifier-1', 50, 3012),
+        named('1.0.0', 'id-classifier-1', 70, 3014),
+      ]);
+      const window = { from: new Date(T0 + 3000_000), to: new Date(T0 + 3060_000) };
+      const all = await store.aggregateByDevice({ groups: ['lobby'], ...window });
+      assert.equal(all.find((r) => r.device === 'cam-n')!.samples, 3, 'the versions are one');
+      const rows = await store.aggregateByDevice({
+        groups: ['lobby'],
+        models: ['id-classifier-1'],
+        ...window,
+      });
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]!.samples, 2);
+      assert.equal(rows[0]!.fps, 60);
+      assert.deepEqual(
+        await store.aggregateByDevice({ groups: ['lobby'], models: [], ...window }),
+        [],
+      );
+    });
+
     it('excludes the end of the window and other deployments', async () => {
       const none = await aggregate(store, {
         deployment: 'dep-1',

@@ -27,6 +27,11 @@ export interface JudgedDeployment {
   newVersion: string;
   /** The model versions the groups ran before (what the baseline runs). */
   previousVersions: string[];
+  /**
+   * Their ids: a device serving several named models sends windows of each, and a detector and a
+   * classifier may share a version string.
+   */
+  previousModelIds: string[];
   groups: string[];
   /** The new version's mAP floor (its metadata `map_floor`), 0..1. */
   mapFloor: number | null;
@@ -92,7 +97,10 @@ export class DeploymentJudging {
         }),
       ),
     ];
-    return { groups, model, newVersion: model?.version ?? '', previousVersions };
+    const previousModelIds = [
+      ...new Set(groups.flatMap((g) => (g.previousModelId ? [g.previousModelId] : []))),
+    ];
+    return { groups, model, newVersion: model?.version ?? '', previousVersions, previousModelIds };
   }
 
   async inProgress(): Promise<JudgedDeployment[]> {
@@ -139,7 +147,8 @@ export class DeploymentJudging {
   }
 
   private async judged(d: Deployment): Promise<JudgedDeployment> {
-    const { groups, model, newVersion, previousVersions } = await this.versions(d);
+    const { groups, model, newVersion, previousVersions, previousModelIds } =
+      await this.versions(d);
     const floor = (model?.metadata as { map_floor?: unknown } | undefined)?.map_floor;
     const percent = cohortPercent(d);
     return {
@@ -153,6 +162,7 @@ export class DeploymentJudging {
       autoRollback: d.autoRollback,
       newVersion,
       previousVersions,
+      previousModelIds,
       groups: groups.map((g) => g.groupName),
       mapFloor: typeof floor === 'number' ? floor : null,
       inStep: (deviceId) =>

@@ -238,7 +238,12 @@ export class RulesService implements OnApplicationBootstrap, OnApplicationShutdo
     }
     let kept = await this.health.baseline(d.id, d.stepIndex);
     if (!kept) {
-      const rows = await this.store.aggregateByDevice({ groups: d.groups, from, to });
+      const rows = await this.store.aggregateByDevice({
+        groups: d.groups,
+        models: d.previousModelIds,
+        from,
+        to,
+      });
       const figures = versionOf(
         d.previousVersions.join('+'),
         rows.filter((r) => d.previousVersions.includes(r.model_version) && d.inStep(r.device)),

@@ -194,12 +194,15 @@ export class InfluxTelemetryStore implements TelemetryStore {
    * histogram has no `latency_hist` field and is not in the second result at all.
    */
   async aggregateByDevice(query: AggregateQuery): Promise<DeviceAggregate[]> {
-    if (query.groups?.length === 0) return [];
+    if (query.groups?.length === 0 || query.models?.length === 0) return [];
     const scope =
       query.deployment !== undefined
         ? `"deployment" = ${stringLiteral(query.deployment)}`
         : `(${query.groups.map((g) => `"group" = ${stringLiteral(g)}`).join(' OR ')})`;
-    const where = `WHERE ${scope}
+    const models = query.models
+      ? ` AND (${query.models.map((m) => `"model_id" = ${stringLiteral(m)}`).join(' OR ')})`
+      : '';
+    const where = `WHERE ${scope}${models}
           AND time >= ${stringLiteral(query.from.toISOString())} AND time < ${stringLiteral(query.to.toISOString())}`;
     const [results, hists] = await this.client.query<Record<string, unknown>>([
       `SELECT mean("fps") AS fps, stddev("fps") AS fps_sd, mean("latency_p95") AS p95,

@@ -111,11 +111,12 @@ export class SqlTelemetryStore implements TelemetryStore {
   }
 
   async aggregateByDevice(query: AggregateQuery): Promise<DeviceAggregate[]> {
-    if (query.groups?.length === 0) return [];
+    if (query.groups?.length === 0 || query.models?.length === 0) return [];
     const [scope, value] =
       query.deployment !== undefined
         ? ['deployment = $1', query.deployment]
         : ['group_name = ANY($1)', query.groups];
+    const models = query.models ? 'AND model_id = ANY($4)' : '';
     const rows: Record<string, unknown>[] = await this.dataSource.query(
       `SELECT device, model_version, count(*) AS samples,
               avg(fps) AS fps, stddev_samp(fps) AS fps_sd,
@@ -124,9 +125,14 @@ export class SqlTelemetryStore implements TelemetryStore {
               sum(frames) AS frames, sum(errors) AS errors, avg(map) AS map,
               jsonb_agg(latency_hist) FILTER (WHERE latency_hist IS NOT NULL) AS hists
          FROM telemetry_points
-        WHERE ${scope} AND time >= $2 AND time < $3
+        WHERE ${scope} AND time >= $2 AND time < $3 ${models}
         GROUP BY model_version, device`,
-      [value, query.from.toISOString(), query.to.toISOString()],
+      [
+        value,
+        query.from.toISOString(),
+        query.to.toISOString(),
+        ...(query.models ? [query.models] : []),
+      ],
     );
     return rows.map((r) => ({
       device: String(r.device),

@@ -176,7 +176,17 @@ export interface VersionAggregate {
  * or of whole groups whatever deployment their devices followed (the window before a step).
  */
 export type AggregateQuery = { from: Date; to: Date } & (
-  { deployment: string; groups?: undefined } | { groups: string[]; deployment?: undefined }
+  | { deployment: string; groups?: undefined; models?: undefined }
+  | {
+      groups: string[];
+      deployment?: undefined;
+      /**
+       * Only windows of these model versions (ids, the points' `model_id`): a device serving several
+       * named models sends windows of each to the same group, and two of them may share a version
+       * string.
+       */
+      models?: readonly string[];
+    }
 );
 
 /**

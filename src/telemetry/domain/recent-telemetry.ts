@@ -8,6 +8,8 @@ interface Sample {
   device: string;
   group: string;
   version: string;
+  /** The model version's id (the point's `model_id`). */
+  model: string;
   fps: number;
   latency_p95: number;
   memory_mb: number;
@@ -56,6 +58,7 @@ export class RecentTelemetry {
         device: p.tags.device,
         group: p.tags.group,
         version: p.tags.model_version,
+        model: p.tags.model_id,
         fps: p.fps,
         latency_p95: p.latency_p95,
         memory_mb: p.memory_mb,
@@ -92,10 +95,12 @@ export class RecentTelemetry {
         ? [this.byDeployment.get(query.deployment) ?? []]
         : [...this.byDeployment.values()];
     const groups = query.groups ? new Set(query.groups) : null;
+    const models = query.models ? new Set(query.models) : null;
     const rows = new Map<string, DeviceAccumulator>();
     for (const samples of lists) {
       for (const s of samples) {
         if (s.time < from || s.time >= to || (groups && !groups.has(s.group))) continue;
+        if (models && !models.has(s.model)) continue;
         const key = `${s.version}\u0000${s.device}`;
         let row = rows.get(key);
         if (!row) rows.set(key, (row = new DeviceAccumulator(s.device, s.version)));
