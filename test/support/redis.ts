@@ -13,7 +13,8 @@ import { freePort } from './mosquitto.js';
  * a channel), and could not run in parallel.
  */
 export const skipWithoutRedis =
-  spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0
+  spawnSync('redis-server', ['--version'], { encoding: 'utf8', env: withoutFaketime(process.env) })
+    .status === 0
     ? false
     : 'redis-server is not installed (apt-get install redis-server)';
 
@@ -55,7 +56,9 @@ async function launchRedis(port: number): Promise<RedisServer> {
       '--daemonize',
       'no',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own clock: redis-server hangs at start under libfaketime (CI's shifted-clock pass), which
+    // LD_PRELOAD would otherwise carry into it; the servers the tests start keep the real time.
+    { stdio: ['ignore', 'pipe', 'pipe'], env: withoutFaketime(process.env) },
   );
   let log = '';
   const collect = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000));
@@ -81,6 +84,12 @@ async function launchRedis(port: number): Promise<RedisServer> {
   };
 }
 
+function withoutFaketime(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([key]) => key !== 'LD_PRELOAD' && !key.startsWith('FAKETIME')),
+  );
+}
+
 /** Waits until the server answers PING (it refuses commands while it loads). */
 async function waitForPing(port: number, child: ChildProcess, log: () => string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
@@ -96,6 +105,11 @@ async function waitForPing(port: number, child: ChildProcess, log: () => string)
         }
       });
       socket.once('error', () => resolve(false));
+      // A server that accepted the connection but never answers is not ready either.
+      socket.setTimeout(1_000, () => {
+        socket.destroy();
+        resolve(false);
+      });
     });
     if (pong) return;
     if (child.exitCode !== null) break;
