@@ -12,32 +12,15 @@ import {
 } from './support/fleet.js';
 import { fastModel, slowModel } from './support/onnx-models.js';
 import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from './support/postgres.js';
-import { runProcess } from './support/process.js';
+import { skipWithoutRedis, startRedis, type RedisServer } from './support/redis.js';
 import { json, pushModel } from './support/push.js';
 
-// A Redis database of its own, emptied before and after (CI sets TEST_REDIS_URL).
-const REDIS_DB = 7;
-const REDIS_URL = process.env.TEST_REDIS_URL
-  ? `${process.env.TEST_REDIS_URL.replace(/\/\d*$/, '')}/${REDIS_DB}`
-  : undefined;
-const skip =
-  skipWithoutPostgres || (REDIS_URL ? false : 'TEST_REDIS_URL is not set (no Redis server)');
-
-function flushRedis(): Promise<unknown> {
-  const { hostname, port } = new URL(REDIS_URL!);
-  return runProcess('redis-cli', [
-    '-h',
-    hostname,
-    '-p',
-    port || '6379',
-    '-n',
-    String(REDIS_DB),
-    'FLUSHDB',
-  ]);
-}
+// A Redis server of its own (pub/sub channels are server-wide, not per database).
+const skip = skipWithoutPostgres || skipWithoutRedis;
 
 describe('cluster mode: two hub processes sharing PostgreSQL and Redis', { skip }, () => {
   let database: TestDatabase;
+  let redis: RedisServer;
   let hubA: HubProcess;
   let hubB: HubProcess;
   let cam1: DeviceCredentialsResponse;
@@ -52,11 +35,11 @@ describe('cluster mode: two hub processes sharing PostgreSQL and Redis', { skip 
   const nextMessage = (client: MqttClient) => nextJsonMessage<{ model: { id: string } }>(client);
 
   before(async () => {
-    await flushRedis();
+    redis = await startRedis();
     database = await createTestDatabase();
     const env = {
       DATABASE_URL: database.url,
-      REDIS_URL: REDIS_URL!,
+      REDIS_URL: redis.url,
       ADMIN_TOKEN: 'cluster-test-admin-token-0123456789',
     };
     hubA = await spawnHub(env); // A applies the migrations first; B then finds them done
@@ -70,7 +53,7 @@ describe('cluster mode: two hub processes sharing PostgreSQL and Redis', { skip 
     await hubA?.stop();
     await hubB?.stop();
     await database?.drop();
-    await flushRedis();
+    await redis?.stop();
   });
 
   it('delivers a desired state published by hub B to a device connected to hub A', async () => {

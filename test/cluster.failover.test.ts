@@ -36,33 +36,15 @@ import { api, spawnHub, type HubProcess, type TestHub } from './support/hub.js';
 import { validMessage } from './support/mqtt-payloads.js';
 import { fastModel, slowModel } from './support/onnx-models.js';
 import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from './support/postgres.js';
-import { runProcess } from './support/process.js';
+import { skipWithoutRedis, startRedis, type RedisServer } from './support/redis.js';
 import { startS3Server, type TestS3Server } from './support/s3-server.js';
 import { json, pushModel } from './support/push.js';
 
-// A Redis database of its own, emptied before and after (CI sets TEST_REDIS_URL).
-const REDIS_DB = 8;
-const REDIS_URL = process.env.TEST_REDIS_URL
-  ? `${process.env.TEST_REDIS_URL.replace(/\/\d*$/, '')}/${REDIS_DB}`
-  : undefined;
-const skip =
-  skipWithoutPostgres || (REDIS_URL ? false : 'TEST_REDIS_URL is not set (no Redis server)');
+// A Redis server of its own (pub/sub channels are server-wide, not per database).
+const skip = skipWithoutPostgres || skipWithoutRedis;
 
 /** Fails instead of hanging when something never happens; not a speed assertion. */
 const WAIT_MS = 60_000;
-
-function flushRedis(): Promise<unknown> {
-  const { hostname, port } = new URL(REDIS_URL!);
-  return runProcess('redis-cli', [
-    '-h',
-    hostname,
-    '-p',
-    port || '6379',
-    '-n',
-    String(REDIS_DB),
-    'FLUSHDB',
-  ]);
-}
 
 async function metric(hub: TestHub, series: string): Promise<number> {
   const text = await (await fetch(`${hub.url}/metrics`)).text();
@@ -100,6 +82,7 @@ function observe(hub: TestHub, token: string): Promise<MqttClient> {
 
 describe('cluster: two hubs act as one', { skip }, () => {
   let database: TestDatabase;
+  let redis: RedisServer;
   let db: pg.Client;
   let s3: TestS3Server;
   let hubA: HubProcess;
@@ -110,13 +93,13 @@ describe('cluster: two hubs act as one', { skip }, () => {
   const mqttUrl = (hub: TestHub) => `mqtt://127.0.0.1:${hub.mqtt!.port}`;
 
   before(async () => {
-    await flushRedis();
+    redis = await startRedis();
     database = await createTestDatabase();
     // Artifacts in one store for the cluster: any hub serves what another stored.
     s3 = await startS3Server({ createBucket: true });
     const env = {
       DATABASE_URL: database.url,
-      REDIS_URL: REDIS_URL!,
+      REDIS_URL: redis.url,
       S3_ENDPOINT: s3.endpoint,
       S3_ACCESS_KEY: s3.accessKey,
       S3_SECRET_KEY: s3.secretKey,
@@ -137,7 +120,7 @@ describe('cluster: two hubs act as one', { skip }, () => {
     await hubB?.stop();
     await database?.drop();
     await s3?.close();
-    await flushRedis();
+    await redis?.stop();
   });
 
   it('handles a report sent to hub A once, on A, though hub B receives it too', async () => {

@@ -151,6 +151,23 @@ describe('web console with real agents', { skip: SKIP_WITHOUT_CHROMIUM }, () => 
       '10',
     );
     await page.evaluate('window.__sameDocument = true');
+    // Every distinct devices-per-phase and status the page shows while the devices report, from
+    // before the deployment exists: on a loaded machine the rules may roll the canary back before
+    // the test's next step, so the page is watched from its first render, not polled after it.
+    await page.evaluate(`
+      window.__phases = [];
+      window.__statuses = [];
+      const snap = () => {
+        const text = [...document.querySelectorAll('[data-phase]')]
+          .map((li) => li.dataset.phase + ' ' + li.querySelector('.phase-count').textContent)
+          .join(', ');
+        if (text && window.__phases.at(-1) !== text) window.__phases.push(text);
+        const status = document.querySelector('[data-testid=deployment-status]')?.textContent?.trim();
+        if (status && window.__statuses.at(-1) !== status) window.__statuses.push(status);
+      };
+      snap();
+      new MutationObserver(snap).observe(document.body, { subtree: true, childList: true, characterData: true });
+    `);
     await form.getByRole('button', { name: 'Create deployment' }).click();
     await page.waitForURL(/\/deployments\/[0-9a-f-]{36}$/);
     const id = page.url().split('/').pop()!;
@@ -162,24 +179,19 @@ describe('web console with real agents', { skip: SKIP_WITHOUT_CHROMIUM }, () => 
     assert.equal(created.canary.salt, SALT);
     assert.equal(created.rules.window_s, 3);
 
-    // Every distinct devices-per-phase the page shows while the devices report.
-    await page.evaluate(`
-      window.__phases = [];
-      const snap = () => {
-        const text = [...document.querySelectorAll('[data-phase]')]
-          .map((li) => li.dataset.phase + ' ' + li.querySelector('.phase-count').textContent)
-          .join(', ');
-        if (text && window.__phases.at(-1) !== text) window.__phases.push(text);
-      };
-      snap();
-      new MutationObserver(snap).observe(document.body, { subtree: true, childList: true, characterData: true });
-    `);
-    await page.getByTestId('deployment-status').getByText('in_progress').waitFor();
+    await page.getByTestId('deployment-status').waitFor();
     await screenshot(page, 'canary-live');
     await page
       .getByTestId('deployment-status')
       .getByText('rolled_back')
       .waitFor({ timeout: 120_000 });
+    const statuses = (await page.evaluate('window.__statuses')) as string[];
+    assert.ok(
+      statuses.findIndex((t) => t.includes('in_progress')) >= 0 &&
+        statuses.findIndex((t) => t.includes('in_progress')) <
+          statuses.findIndex((t) => t.includes('rolled_back')),
+      `the page showed the canary live, then rolled back: ${statuses.join(' | ')}`,
+    );
     const seen = (await page.evaluate('window.__phases')) as string[];
     console.log(`# devices per phase as the page showed them: ${seen.join(' | ')}`);
     // The phases it passes through last a second or two each: on a loaded machine a re-fetch may

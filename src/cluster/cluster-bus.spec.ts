@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { skipWithoutRedis, startRedis, type RedisServer } from '../../test/support/redis.js';
 import { loadConfig } from '../config/app-config.js';
 import { ClusterBus } from './cluster-bus.js';
-
-const REDIS_URL = process.env.TEST_REDIS_URL;
 
 function bus(env: Record<string, string>): ClusterBus {
   return new ClusterBus(loadConfig({ DATA_DIR: '/tmp/unused', ...env }));
@@ -31,12 +30,20 @@ describe('ClusterBus', () => {
     local.onApplicationShutdown();
   });
 
-  describe('through Redis', { skip: REDIS_URL ? false : 'TEST_REDIS_URL is not set' }, () => {
-    const a = bus({ REDIS_URL: REDIS_URL ?? '' });
-    const b = bus({ REDIS_URL: REDIS_URL ?? '' });
-    after(() => {
-      a.onApplicationShutdown();
-      b.onApplicationShutdown();
+  // A Redis server of its own: the cluster channel is server-wide, shared by every database.
+  describe('through Redis', { skip: skipWithoutRedis }, () => {
+    let redis: RedisServer;
+    let a: ClusterBus;
+    let b: ClusterBus;
+    before(async () => {
+      redis = await startRedis();
+      a = bus({ REDIS_URL: redis.url });
+      b = bus({ REDIS_URL: redis.url });
+    });
+    after(async () => {
+      a?.onApplicationShutdown();
+      b?.onApplicationShutdown();
+      await redis?.stop();
     });
 
     it('delivers an event to this hub at once and to the other hub once', async () => {
