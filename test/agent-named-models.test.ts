@@ -444,6 +444,38 @@ describe('edge agent with several named models', () => {
     }
   });
 
+  it('a hold without a model (an incompatible device) makes no named model; released, the group state applies', async () => {
+    const held = 'cam-held';
+    const heldGroup = 'line-3';
+    const other = await startOther(held, heldGroup);
+    try {
+      // The hub holds an incompatible device back from a new name's first deployment with a device
+      // override that names no model, then publishes the group state.
+      const hold = deviceDesiredTopic(held, 'ocr');
+      await publishDesired('ocr', { model: null, deployment_id: null, strategy: 'none' }, hold);
+      await publishDesired(
+        'ocr',
+        { model: c1, deployment_id: 'dep-ocr' },
+        groupDesiredTopic(heldGroup, 'ocr'),
+      );
+      await publishDesired(
+        'default',
+        { model: v1, deployment_id: 'dep-h1' },
+        groupDesiredTopic(heldGroup),
+      );
+      const state = await broker.waitForState(
+        held,
+        (s) => s.deployment?.deployment_id === 'dep-h1' && s.deployment.phase === 'active',
+      );
+      assert.equal(state.models, undefined, 'no empty ocr model on the held device');
+      // Released: the group's state applies and the model is installed.
+      await broker.publishRaw(hold, Buffer.alloc(0));
+      await broker.waitForState(held, (s) => servingAs(s, 'ocr', c1));
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('the update lock is the device one: held, it defers the swap of every model', async () => {
     const locked = 'cam-lock';
     const lockGroup = 'line-3';

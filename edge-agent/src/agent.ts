@@ -243,8 +243,9 @@ export class Agent {
   }
 
   private onDesired(name: string, desired: DesiredState | null, received?: DesiredState): void {
-    // A named model starts with its first desired state; a cleared one keeps what it serves.
-    const unit = desired ? this.units.obtain(name) : this.units.get(name);
+    // A named model starts with its first desired state that names a model (a hub holding back an
+    // incompatible device publishes one without); a cleared one keeps what it serves.
+    const unit = desired?.model ? this.units.obtain(name) : this.units.get(name);
     if (!unit) return;
     unit.setDesired(desired, received);
   }

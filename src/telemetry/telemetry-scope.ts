@@ -50,12 +50,17 @@ export class TelemetryScope {
     this.fleetEvents.on('device.reports', ({ reports }) => {
       for (const report of reports) {
         const known = this.devices.get(report.deviceId);
-        const reported = report.reported as { slots?: unknown; models?: unknown } | null;
+        const reported = report.reported as {
+          online?: unknown;
+          slots?: unknown;
+          models?: unknown;
+        } | null;
         const slots = slotModels(reported?.slots);
         if (known && slots) known.slots = slots;
-        // A report without `models` says the device serves no named model (an agent serving
-        // several always reports them).
-        if (known && reported) known.models = namedSlotModels(reported.models ?? {});
+        // An online report without `models` says the device serves no named model (an agent
+        // serving several always reports them); a Last Will (offline) says nothing of its slots.
+        if (known && reported && reported.online !== false)
+          known.models = namedSlotModels(reported.models ?? {});
       }
     });
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS).unref();

@@ -60,6 +60,8 @@ export class MqttLink {
   private client?: MqttClient;
   private groupNow: string | null = null;
   private subscribedGroup: string | null = null;
+  /** The broker refused the named-model filters once already (logged then, not again). */
+  private namedRefusalLogged = false;
   private readonly sources = new DesiredSources();
   private readonly seenCommands: string[] = [];
   private timers: NodeJS.Timeout[] = [];
@@ -209,7 +211,18 @@ export class MqttLink {
   private async subscribe(topics: string[]): Promise<void> {
     const granted = await this.client!.subscribeAsync(topics, { qos: 1 });
     for (const grant of granted) {
-      if (grant.qos === 128) this.o.errors.record(`broker refused subscription to ${grant.topic}`);
+      if (grant.qos !== 128) continue;
+      if (grant.topic.includes('/models/+/')) {
+        // A hub (or a Mosquitto ACL file) from before named models: the default model works; say so
+        // once rather than filling the error list on every connect.
+        if (!this.namedRefusalLogged)
+          this.o.log.warn('broker refused the named-model subscriptions: serving default only', {
+            topic: grant.topic,
+          });
+        this.namedRefusalLogged = true;
+        continue;
+      }
+      this.o.errors.record(`broker refused subscription to ${grant.topic}`);
     }
   }
 
