@@ -106,7 +106,10 @@ describe('a notification rate limit with real agents', () => {
       deployment_type: 'blue-green',
       rate: { max_per_minute: 30 },
     });
-    assert.deepEqual(created.rate, { max_per_minute: 30, ramp: null, notified_percent: 0 });
+    // The rollout loop may tell the first device before the POST answers (a loaded machine).
+    const { notified_percent: atCreation, ...rate } = created.rate as { notified_percent: number };
+    assert.deepEqual(rate, { max_per_minute: 30, ramp: null });
+    assert.ok(atCreation < 100, `${atCreation} % told at creation`);
     const early = await getDeployment(hub, created.id);
     assert.ok(
       (early.rate as { notified_percent: number }).notified_percent < 100,
