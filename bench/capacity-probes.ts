@@ -1,14 +1,10 @@
 // What bench/capacity.ts reads off the engines: the hub process (CPU time and RSS from /proc, heap
 // and counters from GET /metrics), PostgreSQL's per-table row counters, Redis' INFO and keys, and
 // InfluxDB's series count.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { HubProcess } from '../test/support/hub.js';
-import { freePort } from '../test/support/mosquitto.js';
+import { startRedis as startRedisServer } from '../test/support/redis.js';
 import { rssOf } from '../test/support/rss.js';
 import { cpuMsOf, getText, sleep } from './ingest-procs.js';
 
@@ -139,56 +135,16 @@ export function tableDelta(before: TableCounts, after: TableCounts) {
 
 // --- Redis --------------------------------------------------------------------------------------
 
-export interface RedisServer {
-  url: string;
-  client: Redis;
-  stop(): Promise<void>;
-}
-
-/** A redis-server of the bench's own (no persistence) on a free port: INFO then counts only us. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sentinel-bench-redis-'));
-  const child: ChildProcess = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ],
-    { stdio: 'ignore' },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  // Refused connections while the server starts: `until` retries them.
-  client.on('error', () => undefined);
-  const up = await until(
-    () =>
-      client
-        .connect()
-        .then(() => true)
-        .catch(() => {
-          client.disconnect();
-          return false;
-        }),
-    10_000,
-  );
-  if (!up) throw new Error('redis-server did not start');
+/** A private redis-server (test/support/redis.ts) with a client on it: INFO then counts only us. */
+export async function startRedis(): Promise<{ url: string; client: Redis; stop(): Promise<void> }> {
+  const server = await startRedisServer();
+  const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
   return {
-    url,
+    url: server.url,
     client,
     async stop() {
       client.disconnect();
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
+      await server.stop();
     },
   };
 }
