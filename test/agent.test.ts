@@ -104,7 +104,8 @@ describe('edge agent (in process) against a real broker and model server', () =>
   }
 
   it('loads the desired model, serves it on the local API and reports active', async () => {
-    const agent = await startAgent('cam-a');
+    // Every phase reported (no coalescing), to check their order.
+    const agent = await startAgent('cam-a', { SENTINEL_STATE_COALESCE_MS: '0' });
     await broker.publishDesired({ group }, { model: v1 });
     const state = await broker.waitForState('cam-a', (s) => s.deployment?.phase === 'active');
     assert.ok(serving(state, v1));
@@ -127,6 +128,22 @@ describe('edge agent (in process) against a real broker and model server', () =>
       at = index;
     }
     assert.ok(server.requests.some((r) => r.authorization?.startsWith('Basic ')));
+  });
+
+  it('holds back the report of a passing phase that something else outruns', async () => {
+    // Long enough that downloading, verifying and loading fit in it even on a slow machine.
+    await startAgent('cam-coalesce', { SENTINEL_STATE_COALESCE_MS: '3000' });
+    const connected = await broker.waitForState('cam-coalesce', (s) => s.online === true);
+    assert.equal(connected.deployment, null);
+    await broker.publishDesired({ group }, { model: v1, deployment_id: 'dep-coalesce' });
+    await broker.waitForState('cam-coalesce', (s) => s.deployment?.phase === 'active');
+    const phases = broker.states
+      .get('cam-coalesce')!
+      .filter((s) => s.deployment?.deployment_id === 'dep-coalesce')
+      .map((s) => s.deployment!.phase);
+    // downloading and verifying were held back, and then outrun by `active`; without coalescing
+    // they are reported (the test before).
+    assert.deepEqual(phases, ['notified', 'active']);
   });
 
   it('blue/green: stages while the old model serves, swaps on "new", rolls back without a download', async () => {

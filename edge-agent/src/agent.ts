@@ -219,7 +219,7 @@ export class Agent {
       modelsDir: join(this.config.dataDir, 'models'),
       persist: this.persist,
       lock: () => this.updateLock.view(),
-      onReport: () => this.link.publishState(),
+      onReport: (passing) => this.link.publishState(passing),
     });
     if (named) this.checkTelemetryRate(name);
     // A named model that arrives while the agent runs simulates at once; at start, all do.

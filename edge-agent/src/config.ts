@@ -102,6 +102,7 @@ const schema = z.object({
   SENTINEL_ERROR_BURST_WINDOW_S: int('seconds', 1, 86_400),
   SENTINEL_DOWNLOAD_RETRIES: int('retries', 0, 100),
   SENTINEL_INTRA_OP_THREADS: int('threads', 1, 256),
+  SENTINEL_STATE_COALESCE_MS: int('ms', 0, 10_000),
   SENTINEL_LABELS: list(
     z.string().regex(LABEL_PATTERN),
     'must be labels (letters, digits and . _ : / = -, at most 128 characters), comma-separated',
@@ -140,6 +141,8 @@ export interface AgentConfig {
   errorBurst: { errors: number; windowS: number };
   downloadRetries: number;
   intraOpThreads: number;
+  /** State changes within this many ms go out as one report (0: every change at once). */
+  stateCoalesceMs: number;
   /** Reported in the device state's capabilities. */
   labels: string[];
   /** Memory reported to the hub (MiB); undefined: the machine's total. */
@@ -271,6 +274,7 @@ export function loadAgentConfig(
     errorBurst: { errors: c.SENTINEL_ERROR_BURST, windowS: c.SENTINEL_ERROR_BURST_WINDOW_S },
     downloadRetries: c.SENTINEL_DOWNLOAD_RETRIES,
     intraOpThreads: c.SENTINEL_INTRA_OP_THREADS,
+    stateCoalesceMs: c.SENTINEL_STATE_COALESCE_MS,
     labels: [...new Set(c.SENTINEL_LABELS)],
     memoryMb: c.SENTINEL_MEMORY_MB,
     logLevel: c.SENTINEL_LOG_LEVEL,

@@ -126,6 +126,12 @@ export const SETTINGS = [
     'onnxruntime intra-op threads per session.',
   ],
   [
+    'SENTINEL_STATE_COALESCE_MS',
+    'state_coalesce_ms',
+    '1000',
+    'A downloading or verifying phase is reported only once it has lasted this many ms and nothing else was reported meanwhile (a quick update takes 3 reports instead of 5); 0 = report every phase.',
+  ],
+  [
     'SENTINEL_LABELS',
     'labels',
     undefined,

@@ -67,6 +67,8 @@ export class MqttLink {
   private timers: NodeJS.Timeout[] = [];
   private quiet = false;
   private invalid = 0;
+  /** A report of a passing phase, held back (docs/protocol.md 5, coalescing). */
+  private held?: NodeJS.Timeout;
 
   constructor(private readonly o: MqttLinkOptions) {}
 
@@ -119,6 +121,7 @@ export class MqttLink {
   /** Stops publishing (the agent is stopping; only the goodbye goes out). */
   silence(): void {
     this.quiet = true;
+    clearTimeout(this.held);
     for (const timer of this.timers) clearTimeout(timer);
   }
 
@@ -132,7 +135,23 @@ export class MqttLink {
     if (this.client) await closeMqtt(this.client, goodbye, 5_000);
   }
 
-  publishState(): void {
+  /**
+   * Reports the device state. A `passing` change (a phase that usually lasts a moment: downloading,
+   * verifying) waits SENTINEL_STATE_COALESCE_MS and goes out only if nothing else did meanwhile, so
+   * a model that downloads and verifies quickly costs the hub no report of either.
+   */
+  publishState(passing = false): void {
+    const wait = this.o.config.stateCoalesceMs;
+    if (passing && wait > 0) {
+      this.held ??= setTimeout(() => this.sendState(), wait);
+      return;
+    }
+    this.sendState();
+  }
+
+  private sendState(): void {
+    clearTimeout(this.held);
+    this.held = undefined;
     const client = this.client;
     if (!client?.connected || this.quiet) return;
     client.publish(
@@ -168,7 +187,7 @@ export class MqttLink {
       deviceCommandsTopic(id),
     ]);
     await this.followGroup();
-    this.publishState();
+    this.sendState();
   }
 
   /** Learns the device's group (config, else the hub, else the last one known) and subscribes to it. */

@@ -31,7 +31,8 @@ export interface ReconcilerOptions {
   /** The application's update lock (the device's, shared by its reconcilers). */
   lock(): LockView | null;
   /** Something worth reporting changed (deployment progress, an error): publish the state. */
-  onReport(): void;
+  /** The state to report changed; `passing`: to a phase that usually lasts a moment. */
+  onReport(passing?: boolean): void;
 }
 
 type Fields = Omit<DeploymentProgress, 'deployment_id' | 'seq'>;
@@ -264,6 +265,6 @@ export class Reconciler {
     if (next.detail && next.detail.length > 2048) next.detail = next.detail.slice(0, 2048);
     const same = JSON.stringify(next) === JSON.stringify(this.progressNow);
     this.progressNow = next;
-    if (!same) this.o.onReport();
+    if (!same) this.o.onReport(next.phase === 'downloading' || next.phase === 'verifying');
   }
 }

@@ -38,8 +38,8 @@ export interface ModelUnitOptions {
   persist: boolean;
   /** The device's update lock: held, it defers every model's swap. */
   lock(): LockView | null;
-  /** Something worth reporting changed: publish the device's state. */
-  onReport(): void;
+  /** Something worth reporting changed: publish the device's state (`passing`: see Reconciler). */
+  onReport(passing?: boolean): void;
 }
 
 export type SlotStatus = { model_id: string; name: string; version: string; sha256: string } | null;
@@ -93,9 +93,9 @@ export class ModelUnit {
       log: o.log,
       errors: o.errors,
       lock: o.lock,
-      onReport: () => {
+      onReport: (passing) => {
         this.refreshShadow();
-        o.onReport();
+        o.onReport(passing);
       },
     });
   }
