@@ -4,19 +4,11 @@ import { ModelVersion } from '../registry/model-version.entity.js';
 import { Deployment, DeploymentEvent, DeploymentGroup } from './deployment.entity.js';
 import type { DeploymentStatus, DeviceView } from './domain/rollout.js';
 import type { DeploymentListQuery } from './deployment-views.js';
+import type { ProgressChange } from './progress-views.js';
+import type { ProgressRow } from './domain/progress-reports.js';
 
 /** One device's progress report for a deployment, as recorded. */
-export interface ProgressRow {
-  deployment_id: string;
-  device_id: string;
-  phase: string;
-  reason: string | null;
-  detail: string | null;
-  bytes: number | null;
-  total_bytes: number | null;
-  in_cohort: boolean | null;
-  at: string;
-}
+export type { ProgressRow } from './domain/progress-reports.js';
 
 export interface FailedDeviceRow {
   device_id: string;
@@ -180,12 +172,20 @@ export class DeploymentsRepository {
   /**
    * Progress reports, written in one statement per batch: the device's phase (a change of phase or
    * reason restarts its clock and is an event), reason, bytes. An older report never overwrites a
-   * newer one. Returns the deployments that a report changed, with their status.
+   * newer one. Returns the rows as written (`changes`, what ProgressViews follows) and the
+   * deployments they belong to, with their status.
    */
-  recordProgress(
+  async recordProgress(
     rows: readonly ProgressRow[],
-  ): Promise<{ id: string; status: DeploymentStatus }[]> {
-    return this.dataSource.query(
+  ): Promise<{ changes: ProgressChange[]; touched: { id: string; status: DeploymentStatus }[] }> {
+    const written: {
+      deployment_id: string;
+      device_id: string;
+      phase: ProgressChange['phase'];
+      reason: string | null;
+      phase_since: Date | string | null;
+      status: DeploymentStatus;
+    }[] = await this.dataSource.query(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
            deployment_id uuid, device_id text, phase text, reason text, detail text,
@@ -206,7 +206,7 @@ export class DeploymentsRepository {
                               THEN EXCLUDED.phase_since ELSE dd.phase_since END,
            updated_at = EXCLUDED.updated_at
          WHERE dd.updated_at <= EXCLUDED.updated_at
-         RETURNING dd.deployment_id, dd.device_id, dd.phase, dd.reason, dd.detail
+         RETURNING dd.deployment_id, dd.device_id, dd.phase, dd.reason, dd.detail, dd.phase_since
        ),
        events AS (
          INSERT INTO deployment_events (deployment_id, actor, type, from_status, to_status, device_id, reason, figures)
@@ -215,9 +215,22 @@ export class DeploymentsRepository {
            FROM written w LEFT JOIN before b USING (deployment_id, device_id)
           WHERE b.phase IS DISTINCT FROM w.phase OR b.reason IS DISTINCT FROM w.reason
        )
-       SELECT DISTINCT d.id, d.status FROM written w JOIN deployments d ON d.id = w.deployment_id`,
+       SELECT w.deployment_id, w.device_id, w.phase, w.reason, w.phase_since, d.status
+         FROM written w JOIN deployments d ON d.id = w.deployment_id`,
       [JSON.stringify(rows)],
     );
+    const touched = new Map<string, DeploymentStatus>();
+    for (const row of written) touched.set(row.deployment_id, row.status);
+    return {
+      changes: written.map((row) => ({
+        deploymentId: row.deployment_id,
+        deviceId: row.device_id,
+        phase: row.phase,
+        reason: row.reason,
+        phaseSince: row.phase_since ? new Date(row.phase_since) : null,
+      })),
+      touched: [...touched].map(([id, status]) => ({ id, status })),
+    };
   }
 
   /** Devices of the cohort(s) that failed, and all that took part (for the staging-failure rule). */

@@ -11,17 +11,18 @@ import { BrokerService } from '../broker/broker.service.js';
 import { DesiredStateService, type StagedDesired } from '../broker/desired-state.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FleetEvents } from '../fleet/fleet-events.js';
-import type { DeviceStateReport } from '../fleet/domain/state-reports.js';
+import { latestPerDevice, type DeviceStateReport } from '../fleet/domain/state-reports.js';
 import { DeploymentEvents } from './deployment-events.js';
 import { DeploymentTargets } from './deployment-targets.js';
-import { DeploymentsRepository, type ProgressRow } from './deployments.repository.js';
+import { DeploymentsRepository } from './deployments.repository.js';
 import type { EntityManager } from 'typeorm';
 import type { Deployment } from './deployment.entity.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
 import { DeploymentsService } from './deployments.service.js';
+import { ProgressViews } from './progress-views.js';
 import { RolloutRate } from './rollout-rate.js';
 import { figuresOf, healthVerdictOf, stagesFirst, viewOf } from './domain/policy.js';
-import { progressOf } from './domain/progress-reports.js';
+import { progressRows, progressSignature } from './domain/progress-reports.js';
 import { ACTIVE_STATUSES, evaluate } from './domain/rollout.js';
 import { notificationHold } from './domain/schedule.js';
 
@@ -35,6 +36,9 @@ const AFTER: Partial<Record<string, string>> = {
 
 /** How long after it ends a deployment's device reports are still recorded (a rollback landing). */
 const TRACK_FINISHED_S = 600;
+
+/** How often an evaluation reads its devices in full rather than follow them (ProgressViews). */
+const FULL_READ_EVERY_MS = 10_000;
 
 /**
  * Drives active deployments: a loop evaluates each one (domain/rollout.ts decides) on a timer, as
@@ -61,6 +65,11 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
   private recording: Promise<void> = Promise.resolve();
   private unsubscribe?: () => void;
   private stopped = false;
+  /**
+   * The devices of the deployments evaluated, followed from this hub's writes; one hub (no Redis)
+   * writes every report, else each hub writes its own devices' and the views are read each time.
+   */
+  private readonly views: ProgressViews;
 
   constructor(
     private readonly repo: DeploymentsRepository,
@@ -74,7 +83,10 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     private readonly rate: RolloutRate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
+    this.views = new ProgressViews(!config.REDIS_URL, FULL_READ_EVERY_MS);
     this.deployments.onChange(({ id, kind }) => {
+      // An action may change devices' progress (a retry, a rollback): read them again.
+      this.views.invalidate(id);
       if (kind === 'created') {
         this.activeIds.add(id);
         this.trackedIds.add(id);
@@ -88,6 +100,9 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     this.unsubscribe = this.fleetEvents.on('device.reports', ({ reports }) => {
+      this.views.applyOnline(
+        latestPerDevice(reports).map((r) => ({ deviceId: r.deviceId, online: r.online })),
+      );
       // One batch after another: out of order, an older report could overwrite a newer one.
       this.recording = this.recording
         .then(() => this.recordReports(reports))
@@ -151,6 +166,7 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     this.justCreated.clear();
     this.activeIds = active;
     this.trackedIds = new Set([...active, ...rows.map((r) => r.id)]);
+    this.views.retain(active, this.trackedIds);
     for (const id of this.judgeable.keys()) if (!active.has(id)) this.judgeable.delete(id);
   }
 
@@ -174,7 +190,7 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
           changed = stagesFirst(deployment.policy, deployment.type) ? 'staging' : 'in_progress';
         return;
       }
-      const devices = await this.repo.deviceViews(m, id);
+      const devices = await this.views.get(id, () => this.repo.deviceViews(m, id));
       // A rate limit tells more devices as its pace allows (a window or schedule holds it too).
       staged.push(...(await this.rate.notifyMore(m, deployment, devices, holdNow, now)));
       let judgeable = this.judgeable.get(id);
@@ -186,6 +202,8 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
         ? healthVerdictOf(deployment, now, this.config.RULES_INTERVAL_S)
         : null;
       const result = evaluate(viewOf(deployment), devices, now, verdict);
+      if (result.timeouts.length + result.retries.length > 0)
+        this.views.invalidate(id, [...result.timeouts, ...result.retries]);
       if (result.timeouts.length > 0) {
         const timeoutS = deployment.policy.deviceTimeoutS;
         await this.repo.markTimedOut(m, id, result.timeouts, now, timeoutS);
@@ -281,6 +299,8 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
       }
     });
     this.transitions.flushAnnotations();
+    // Publishing may write devices' rows (a device held back earlier follows): read them again.
+    if (staged.length > 0) this.views.invalidate(id);
     if (changed) this.events.emit('deployment.changed', { id, status: changed });
     await this.desired.send(staged);
     for (const device of reloads) await this.sendCommand(device, 'reload', id);
@@ -342,28 +362,15 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
    * keyed by deployment and device whichever name it is about.
    */
   async recordReports(reports: readonly DeviceStateReport[]): Promise<void> {
-    const rows: ProgressRow[] = reports.flatMap((report) =>
-      progressOf(report.reported).flatMap((progress) => {
-        if (!progress?.deployment_id || !this.trackedIds.has(progress.deployment_id)) return [];
-        return [
-          {
-            deployment_id: progress.deployment_id,
-            device_id: report.deviceId,
-            phase: progress.phase,
-            reason: progress.reason ?? null,
-            detail: progress.detail ?? null,
-            bytes: progress.bytes ?? null,
-            total_bytes: progress.total_bytes ?? null,
-            in_cohort: progress.in_cohort ?? null,
-            at: report.at.toISOString(),
-          },
-        ];
-      }),
+    // One that repeats what was written last (a reconnect sends the retained state again) writes
+    // nothing.
+    const rows = progressRows(reports, (id) => this.trackedIds.has(id)).filter(
+      (r) => !this.views.repeats(r.deployment_id, r.device_id, progressSignature(r)),
     );
     if (rows.length === 0) return;
-    // The latest report of a device wins within a batch.
-    const latest = new Map(rows.map((r) => [`${r.deployment_id}/${r.device_id}`, r]));
-    const touched = await this.repo.recordProgress([...latest.values()]);
+    const { changes, touched } = await this.repo.recordProgress(rows);
+    for (const r of rows) this.views.wrote(r.deployment_id, r.device_id, progressSignature(r));
+    this.views.applyProgress(changes);
     for (const { id, status } of touched) this.events.emit('deployment.changed', { id, status });
     this.evaluateSoon(50);
   }
