@@ -40,6 +40,11 @@ export class ProgressViews {
     private readonly fullEveryMs: number,
   ) {}
 
+  /** Whether the views follow the writes (one hub writes every report). */
+  get following(): boolean {
+    return this.follow;
+  }
+
   /** The views to evaluate deployment `id` with; `read` reads them in full from the database. */
   async get(
     id: string,

@@ -170,7 +170,28 @@ export class RolloutDriver implements OnApplicationBootstrap, OnApplicationShutd
     for (const id of this.judgeable.keys()) if (!active.has(id)) this.judgeable.delete(id);
   }
 
+  /**
+   * Whether an evaluation would only wait (nothing to write, publish or time out), found from the
+   * deployment's row and the followed views without a transaction: most passes during a rollout.
+   * Anything else (or views not followed, a pending or rate-limited deployment) takes the locked path.
+   */
+  private async onlyWaits(id: string): Promise<boolean> {
+    const judgeable = this.judgeable.get(id);
+    if (!this.views.following || judgeable === undefined) return false;
+    const deployment = await this.repo.find(id);
+    if (!deployment || deployment.status === 'pending' || deployment.policy.rate) return false;
+    if (!ACTIVE_STATUSES.includes(deployment.status)) return true;
+    const devices = await this.views.get(id, () => this.repo.deviceViews(this.repo.dataSource, id));
+    const now = new Date();
+    const verdict = judgeable
+      ? healthVerdictOf(deployment, now, this.config.RULES_INTERVAL_S)
+      : null;
+    const result = evaluate(viewOf(deployment), devices, now, verdict);
+    return result.decision.kind === 'wait' && result.timeouts.length + result.retries.length === 0;
+  }
+
   private async evaluateOne(id: string): Promise<void> {
+    if (await this.onlyWaits(id)) return;
     const staged: StagedDesired[] = [];
     let reloads: string[] = [];
     /** The status after this evaluation when it changed anything, for the live events. */
