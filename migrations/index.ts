@@ -12,6 +12,7 @@ import { RolloutRate1796665092987 } from './1796665092987-rollout-rate.js';
 import { ShadowPhase1796666523358 } from './1796666523358-shadow-phase.js';
 import { ShadowTelemetry1796666567372 } from './1796666567372-shadow-telemetry.js';
 import { NamedModels1796677835121 } from './1796677835121-named-models.js';
+import { DevicesFillfactor1796692350544 } from './1796692350544-devices-fillfactor.js';
 
 /** In order of application. Committed migrations are never rewritten; add a new one instead. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   ShadowPhase1796666523358,
   ShadowTelemetry1796666567372,
   NamedModels1796677835121,
+  DevicesFillfactor1796692350544,
 ];

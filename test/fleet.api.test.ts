@@ -487,6 +487,35 @@ for (const engine of ENGINES) {
       assert.equal(device.agent_version, '0.3.1');
     });
 
+    it('stores the capabilities once, in their own column, and shows them in the reported state', async () => {
+      const writer = hub.app.get(DeviceStateWriter);
+      const dataSource = hub.app.get(DataSource);
+      const capabilities = { ort_version: '1.30.0', max_opset: 25, labels: ['camera:ip67'] };
+      const report = (n: number, caps: object): DeviceStateReport => ({
+        deviceId: 'cam-02',
+        online: true,
+        at: new Date(Date.now() + n),
+        reported: { device_id: 'cam-02', n, capabilities: caps },
+      });
+      await writer.record([report(1, capabilities)]);
+      // Someone else's write in between: the same capabilities again are not written again.
+      await dataSource.query(
+        `UPDATE devices SET capabilities = '{"marker": true}' WHERE id = 'cam-02'`,
+      );
+      await writer.record([report(2, capabilities)]);
+      const [row] = await dataSource.query(
+        "SELECT reported, capabilities FROM devices WHERE id = 'cam-02'",
+      );
+      assert.deepEqual(row.reported, { device_id: 'cam-02', n: 2 });
+      assert.deepEqual(row.capabilities, { marker: true });
+      // New capabilities are written.
+      const upgraded = { ...capabilities, ort_version: '1.31.0' };
+      await writer.record([report(3, upgraded)]);
+      const device: Body = await json(await send('GET', '/api/v1/devices/cam-02'));
+      assert.deepEqual(device.capabilities, upgraded);
+      assert.deepEqual(device.reported, { device_id: 'cam-02', n: 3, capabilities: upgraded });
+    });
+
     it('exports a Mosquitto password file whose lines verify with the device secrets', async () => {
       const response = await send('GET', '/api/v1/broker/mosquitto-passwd');
       assert.equal(response.status, 200);

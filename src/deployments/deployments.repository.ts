@@ -10,6 +10,9 @@ import type { ProgressRow } from './domain/progress-reports.js';
 /** One device's progress report for a deployment, as recorded. */
 export type { ProgressRow } from './domain/progress-reports.js';
 
+/** The phases of a device's progress that are routine (no `device.phase` event), as SQL. */
+const ROUTINE = `('notified', 'downloading', 'verifying', 'staged', 'active')`;
+
 export interface FailedDeviceRow {
   device_id: string;
   phase: string;
@@ -171,7 +174,10 @@ export class DeploymentsRepository {
 
   /**
    * Progress reports, written in one statement per batch: the device's phase (a change of phase or
-   * reason restarts its clock and is an event), reason, bytes. An older report never overwrites a
+   * reason restarts its clock), reason, bytes. A change into or out of a phase that is not routine
+   * progress (failed, rolled_back, deferred) is also an event (`device.phase`); the routine ones
+   * (notified to active) only move the row: at 10,000 devices they were 40,000 event rows per
+   * deployment, half the cost of the write, that nothing read. An older report never overwrites a
    * newer one. Returns the rows as written (`changes`, what ProgressViews follows) and the
    * deployments they belong to, with their status.
    */
@@ -213,7 +219,8 @@ export class DeploymentsRepository {
          SELECT w.deployment_id, 'device:' || w.device_id, 'device.phase', b.phase, w.phase, w.device_id, w.reason,
                 CASE WHEN w.detail IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('detail', w.detail) END
            FROM written w LEFT JOIN before b USING (deployment_id, device_id)
-          WHERE b.phase IS DISTINCT FROM w.phase OR b.reason IS DISTINCT FROM w.reason
+          WHERE (b.phase IS DISTINCT FROM w.phase OR b.reason IS DISTINCT FROM w.reason)
+            AND (w.phase NOT IN ${ROUTINE} OR b.phase NOT IN ${ROUTINE})
        )
        SELECT w.deployment_id, w.device_id, w.phase, w.reason, w.phase_since, d.status
          FROM written w JOIN deployments d ON d.id = w.deployment_id`,

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { capabilitiesOf, latestPerDevice, type DeviceStateReport } from './domain/state-reports.js';
+import { FleetEvents } from './fleet-events.js';
+import { TtlCache } from './ttl-cache.js';
+
+const CAPABILITIES_TTL_MS = 10 * 60_000;
+const CAPABILITIES_KEPT = 500_000;
 
 export type { DeviceStateReport } from './domain/state-reports.js';
 
@@ -14,17 +19,41 @@ export type { DeviceStateReport } from './domain/state-reports.js';
  */
 @Injectable()
 export class DeviceStateWriter {
-  constructor(private readonly dataSource: DataSource) {}
+  /**
+   * The capabilities last written per device (JSON): an agent sends them with every state, and
+   * writing them again each time was a fifth of a report's cost on the embedded database. They
+   * are written again after CAPABILITIES_TTL_MS, and for a device created anew.
+   */
+  private readonly capabilitiesWritten = new TtlCache<string, string>(
+    CAPABILITIES_TTL_MS,
+    CAPABILITIES_KEPT,
+  );
+
+  constructor(
+    private readonly dataSource: DataSource,
+    events: FleetEvents,
+  ) {
+    events.on('device.created', ({ deviceId }) => this.capabilitiesWritten.delete(deviceId));
+    events.on('device.deleted', ({ deviceId }) => this.capabilitiesWritten.delete(deviceId));
+  }
 
   async record(reports: readonly DeviceStateReport[]): Promise<void> {
-    const rows = latestPerDevice(reports).map((report) => ({
-      id: report.deviceId,
-      online: report.online,
-      at: report.at.toISOString(),
-      reported: report.reported,
-      agent_version: report.agentVersion ?? null,
-      capabilities: capabilitiesOf(report.reported),
-    }));
+    const written: [string, string][] = [];
+    const rows = latestPerDevice(reports).map((report) => {
+      const capabilities = capabilitiesOf(report.reported);
+      const json = capabilities && JSON.stringify(capabilities);
+      const unchanged = json !== null && this.capabilitiesWritten.get(report.deviceId) === json;
+      if (json !== null && !unchanged) written.push([report.deviceId, json]);
+      return {
+        id: report.deviceId,
+        online: report.online,
+        at: report.at.toISOString(),
+        // Stored once, in their own column (DeviceDto puts them back into `reported`).
+        reported: withoutCapabilities(report.reported),
+        agent_version: report.agentVersion ?? null,
+        capabilities: unchanged ? null : capabilities,
+      };
+    });
     if (rows.length === 0) return;
     await this.dataSource.query(
       `UPDATE devices AS d
@@ -39,5 +68,12 @@ export class DeviceStateWriter {
         WHERE d.id = r.id AND (d.last_seen_at IS NULL OR d.last_seen_at <= r.at)`,
       [JSON.stringify(rows)],
     );
+    for (const [id, json] of written) this.capabilitiesWritten.set(id, json);
   }
+}
+
+function withoutCapabilities(reported: object | null): object | null {
+  if (!reported || !('capabilities' in reported)) return reported;
+  const { capabilities: _capabilities, ...rest } = reported as Record<string, unknown>;
+  return rest;
 }

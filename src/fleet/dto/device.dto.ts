@@ -170,7 +170,11 @@ export class DeviceDto {
       labels: device.labels,
       online: device.online,
       last_seen_at: device.lastSeenAt?.toISOString() ?? null,
-      reported: device.reported,
+      // The capabilities are stored in their own column only (DeviceStateWriter).
+      reported:
+        device.reported && device.capabilities
+          ? { ...device.reported, capabilities: device.capabilities }
+          : device.reported,
       models: namedModelsOf(device.reported),
       agent_version: device.agentVersion,
       capabilities: device.capabilities ?? null,
