@@ -620,7 +620,17 @@ async function main(): Promise<void> {
           throw new Error(`rollback: HTTP ${response.status} ${await response.text()}`);
       },
     );
-    const rolledBackDetail = await getDeployment(hub, deploymentId);
+    // The phase ends with the last state write; the progress write of the same batch follows it
+    // (on PostgreSQL on another connection): give it up to 5 s to land before reading.
+    let rolledBackDetail = await getDeployment(hub, deploymentId);
+    for (
+      let i = 0;
+      i < 50 && (rolledBackDetail.progress.phases.rolled_back ?? 0) < deviceCount;
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+      rolledBackDetail = await getDeployment(hub, deploymentId);
+    }
     rss.stop();
     const fleetNow = (await fleet.request({ type: 'stats' }, 'stats', 30_000)).stats;
 
