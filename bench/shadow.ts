@@ -1,9 +1,10 @@
 // Shadow verification and the serving path: an agent's inference latency (p50/p99, two concurrent
 // callers) while it serves v1 and shadows v2 from its standby slot at 0 %, 10 % and 50 % of the
-// inputs (the rates taking turns, 5 slices each), and the samples its bounded queue dropped. Goal: serving p99 with shadow at 10 % <= 1.1x
-// without. A real Aedes broker and model server (in a worker thread, as bench/swap.ts) and
+// inputs (the rates taking turns, 5 slices each), and the samples its bounded queue dropped.
+// Goal: serving p99 with shadow at 10 % <= 1.1x without. A real Aedes broker and model server (in a worker thread, as bench/swap.ts) and
 // onnxruntime; asserts nothing.
-//   npm run bench:shadow [-- SECONDS [fast|slow|heavy]]   (default: 10 s each, all three sizes)
+//   npm run bench:shadow [-- SECONDS [fast|slow|heavy|all [FPS]]]   (default: 10 s each, all three
+//   sizes, loops back to back; FPS: each loop paced at FPS inferences a second, as cameras)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +16,11 @@ import { latencySummary, SwapFixture, type ModelSize } from './swap-fixture.js';
 
 const seconds = Number(process.argv[2] ?? 10);
 const SIZES = ['fast', 'slow', 'heavy'] as const;
-const sizes: readonly ModelSize[] = process.argv[3]
-  ? SIZES.filter((s) => s === process.argv[3])
-  : SIZES;
+const sizes: readonly ModelSize[] =
+  process.argv[3] && process.argv[3] !== 'all' ? SIZES.filter((s) => s === process.argv[3]) : SIZES;
+// 0: every loop asks for its next inference at once (a saturated serving path, which never idles);
+// N: N inferences a second per loop, as cameras (the serving path idles between frames).
+const fps = Number(process.argv[4] ?? 0);
 const RATES = [0, 0.1, 0.5];
 const LOOPS = 2;
 const ROUNDS = 5;
@@ -43,7 +46,7 @@ async function run(size: ModelSize): Promise<void> {
     const golden = fastGolden();
     const feeds = { input: new ort.Tensor('float32', Float32Array.from(golden.input), [1, 64]) };
     console.log(
-      `models: ${size}, concurrent inference loops: ${LOOPS}, ${seconds} s per rate in ${ROUNDS} rounds of ${RATES.map((r) => `${r * 100} %`).join(', ')}`,
+      `models: ${size}, concurrent inference loops: ${LOOPS} (${fps > 0 ? `${fps} inferences/s each` : 'back to back'}), ${seconds} s per rate in ${ROUNDS} rounds of ${RATES.map((r) => `${r * 100} %`).join(', ')}`,
     );
     // The rates take turns (ROUNDS slices each) so that all see the same background load: on a
     // shared machine, one rate after the other measured the load's changes more than shadow's.
@@ -61,7 +64,13 @@ async function run(size: ModelSize): Promise<void> {
         const until = performance.now() + (seconds * 1000) / ROUNDS;
         await Promise.all(
           Array.from({ length: LOOPS }, async () => {
+            let next = performance.now();
             while (performance.now() < until) {
+              if (fps > 0) {
+                next += 1000 / fps;
+                const wait = next - performance.now();
+                if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+              }
               const started = performance.now();
               try {
                 await agent.infer(feeds);
