@@ -65,9 +65,6 @@ export class MqttLink {
   private readonly sources = new DesiredSources();
   private readonly seenCommands: string[] = [];
   private timers: NodeJS.Timeout[] = [];
-  /** Desired-state changes of messages parsed in this event-loop turn, applied in the next. */
-  private pendingDesired: { name: string; received?: DesiredState }[] = [];
-  private desiredTurn: NodeJS.Immediate | null = null;
   private quiet = false;
   private invalid = 0;
 
@@ -128,8 +125,6 @@ export class MqttLink {
   /** Publishes the offline state and disconnects. */
   async close(): Promise<void> {
     this.silence();
-    if (this.desiredTurn) clearImmediate(this.desiredTurn);
-    this.desiredTurn = null;
     const goodbye = {
       topic: deviceStateTopic(this.o.config.deviceId),
       payload: this.o.statePayload(false),
@@ -213,28 +208,6 @@ export class MqttLink {
     if (change) this.o.onDesired(change.name, change.desired, change.received);
   }
 
-  /**
-   * A message's change, applied one event-loop turn after its parse and validation: what follows
-   * (the reconcile loop's planning, a swap, a state report) does not land in the same turn, so an
-   * inference waiting meanwhile (onnxruntime-node runs them on this thread) waits for a part of
-   * the work only. Changes apply in arrival order, each with the effective desired state of its
-   * model at that moment (a group left meanwhile counts).
-   */
-  private emitNextTurn(change: DesiredChange | null): void {
-    if (!change) return;
-    this.pendingDesired.push({
-      name: change.name,
-      ...(change.received ? { received: change.received } : {}),
-    });
-    this.desiredTurn ??= setImmediate(() => {
-      this.desiredTurn = null;
-      const pending = this.pendingDesired;
-      this.pendingDesired = [];
-      for (const { name, received } of pending)
-        this.o.onDesired(name, this.sources.desiredOf(name), received);
-    });
-  }
-
   private async subscribe(topics: string[]): Promise<void> {
     const granted = await this.client!.subscribeAsync(topics, { qos: 1 });
     for (const grant of granted) {
@@ -265,7 +238,7 @@ export class MqttLink {
     const source = parsed.kind === 'group_desired' ? 'group' : 'device';
     if (payload.length === 0) {
       // A cleared retained message: no desired state (any more) on this topic.
-      return this.emitNextTurn(this.sources.clear(topic, source, name));
+      return this.emit(this.sources.clear(topic, source, name));
     }
     const result = parseMessage('desired-state', payload);
     if (!result.ok) {
@@ -279,7 +252,7 @@ export class MqttLink {
       this.o.log.debug('stale desired state ignored', { topic, seq: result.value.seq });
       return;
     }
-    this.emitNextTurn(change);
+    this.emit(change);
   }
 
   private onCommand(payload: Buffer): void {

@@ -1,4 +1,3 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type {
   DeploymentProgress,
   DesiredState,
@@ -178,13 +177,8 @@ export class Reconciler {
         if (deferred) return this.report(desired, deferred, target.inCohort);
       }
       try {
-        if (step.kind === 'activate') {
-          await this.swapTo(step.slot, desired);
-          // The swap is done; planning again and the state report (encoding, MQTT write) wait one
-          // event-loop turn: the inferences queued meanwhile run first (onnxruntime-node runs them
-          // on this thread), each behind a small piece of the swap's work rather than all of it.
-          await nextTurn();
-        } else await this.stage(step.slot, step.model, desired, target.inCohort);
+        if (step.kind === 'activate') await this.swapTo(step.slot, desired);
+        else await this.stage(step.slot, step.model, desired, target.inCohort);
       } catch (error) {
         const reason = reasonOf(error);
         const detail = (error as Error).message;
