@@ -41,9 +41,14 @@ function candidate(answer: number[], options: Partial<ShadowCandidate> = {}) {
   return {
     c,
     runs: () => runs,
+    /** Ends the run waiting (waits for one to start first: runs start a turn after a sample). */
     release: async () => {
+      for (let turns = 0; waiting.length === 0; turns += 1) {
+        if (turns > 1000) throw new Error('no candidate run to release');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       while (waiting.length > 0) waiting.shift()!();
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await new Promise((resolve) => setImmediate(resolve));
     },
   };
 }
@@ -77,7 +82,7 @@ describe('shadow runner', () => {
     const { c, release } = candidate([0.9, 0.1], { sampleRate: 0.5, queue: 64 });
     runner.setCandidate(c);
     for (let n = 0; n < 8; n += 1) runner.offer(feeds, tensor([0.1, 0.9]), 1);
-    for (let n = 0; n < 8; n += 1) await release();
+    for (let n = 0; n < 4; n += 1) await release(); // the 4 sampled
     await runner.idle();
     const block = runner.take()!;
     assert.equal(block.samples, 4, 'half of 8');
