@@ -1,8 +1,8 @@
 // Shadow verification and the serving path: an agent's inference latency (p50/p99, two concurrent
 // callers) while it serves v1 and shadows v2 from its standby slot at 0 %, 10 % and 50 % of the
 // inputs (the rates taking turns, 5 slices each), and the samples its bounded queue dropped.
-// Goal: serving p99 with shadow at 10 % <= 1.1x without. A real Aedes broker and model server (in a worker thread, as bench/swap.ts) and
-// onnxruntime; asserts nothing.
+// Goal: serving p99 with shadow at 10 % <= 1.1x without. A real Aedes broker and model server
+// (in a worker thread, as bench/swap.ts) and onnxruntime; asserts nothing.
 //   npm run bench:shadow [-- SECONDS [fast|slow|heavy|all [FPS]]]   (default: 10 s each, all three
 //   sizes, loops back to back; FPS: each loop paced at FPS inferences a second, as cameras)
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,9 +1,10 @@
 // Hot swap under load: inference latency p50/p99 of an agent in steady state and while it swaps
 // between two models 20 times (steady windows and swaps alternating), and the count of failed
-// inferences. Goals: 0 failures, p99 during
-// the swaps <= 1.2x steady. A real Aedes broker and model server (in a worker thread, as they would
-// be elsewhere than on the device) and onnxruntime; asserts nothing.
+// inferences. Goals: 0 failures, p99 during the swaps <= 1.2x steady. A real Aedes broker and model
+// server (in a worker thread, as they would be elsewhere than on the device) and onnxruntime;
+// asserts nothing.
 //   npm run bench:swap [-- SWAPS [STEADY_SECONDS [fast|slow|heavy]]]   (default: all three)
+// STEADY_SECONDS is the steady time in all, in one window before each swap.
 // Inference cost per model size here: fast ~0.013 ms, slow ~0.2 ms, heavy ~2.6 ms. The event-loop work
 // of a swap (MQTT message, validation, state report, slot file) is the same for all, so it weighs
 // on the p99 of the small ones most.
