@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
 import { AgentError } from '../errors.js';
 import { ortSeverity, type OrtLogLevel } from './ort-log.js';
+import { ServingGauge } from './serving-gauge.js';
 
 export type Session = ort.InferenceSession;
 
@@ -29,6 +30,8 @@ export function loadError(error: unknown): AgentError {
  */
 export class SessionPool {
   private readonly entries = new Map<string, { session: Promise<Session>; refs: number }>();
+  /** The served inferences on this pool's sessions (one thread's): shadow runs wait for it. */
+  readonly serving = new ServingGauge();
 
   constructor(private readonly options: { intraOpThreads: number; ortLogLevel?: OrtLogLevel }) {}
 

@@ -84,10 +84,17 @@ export class Slots {
     this.activeSlot = slot;
   }
 
+  /** A served inference on the active slot (counted in the pool's serving gauge). */
   async run(feeds: Feeds): Promise<InferenceResult> {
     const slot = this.activeSlot;
     if (!slot) throw new NoModelError();
-    return this.runOn(slot, feeds);
+    const gauge = this.pool.serving;
+    gauge.enter();
+    try {
+      return await this.runOn(slot, feeds);
+    } finally {
+      gauge.leave();
+    }
   }
 
   /**

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import ort from 'onnxruntime-node';
 import type { ModelRef } from '@sentinel/broker/protocol';
-import { ShadowRunner, type ShadowCandidate } from './shadow-runner.js';
+import { ServingGauge } from '../inference/serving-gauge.js';
+import { ShadowRunner, shadowMayRun, type ShadowCandidate } from './shadow-runner.js';
 
 const model: ModelRef = {
   id: '00000000-0000-4000-8000-000000000002',
@@ -17,6 +18,8 @@ const tensor = (values: number[]) => ({
   y: new ort.Tensor('float32', Float32Array.from(values), [1, values.length]),
 });
 const feeds = { x: new ort.Tensor('float32', Float32Array.from([1, 2]), [1, 2]) };
+/** One event-loop turn (the runner looks at an idle serving path again one turn later). */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A candidate whose runs wait for `release()`; it answers `answer`. */
 function candidate(answer: number[], options: Partial<ShadowCandidate> = {}) {
@@ -38,9 +41,14 @@ function candidate(answer: number[], options: Partial<ShadowCandidate> = {}) {
   return {
     c,
     runs: () => runs,
+    /** Ends the run waiting (waits for one to start first: runs start a turn after a sample). */
     release: async () => {
+      for (let turns = 0; waiting.length === 0; turns += 1) {
+        if (turns > 1000) throw new Error('no candidate run to release');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       while (waiting.length > 0) waiting.shift()!();
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await new Promise((resolve) => setImmediate(resolve));
     },
   };
 }
@@ -50,8 +58,10 @@ describe('shadow runner', () => {
     const runner = new ShadowRunner(() => 0);
     const { c, runs, release } = candidate([0.1, 0.9]);
     runner.setCandidate(c);
-    // One running, two queued, the other three dropped: the serving path never waits.
+    // One about to run, two queued, the other three dropped: the serving path never waits.
     for (let i = 0; i < 6; i += 1) runner.offer(feeds, tensor([0.2, 0.8]), 3);
+    assert.equal(runs(), 0, 'not in the turn of the served inference');
+    await turn();
     assert.equal(runs(), 1);
     for (let i = 0; i < 3; i += 1) await release();
     await runner.idle();
@@ -72,7 +82,7 @@ describe('shadow runner', () => {
     const { c, release } = candidate([0.9, 0.1], { sampleRate: 0.5, queue: 64 });
     runner.setCandidate(c);
     for (let n = 0; n < 8; n += 1) runner.offer(feeds, tensor([0.1, 0.9]), 1);
-    for (let n = 0; n < 8; n += 1) await release();
+    for (let n = 0; n < 4; n += 1) await release(); // the 4 sampled
     await runner.idle();
     const block = runner.take()!;
     assert.equal(block.samples, 4, 'half of 8');
@@ -91,5 +101,63 @@ describe('shadow runner', () => {
     runner.setCandidate(null);
     runner.offer(feeds, tensor([1]), 1);
     assert.equal(runner.take(), null);
+  });
+
+  it('runs the candidate only while no served inference is in flight', async () => {
+    const gauge = new ServingGauge();
+    const runner = new ShadowRunner(() => 0, gauge);
+    const { c, runs, release } = candidate([0.1, 0.9]);
+    runner.setCandidate(c);
+    gauge.enter(); // a served inference in flight
+    runner.offer(feeds, tensor([0.2, 0.8]), 1);
+    await turn();
+    assert.equal(runs(), 0, 'waits for the serving path');
+    // It ends, and its caller asks for the next one in the same turn: that one goes first.
+    gauge.leave();
+    gauge.enter();
+    await turn();
+    assert.equal(runs(), 0, 'a served inference was asked for meanwhile');
+    gauge.leave();
+    await turn();
+    assert.equal(runs(), 1, 'idle: the candidate runs');
+    await release();
+    await runner.idle();
+    assert.equal(runner.take()!.samples, 1);
+  });
+
+  it('runs a sample anyway after so many served inferences when the serving path never idles', async () => {
+    const gauge = new ServingGauge();
+    const runner = new ShadowRunner(() => 0, gauge, 3);
+    const { c, runs, release } = candidate([0.1, 0.9], { queue: 4 });
+    runner.setCandidate(c);
+    gauge.enter();
+    gauge.enter(); // two callers, one always in flight
+    runner.offer(feeds, tensor([0.2, 0.8]), 1);
+    runner.offer(feeds, tensor([0.2, 0.8]), 1);
+    const served = async (n: number) => {
+      for (let i = 0; i < n; i += 1) {
+        gauge.leave();
+        gauge.enter();
+        await turn();
+      }
+    };
+    await served(2);
+    assert.equal(runs(), 0);
+    await served(1);
+    assert.equal(runs(), 1, 'starved after 3 served inferences');
+    await release();
+    await served(2);
+    assert.equal(runs(), 1, 'the next one waits 3 more from the end of that run');
+    await served(1);
+    assert.equal(runs(), 2);
+    await release();
+    await runner.idle();
+    assert.equal(runner.take()!.samples, 2);
+  });
+
+  it('decides a candidate run from the serving path (shadowMayRun)', () => {
+    assert.equal(shadowMayRun(false, 0, 10), true, 'idle');
+    assert.equal(shadowMayRun(true, 9, 10), false, 'busy, not starved');
+    assert.equal(shadowMayRun(true, 10, 10), true, 'busy and starved');
   });
 });

@@ -66,7 +66,7 @@ export class ModelUnit {
   readonly store: SlotStore;
   private readonly reconciler: Reconciler;
   private readonly window = new TelemetryWindow();
-  private readonly shadow = new ShadowRunner();
+  private readonly shadow: ShadowRunner;
   private shadowProblem: string | null = null;
   private simulator?: Simulator;
   private readonly counters = { inferences: 0, inferenceErrors: 0 };
@@ -74,6 +74,7 @@ export class ModelUnit {
   constructor(private readonly o: ModelUnitOptions) {
     this.name = o.name;
     this.slots = new Slots(o.pool);
+    this.shadow = new ShadowRunner(Math.random, o.pool.serving);
     this.store = new SlotStore({
       path: o.statePath,
       modelsDir: o.modelsDir,
