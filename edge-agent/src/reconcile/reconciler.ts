@@ -30,8 +30,10 @@ export interface ReconcilerOptions {
   errors: ErrorSink;
   /** The application's update lock (the device's, shared by its reconcilers). */
   lock(): LockView | null;
-  /** Something worth reporting changed (deployment progress, an error): publish the state. */
-  /** The state to report changed; `passing`: to a phase that usually lasts a moment. */
+  /**
+   * Something worth reporting changed (deployment progress, an error): publish the state.
+   * `passing`: the progress moved to a phase that usually lasts a moment (downloading, verifying).
+   */
   onReport(passing?: boolean): void;
 }
 
