@@ -15,13 +15,16 @@ const DEFAULT_PORTS: Readonly<Record<MqttServer['protocol'], number>> = {
 
 /**
  * The brokers to try in turn: mqtt.js connects to the first and, each time the connection is lost
- * or refused, reconnects to the next one (wrapping around). One URL: undefined (mqtt.js uses the
- * URL itself). Each URL's port defaults as its scheme's (1883, 8883, 80, 443); tls:// is mqtts://
- * (mqtt.js takes both in a URL, only mqtts in `servers`).
+ * or refused, reconnects to the next one (wrapping around). The list starts at a place chosen by
+ * `deviceId` (`firstServer`), so that a fleet given the same list spreads over its brokers instead
+ * of piling onto the first, and a device keeps coming back to the same one. One URL: undefined
+ * (mqtt.js uses the URL itself). Each URL's port defaults as its scheme's (1883, 8883, 80, 443);
+ * tls:// is mqtts:// (mqtt.js takes both in a URL, only mqtts in `servers`).
  */
-export function mqttServers(urls: readonly string[]): MqttServer[] | undefined {
+export function mqttServers(urls: readonly string[], deviceId: string): MqttServer[] | undefined {
   if (urls.length < 2) return undefined;
-  return urls.map((value) => {
+  const first = firstServer(deviceId, urls.length);
+  const servers = urls.map((value) => {
     const url = new URL(value);
     const scheme = url.protocol.replace(':', '');
     const protocol = (scheme === 'tls' ? 'mqtts' : scheme) as MqttServer['protocol'];
@@ -32,4 +35,15 @@ export function mqttServers(urls: readonly string[]): MqttServer[] | undefined {
       protocol,
     };
   });
+  return [...servers.slice(first), ...servers.slice(0, first)];
+}
+
+/** Where a device starts in a list of `count` brokers: a hash of its id (FNV-1a), spread evenly. */
+export function firstServer(deviceId: string, count: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < deviceId.length; i++) {
+    hash ^= deviceId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % count;
 }

@@ -89,8 +89,9 @@ export class MqttLink {
     const config = this.o.config;
     const id = config.deviceId;
     const client = mqtt.connect(config.mqttUrl, {
-      // Several brokers (hubs of a cluster): each reconnect goes to the next one.
-      servers: mqttServers(config.mqttUrls),
+      // Several brokers (hubs of a cluster): one chosen by the device id first, each reconnect to
+      // the next one.
+      servers: mqttServers(config.mqttUrls, id),
       clientId: id,
       username: config.mqttUsername,
       password: config.mqttPassword,
