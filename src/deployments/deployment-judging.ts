@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { inCohort } from '@sentinel/broker';
 import { DeploymentEvents } from './deployment-events.js';
 import { DeploymentsRepository } from './deployments.repository.js';
-import { DeploymentsService } from './deployments.service.js';
+import { DeploymentActions } from './deployment-actions.js';
 import type { Deployment } from './deployment.entity.js';
 import { cohortPercent, type HealthVerdict } from './domain/rollout.js';
 import { stageOf } from './domain/status.js';
@@ -59,7 +59,7 @@ export interface ShadowedDeployment {
 export class DeploymentJudging {
   constructor(
     private readonly repo: DeploymentsRepository,
-    private readonly deployments: DeploymentsService,
+    private readonly actions: DeploymentActions,
     private readonly events: DeploymentEvents,
   ) {}
 
@@ -139,11 +139,11 @@ export class DeploymentJudging {
   }
 
   async rollBack(id: string, reason: string, figures: Record<string, unknown>): Promise<void> {
-    await this.deployments.actAs(id, 'rollback', 'rules', reason, figures);
+    await this.actions.actAs(id, 'rollback', 'rules', reason, figures);
   }
 
   async pause(id: string, reason: string, figures: Record<string, unknown>): Promise<void> {
-    await this.deployments.actAs(id, 'pause', 'rules', reason, figures);
+    await this.actions.actAs(id, 'pause', 'rules', reason, figures);
   }
 
   private async judged(d: Deployment): Promise<JudgedDeployment> {

@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { DeploymentQueries } from './deployment-queries.js';
+import { DeploymentActions } from './deployment-actions.js';
 import { DeploymentsService } from './deployments.service.js';
 import {
   ActionReasonDto,
@@ -18,6 +19,7 @@ const uuid = new ParseUUIDPipe({ version: undefined });
 export class DeploymentsController {
   constructor(
     private readonly deployments: DeploymentsService,
+    private readonly actions: DeploymentActions,
     private readonly queries: DeploymentQueries,
   ) {}
 
@@ -79,7 +81,7 @@ export class DeploymentsController {
     @Body() body: ActionReasonDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<DeploymentDto> {
-    return DeploymentDto.from(await this.deployments.act(id, 'rollback', principal, body?.reason));
+    return DeploymentDto.from(await this.actions.act(id, 'rollback', principal, body?.reason));
   }
 
   @Post(':id/pause')
@@ -93,7 +95,7 @@ export class DeploymentsController {
     @Body() body: ActionReasonDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<DeploymentDto> {
-    return DeploymentDto.from(await this.deployments.act(id, 'pause', principal, body?.reason));
+    return DeploymentDto.from(await this.actions.act(id, 'pause', principal, body?.reason));
   }
 
   @Post(':id/resume')
@@ -107,7 +109,7 @@ export class DeploymentsController {
     @Body() body: ActionReasonDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<DeploymentDto> {
-    return DeploymentDto.from(await this.deployments.act(id, 'resume', principal, body?.reason));
+    return DeploymentDto.from(await this.actions.act(id, 'resume', principal, body?.reason));
   }
 
   @Post(':id/promote')
@@ -123,6 +125,6 @@ export class DeploymentsController {
     @Body() body: ActionReasonDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<DeploymentDto> {
-    return DeploymentDto.from(await this.deployments.act(id, 'promote', principal, body?.reason));
+    return DeploymentDto.from(await this.actions.act(id, 'promote', principal, body?.reason));
   }
 }

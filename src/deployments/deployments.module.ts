@@ -11,6 +11,7 @@ import { DeploymentTransitions } from './deployment-transitions.js';
 import { DeploymentsRepository } from './deployments.repository.js';
 import { DeploymentCompatibility } from './deployment-compatibility.js';
 import { DeploymentTargets } from './deployment-targets.js';
+import { DeploymentActions } from './deployment-actions.js';
 import { DeploymentsService } from './deployments.service.js';
 import { RolloutDriver } from './rollout-driver.js';
 import { RolloutRate } from './rollout-rate.js';
@@ -28,6 +29,7 @@ import { GatesService } from './gates/gates.service.js';
     DeploymentTransitions,
     DeploymentQueries,
     DeploymentsService,
+    DeploymentActions,
     RolloutDriver,
     RolloutRate,
     DeploymentJudging,

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_MODEL_NAME } from '@sentinel/broker';
 import { Injectable, Logger } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { actorOf, type Principal } from '../auth/auth.decorators.js';
-import { DomainError, notFound } from '../common/domain-error.js';
+import { DomainError } from '../common/domain-error.js';
 import {
   DesiredStateService,
   type DesiredIntent,
@@ -21,7 +20,6 @@ import { DeploymentQueries } from './deployment-queries.js';
 import { DeploymentTransitions, type Activate } from './deployment-transitions.js';
 import { DeploymentsRepository } from './deployments.repository.js';
 import { creationWarnings, policyOf, previousModelOf, stagesFirst } from './domain/policy.js';
-import { allowedFrom } from './domain/status.js';
 import { NO_ADMISSION } from './domain/rate.js';
 import { notificationHold } from './domain/schedule.js';
 import { rulesPolicy } from './domain/rules-policy.js';
@@ -32,9 +30,9 @@ export type { DeploymentDetail, DeploymentSummary } from './deployment-views.js'
 export type Action = 'rollback' | 'pause' | 'resume' | 'promote';
 
 /**
- * Deployments: creates them and carries out actions (a person's, or the rules module's through
- * DeploymentJudging). Transitions and publishing are DeploymentTransitions', reads
- * DeploymentQueries', the rollout loop RolloutDriver's, the SQL DeploymentsRepository's.
+ * Deployments: creates them and tells who listens of every change. Actions are DeploymentActions',
+ * transitions and publishing DeploymentTransitions', reads DeploymentQueries', the rollout loop
+ * RolloutDriver's, the SQL DeploymentsRepository's.
  */
 @Injectable()
 export class DeploymentsService {
@@ -236,7 +234,7 @@ export class DeploymentsService {
       this.events.emit('deployment.changed', { id: old, status: 'superseded' });
     this.events.emit('deployment.changed', { id, status });
     await this.desired.send(staged);
-    for (const listener of this.listeners) listener({ id, kind: 'created' });
+    this.notifyChanged(id, 'created');
     this.logger.log(
       `deployment ${id}: ${input.deployment_type} of ${model.name}@${model.version} to ${input.target}` +
         (serveAs === DEFAULT_MODEL_NAME ? '' : ` as ${serveAs}`),
@@ -244,158 +242,8 @@ export class DeploymentsService {
     return { ...(await this.queries.summary(id)), warnings };
   }
 
-  // --- actions ----------------------------------------------------------------------------------
-
-  async act(
-    id: string,
-    action: Action,
-    principal: Principal,
-    reason?: string,
-  ): Promise<DeploymentSummary> {
-    return this.actAs(id, action, actorOf(principal), reason);
-  }
-
-  /** An action by `actor` (a token, or the hub's rules module), with the figures behind it. */
-  async actAs(
-    id: string,
-    action: Action,
-    actor: string,
-    reason?: string,
-    figures: Record<string, unknown> = {},
-  ): Promise<DeploymentSummary> {
-    const staged: StagedDesired[] = [];
-    await this.repo.transaction(async (m) => {
-      const deployment = await this.repo.lock(m, id);
-      if (!deployment) throw notFound('deployment', id);
-      if (!allowedFrom(action).includes(deployment.status)) {
-        throw new DomainError(
-          'CONFLICT',
-          `cannot ${action} deployment ${id}: it is ${deployment.status}` +
-            (action === 'rollback' && deployment.status === 'rolled_back' ? ' already' : ''),
-        );
-      }
-      switch (action) {
-        case 'rollback':
-          staged.push(
-            ...(await this.rollBack(m, deployment, actor, reason ?? 'manual rollback', figures)),
-          );
-          break;
-        case 'pause':
-          await this.transitions.transition(m, id, 'paused', actor, reason ?? 'paused', figures, {
-            pausedFrom: deployment.status,
-          });
-          break;
-        case 'resume':
-          // A new interval for the step, a new observation (or shadow phase) if it was in one.
-          await this.transitions.transition(
-            m,
-            id,
-            deployment.pausedFrom ?? 'in_progress',
-            actor,
-            reason ?? 'resumed',
-            {},
-            {
-              pausedFrom: null,
-              stepStartedAt: new Date(),
-              observingSince: null,
-              shadowSince: null,
-              abortFrom: new Date(),
-            },
-          );
-          break;
-        case 'promote':
-          staged.push(...(await this.promote(m, deployment, actor)));
-          break;
-      }
-    });
-    this.transitions.flushAnnotations();
-    await this.desired.send(staged);
-    for (const listener of this.listeners) listener({ id, kind: action });
-    const summary = await this.queries.summary(id);
-    this.events.emit('deployment.changed', { id, status: summary.deployment.status });
-    return summary;
-  }
-
-  /**
-   * Flips every group back to the previous model (devices keep it loaded on standby: a swap, no
-   * download). Runs under the deployment's row lock, and only from a status that allows it, so two
-   * calls (or two hubs) roll back once: the second finds it rolled_back.
-   */
-  private async rollBack(
-    m: EntityManager,
-    deployment: Deployment,
-    actor: string,
-    reason: string,
-    figures: Record<string, unknown>,
-  ): Promise<StagedDesired[]> {
-    if (deployment.status === 'pending') {
-      // Not started (scheduled, or waiting for a window): nothing was published, nothing to undo.
-      await this.transitions.transition(m, deployment.id, 'rolled_back', actor, reason, figures);
-      return [];
-    }
-    const groups = await this.repo.groups(m, deployment.id);
-    if (deployment.status === 'succeeded') {
-      // Only the deployment a group still follows may be rolled back; a later one replaced it.
-      // (Of the same named model: the others' deployments are none of this one's business.)
-      const current = await this.desired.groupStates(
-        m,
-        groups.map((g) => g.groupName),
-        deployment.serveAs,
-      );
-      const moved = [...current].find(([, state]) => state?.deployment_id !== deployment.id);
-      if (moved) {
-        throw new DomainError(
-          'CONFLICT',
-          `group ${moved[0]} follows deployment ${moved[1]?.deployment_id ?? null} now; roll that one back instead`,
-        );
-      }
-    }
-    const missing = groups.find((g) => g.previousModelId === null);
-    if (missing) {
-      throw new DomainError(
-        'CONFLICT',
-        `group ${missing.groupName} ran no model before this deployment: there is nothing to roll back to`,
-      );
-    }
-    await this.transitions.transition(m, deployment.id, 'rolled_back', actor, reason, figures);
-    return this.transitions.rollBackAll(m, deployment, groups, actor);
-  }
-
-  private async promote(
-    m: EntityManager,
-    deployment: Deployment,
-    actor: string,
-  ): Promise<StagedDesired[]> {
-    const groups = await this.repo.groups(m, deployment.id);
-    // Blue/green, or a canary staged for shadow verification: promoting cuts over now.
-    if (deployment.type === 'blue-green' || deployment.status === 'staging') {
-      if (deployment.status !== 'staging') {
-        throw new DomainError('CONFLICT', `deployment ${deployment.id} has already cut over`);
-      }
-      await this.transitions.transition(
-        m,
-        deployment.id,
-        'in_progress',
-        actor,
-        'promoted: cutover now',
-        {},
-        {
-          stepStartedAt: new Date(),
-          // The cutover is for every device at once, the rate limit's pending ones too.
-          ...(deployment.type === 'blue-green' && deployment.admission
-            ? { admission: { ...deployment.admission, percent: 100 } }
-            : {}),
-        },
-      );
-      return this.transitions.publishAll(m, deployment, groups, 'new', actor);
-    }
-    const last = deployment.policy.canarySteps.length - 1;
-    if (deployment.stepIndex >= last) {
-      throw new DomainError(
-        'CONFLICT',
-        `deployment ${deployment.id} is already at its last step (100 %)`,
-      );
-    }
-    return this.transitions.step(m, deployment, deployment.stepIndex + 1, actor, 'promoted', {});
+  /** Tells the listeners (the rollout driver) of a change: a creation, or an action carried out. */
+  notifyChanged(id: string, kind: 'created' | Action): void {
+    for (const listener of this.listeners) listener({ id, kind });
   }
 }
