@@ -6,7 +6,7 @@ import { DeviceCredentials } from '../src/fleet/device-credentials.js';
 import { DeviceStateWriter, type DeviceStateReport } from '../src/fleet/device-state-writer.js';
 import { verifyMosquittoHash } from '../src/fleet/domain/mosquitto-passwd.js';
 import { FleetEvents, type FleetEventMap } from '../src/fleet/fleet-events.js';
-import { FleetService } from '../src/fleet/fleet.service.js';
+import { GroupsService } from '../src/fleet/groups.service.js';
 import { api, startHub, type InProcessHub } from './support/hub.js';
 import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from './support/postgres.js';
 import { json } from './support/push.js';
@@ -623,7 +623,7 @@ for (const engine of ENGINES) {
         (await send('POST', '/api/v1/groups', { name: 'empty', environment: 'dev' })).status,
         201,
       );
-      const groups = await hub.app.get(FleetService).listAllGroupsWithDesired();
+      const groups = await hub.app.get(GroupsService).listAllGroupsWithDesired();
       assert.deepEqual(
         groups.map((group) => [group.name, group.desiredSeq, group.desired]),
         [['yard', 3, { seq: 3 }]],

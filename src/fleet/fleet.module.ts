@@ -6,6 +6,7 @@ import { DeviceStateWriter } from './device-state-writer.js';
 import { DevicesController } from './devices.controller.js';
 import { FleetEvents } from './fleet-events.js';
 import { FleetService } from './fleet.service.js';
+import { GroupsService } from './groups.service.js';
 import { GroupsController } from './groups.controller.js';
 import { MosquittoFilesController } from './mosquitto-files.controller.js';
 import { MosquittoFilesService } from './mosquitto-files.service.js';
@@ -20,6 +21,7 @@ import { MosquittoFilesService } from './mosquitto-files.service.js';
   controllers: [GroupsController, DevicesController, MosquittoFilesController],
   providers: [
     FleetService,
+    GroupsService,
     FleetEvents,
     FleetDeleteHooks,
     DeviceCredentials,
@@ -29,6 +31,7 @@ import { MosquittoFilesService } from './mosquitto-files.service.js';
   ],
   exports: [
     FleetService,
+    GroupsService,
     FleetEvents,
     FleetDeleteHooks,
     DeviceCredentials,

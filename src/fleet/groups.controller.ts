@@ -16,14 +16,14 @@ import {
   SetMaintenanceWindowsDto,
 } from './dto/group.dto.js';
 import { FleetIdPipe } from './fleet-id.pipe.js';
-import { FleetService } from './fleet.service.js';
+import { GroupsService } from './groups.service.js';
 
 const groupName = new FleetIdPipe('group name');
 
 @ApiTags('fleet')
 @Controller('api/v1/groups')
 export class GroupsController {
-  constructor(private readonly fleet: FleetService) {}
+  constructor(private readonly fleet: GroupsService) {}
 
   @Post()
   @RequireRole('operator')

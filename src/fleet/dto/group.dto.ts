@@ -11,7 +11,7 @@ import {
 } from 'class-validator';
 import { ID_PATTERN } from '@sentinel/broker';
 import { WEEKDAYS, type Weekday } from '../domain/maintenance-windows.js';
-import type { GroupWithCount } from '../fleet.service.js';
+import type { GroupWithCount } from '../groups.service.js';
 import { IsFleetId, IsLabels } from './fleet-validators.js';
 
 const LABELS_SCHEMA = {
