@@ -12,6 +12,7 @@ import { connectDevice, createDevice, createGroup, pinGroup } from './support/fl
 import { deploy } from './support/deployments.js';
 import { fastModel, slowModel } from './support/onnx-models.js';
 import { json, pushModel } from './support/push.js';
+import { telemetryWindow } from './support/telemetry-window.js';
 
 type Model = { id: string; version: string; sha256: string };
 
@@ -25,17 +26,7 @@ describe('telemetry a device may not send', () => {
   const start = Date.now() - 60_000;
 
   const window = (device: string, seconds: number, extra: Record<string, unknown>) =>
-    JSON.stringify({
-      device_id: device,
-      ts: new Date(start + seconds * 1000).toISOString(),
-      window_s: 10,
-      frames: 100,
-      fps: 10,
-      latency_ms: { p50: 6, p95: 9, max: 12 },
-      memory_mb: 100,
-      errors: 0,
-      ...extra,
-    });
+    telemetryWindow(device, start, seconds, extra);
 
   before(async () => {
     hub = await startHub();

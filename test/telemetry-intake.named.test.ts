@@ -10,6 +10,7 @@ import { BrokerService } from '../src/broker/broker.service.js';
 import { TelemetryService } from '../src/telemetry/telemetry.service.js';
 import { startHub, type InProcessHub } from './support/hub.js';
 import { connectDevice, createDevice, createGroup } from './support/fleet.js';
+import { telemetryWindow } from './support/telemetry-window.js';
 
 const SHA = 'a'.repeat(64);
 
@@ -19,15 +20,7 @@ describe('telemetry intake of named models', () => {
   const start = Date.now() - 60_000;
 
   const window = (seconds: number, extra: Record<string, unknown>) =>
-    JSON.stringify({
-      device_id: 'cam-s1',
-      ts: new Date(start + seconds * 1000).toISOString(),
-      window_s: 10,
-      frames: 100,
-      fps: 10,
-      latency_ms: { p50: 6, p95: 9, max: 12 },
-      memory_mb: 100,
-      errors: 0,
+    telemetryWindow('cam-s1', start, seconds, {
       model_version: '1.0.0',
       slot: 'blue',
       deployment_id: null,

@@ -13,6 +13,7 @@ import { connectDevice, createDevice, createGroup, pinGroup } from './support/fl
 import { deploy } from './support/deployments.js';
 import { fastModel, slowModel } from './support/onnx-models.js';
 import { json, pushModel } from './support/push.js';
+import { telemetryWindow } from './support/telemetry-window.js';
 
 type Model = { id: string; version: string; sha256: string };
 
@@ -27,15 +28,7 @@ describe('shadow telemetry intake', () => {
 
   /** A window of cam-a serving v1 from blue in the deployment, `seconds` after start. */
   const window = (seconds: number, extra: Record<string, unknown> = {}) =>
-    JSON.stringify({
-      device_id: 'cam-a',
-      ts: new Date(start + seconds * 1000).toISOString(),
-      window_s: 10,
-      frames: 100,
-      fps: 10,
-      latency_ms: { p50: 6, p95: 9, max: 12 },
-      memory_mb: 100,
-      errors: 0,
+    telemetryWindow('cam-a', start, seconds, {
       deployment_id: deploymentId,
       model_id: v1.id,
       model_version: '1.0.0',

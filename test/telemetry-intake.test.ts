@@ -10,6 +10,7 @@ import { TELEMETRY_STORE, type TelemetryStore } from '../src/telemetry/telemetry
 import { byVersion } from '../src/telemetry/domain/aggregate.js';
 import { startHub, type InProcessHub } from './support/hub.js';
 import { connectDevice, createDevice, createGroup } from './support/fleet.js';
+import { telemetryWindow } from './support/telemetry-window.js';
 
 const HIST: LatencyHistogram = [
   [52, 30],
@@ -24,15 +25,7 @@ describe('telemetry intake with and without latency histograms', () => {
 
   /** A telemetry window of cam-t1, `seconds` after `start`. */
   const window = (seconds: number, extra: Record<string, unknown> = {}) =>
-    JSON.stringify({
-      device_id: 'cam-t1',
-      ts: new Date(start + seconds * 1000).toISOString(),
-      window_s: 10,
-      frames: 100,
-      fps: 10,
-      latency_ms: { p50: 6, p95: 9, max: 12 },
-      memory_mb: 100,
-      errors: 0,
+    telemetryWindow('cam-t1', start, seconds, {
       model_id: 'm-1',
       model_version: '1.0.0',
       slot: 'blue',
