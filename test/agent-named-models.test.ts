@@ -18,14 +18,14 @@ import {
   type DeviceState,
   type ModelRef,
 } from '@sentinel/broker';
-import { Agent, loadAgentConfig, type AgentConfig } from '@sentinel/edge-agent';
+import { Agent, type AgentConfig } from '@sentinel/edge-agent';
 import {
   fastGolden,
   fastModel,
   fastTwinModel,
   goldenMismatchModel,
 } from './support/onnx-models.js';
-import { ModelServer, serving, TestBroker } from './support/agent-fixture.js';
+import { agentConfig, ModelServer, serving, TestBroker } from './support/agent-fixture.js';
 
 const golden = fastGolden();
 const outputs = { outputs: { output: [1, 16] } };
@@ -118,18 +118,8 @@ describe('edge agent with several named models', () => {
     deviceGroup: string,
     overrides: Record<string, string> = {},
   ): Promise<Agent> {
-    const { password } = broker.addDevice(device, deviceGroup);
     const other = new Agent(
-      loadAgentConfig({
-        SENTINEL_DEVICE_ID: device,
-        SENTINEL_MQTT_URL: broker.url,
-        SENTINEL_MQTT_PASSWORD: password,
-        SENTINEL_HUB_URL: server.baseUrl,
-        SENTINEL_GROUP: deviceGroup,
-        SENTINEL_DATA_DIR: join(dir, device),
-        SENTINEL_API: '127.0.0.1:0',
-        ...overrides,
-      }),
+      agentConfig({ broker, hub: server, dir }, device, deviceGroup, overrides),
     );
     await other.start();
     return other;
@@ -146,15 +136,7 @@ describe('edge agent with several named models', () => {
     // Other weights than the detector's: its answers tell the two sessions apart.
     c1 = server.add('cls', '1.0.0', goldenMismatchModel(), { metadata: outputs });
     c2 = server.add('cls', '2.0.0', fastTwinModel(), { metadata: outputs });
-    const device = broker.addDevice(id, group);
-    config = loadAgentConfig({
-      SENTINEL_DEVICE_ID: id,
-      SENTINEL_MQTT_URL: broker.url,
-      SENTINEL_MQTT_PASSWORD: device.password,
-      SENTINEL_HUB_URL: server.baseUrl,
-      SENTINEL_GROUP: group,
-      SENTINEL_DATA_DIR: join(dir, id),
-      SENTINEL_API: '127.0.0.1:0',
+    config = agentConfig({ broker, hub: server, dir }, id, group, {
       SENTINEL_TELEMETRY_INTERVAL_S: '0.5',
       SENTINEL_DOWNLOAD_RETRIES: '1',
     });

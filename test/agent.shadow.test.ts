@@ -8,14 +8,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelRef, Telemetry } from '@sentinel/broker';
-import { Agent, loadAgentConfig } from '@sentinel/edge-agent';
+import { Agent } from '@sentinel/edge-agent';
 import {
   fastGolden,
   fastModel,
   fastTwinModel,
   goldenMismatchModel,
 } from './support/onnx-models.js';
-import { ModelServer, serving, TestBroker } from './support/agent-fixture.js';
+import { agentConfig, ModelServer, serving, TestBroker } from './support/agent-fixture.js';
 
 const golden = fastGolden();
 
@@ -62,16 +62,8 @@ describe('shadow verification in the agent', () => {
     mismatch = server.add('det', '2.0.0', goldenMismatchModel(), {
       metadata: { ...outputs, shadow: { compare: 'top1' } },
     });
-    const device = broker.addDevice('cam-s', 'yard');
     agent = new Agent(
-      loadAgentConfig({
-        SENTINEL_DEVICE_ID: 'cam-s',
-        SENTINEL_MQTT_URL: broker.url,
-        SENTINEL_MQTT_PASSWORD: device.password,
-        SENTINEL_HUB_URL: server.baseUrl,
-        SENTINEL_GROUP: 'yard',
-        SENTINEL_DATA_DIR: join(dir, 'cam-s'),
-        SENTINEL_API: '127.0.0.1:0',
+      agentConfig({ broker, hub: server, dir }, 'cam-s', 'yard', {
         SENTINEL_TELEMETRY_INTERVAL_S: '0.5',
       }),
     );

@@ -12,7 +12,7 @@ import {
   groupDesiredTopic,
   type ModelRef,
 } from '@sentinel/broker';
-import { Agent, loadAgentConfig, type AgentConfig } from '@sentinel/edge-agent';
+import { Agent, type AgentConfig } from '@sentinel/edge-agent';
 import {
   corruptModel,
   fastGolden,
@@ -23,7 +23,7 @@ import {
   slowModel,
 } from './support/onnx-models.js';
 import { generateSigningKey, signBufferAsBundle } from './support/signing.js';
-import { ModelServer, serving, TestBroker } from './support/agent-fixture.js';
+import { agentConfig, ModelServer, serving, TestBroker } from './support/agent-fixture.js';
 
 const golden = fastGolden();
 const goldenMetadata = {
@@ -71,16 +71,8 @@ describe('edge agent (in process) against a real broker and model server', () =>
   });
 
   function config(id: string, overrides: Record<string, string> = {}): AgentConfig {
-    const device = broker.addDevice(id, group);
-    return loadAgentConfig({
-      SENTINEL_DEVICE_ID: id,
-      SENTINEL_MQTT_URL: broker.url,
-      SENTINEL_MQTT_PASSWORD: device.password,
-      // The model server plays the hub: the device credential goes to its origin only.
-      SENTINEL_HUB_URL: server.baseUrl,
-      SENTINEL_GROUP: group,
-      SENTINEL_DATA_DIR: join(dir, id),
-      SENTINEL_API: '127.0.0.1:0',
+    // The model server plays the hub: the device credential goes to its origin only.
+    return agentConfig({ broker, hub: server, dir }, id, group, {
       SENTINEL_TELEMETRY_INTERVAL_S: '0.5',
       SENTINEL_DOWNLOAD_RETRIES: '1',
       ...overrides,

@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
+import { join } from 'node:path';
+import { loadAgentConfig, type AgentConfig } from '@sentinel/edge-agent';
 import {
   createBroker,
   deviceCommandsTopic,
@@ -297,4 +299,29 @@ export async function stopProcess(
   const exited = once(child, 'exit');
   child.kill(signal);
   await exited;
+}
+
+/**
+ * The configuration of an in-process agent for device `id` of `group`, which it adds to `broker`:
+ * `hub` as its hub (downloads carry the device credential there), its data folder under `dir`,
+ * the local API on any free port; `overrides` on top.
+ */
+export function agentConfig(
+  fixture: { broker: TestBroker; hub: ModelServer; dir: string },
+  id: string,
+  group: string,
+  overrides: Record<string, string> = {},
+): AgentConfig {
+  const device = fixture.broker.addDevice(id, group);
+  return loadAgentConfig({
+    SENTINEL_DEVICE_ID: id,
+    SENTINEL_MQTT_URL: fixture.broker.url,
+    SENTINEL_MQTT_PASSWORD: device.password,
+    SENTINEL_HUB_URL: fixture.hub.baseUrl,
+    // Set, so the agent does not look its group up at the (fake) hub.
+    SENTINEL_GROUP: group,
+    SENTINEL_DATA_DIR: join(fixture.dir, id),
+    SENTINEL_API: '127.0.0.1:0',
+    ...overrides,
+  });
 }

@@ -4,8 +4,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, loadAgentConfig, type AgentConfig, type SessionPool } from '@sentinel/edge-agent';
-import { ModelServer, TestBroker } from './agent-fixture.js';
+import { Agent, type AgentConfig, type SessionPool } from '@sentinel/edge-agent';
+import { agentConfig, ModelServer, TestBroker } from './agent-fixture.js';
 
 export class AgentHarness {
   readonly broker = new TestBroker();
@@ -32,19 +32,7 @@ export class AgentHarness {
 
   /** A device of `group` known to the broker, and its agent's configuration. */
   config(id: string, group: string, overrides: Record<string, string> = {}): AgentConfig {
-    const device = this.broker.addDevice(id, group);
-    return loadAgentConfig({
-      SENTINEL_DEVICE_ID: id,
-      SENTINEL_MQTT_URL: this.broker.url,
-      SENTINEL_MQTT_PASSWORD: device.password,
-      SENTINEL_HUB_URL: this.hub.baseUrl,
-      // Set, so the agent does not look its group up at the (fake) hub.
-      SENTINEL_GROUP: group,
-      SENTINEL_DATA_DIR: join(this.dir, id),
-      SENTINEL_API: '127.0.0.1:0',
-      SENTINEL_DOWNLOAD_RETRIES: '0',
-      ...overrides,
-    });
+    return agentConfig(this, id, group, { SENTINEL_DOWNLOAD_RETRIES: '0', ...overrides });
   }
 
   /** Starts an agent that stop() stops. */
