@@ -49,8 +49,11 @@ describe('sentinel deployment commands through the real bin', { timeout: 120_000
   const sentinel = (args: string[], extra: Record<string, string> = {}) =>
     runProcess(process.execPath, [BIN, ...args], env(extra));
 
-  /** A canary that stays at its first step (its step lasts an hour) on a group with offline devices. */
-  async function slowCanary(group: string): Promise<string> {
+  /**
+   * A canary that stays at its first step (its step lasts an hour) on a group with offline devices;
+   * `serveAs`: of that named model.
+   */
+  async function slowCanary(group: string, serveAs?: string): Promise<string> {
     const result = await sentinel([
       'model',
       'deploy',
@@ -63,13 +66,15 @@ describe('sentinel deployment commands through the real bin', { timeout: 120_000
       group,
       '--step-interval',
       '3600',
+      ...(serveAs ? ['--serve-as', serveAs] : []),
     ]);
     assert.equal(result.code, 0, result.stderr);
-    const match = /^deployment ([0-9a-f-]{36}) in_progress, canary step 1\/3 at 5 %\n$/.exec(
-      result.stdout,
-    );
+    const as = serveAs ? ` \\(as ${serveAs}\\)` : '';
+    const match = new RegExp(
+      `^deployment ([0-9a-f-]{36})${as} in_progress, canary step 1/3 at 5 %\n$`,
+    ).exec(result.stdout);
     assert.ok(match, result.stdout);
-    return match[1];
+    return match[1]!;
   }
 
   before(async () => {
@@ -271,33 +276,13 @@ describe('sentinel deployment commands through the real bin', { timeout: 120_000
       '--json',
     ]);
     assert.equal((JSON.parse(desired.stdout) as { model: { id: string } }).model.id, v1);
-    const deployed = await sentinel([
-      'model',
-      'deploy',
-      v2,
-      '--environment',
-      'production',
-      '--deployment-type',
-      'canary',
-      '--target',
-      'bin-dock',
-      '--step-interval',
-      '3600',
-      '--serve-as',
-      'classifier',
-    ]);
-    assert.equal(deployed.code, 0, deployed.stderr);
-    const match =
-      /^deployment ([0-9a-f-]{36}) \(as classifier\) in_progress, canary step 1\/3 at 5 %\n$/.exec(
-        deployed.stdout,
-      );
-    assert.ok(match, deployed.stdout);
+    const id = await slowCanary('bin-dock', 'classifier');
     const listed = await sentinel(['deployment', 'list', '--serve-as', 'classifier']);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, new RegExp(`${match[1]} .*bin-dock \\(as classifier\\)`));
-    const status = await sentinel(['deployment', 'status', match[1]]);
+    assert.match(listed.stdout, new RegExp(`${id} .*bin-dock \\(as classifier\\)`));
+    const status = await sentinel(['deployment', 'status', id]);
     assert.match(status.stdout, /serve as +classifier/);
-    const rolled = await sentinel(['deployment', 'rollback', match[1]]);
+    const rolled = await sentinel(['deployment', 'rollback', id]);
     assert.equal(rolled.code, 0, rolled.stderr);
     const bad = await sentinel(['deployment', 'list', '--serve-as', 'Bad Name']);
     assert.equal(bad.code, 2);
