@@ -5,7 +5,7 @@
 // connect -> connected (more devices; those connected stay), publish -> published (state reports or
 // telemetry windows at a given rate), arm / received (group desired states that reached every
 // client), close -> closed. Started by capacity.ts only (needs an IPC channel).
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import {
   deviceCommandsTopic,
   deviceDesiredTopic,
@@ -22,6 +22,7 @@ import {
   type WindowTags,
 } from './capacity-ipc.js';
 import { reply } from './rollout-ipc.js';
+import { connectDeviceClient } from './device-client.js';
 
 const END_TIMEOUT_MS = 20_000;
 /** What the devices serve until told otherwise (the clients' first state report). */
@@ -50,57 +51,41 @@ function onGroupDesired(id: string, payload: Buffer): void {
 }
 
 /** Resolves once the device is subscribed and its retained state is acknowledged. */
-function connectOne(url: string, group: string, login: DeviceLogin, timeoutMs: number) {
-  return new Promise<Device>((resolve, reject) => {
-    const client = connect(url, {
-      clientId: login.id,
-      username: login.id,
-      password: login.password,
-      protocolVersion: 4,
-      clean: true,
-      keepalive: 60,
-      reconnectPeriod: 0,
-      connectTimeout: timeoutMs,
-      will: {
-        topic: deviceStateTopic(login.id),
-        payload: Buffer.from(statePayload(login.id, false, 0, FIRST_TAGS)),
-        qos: 1,
-        retain: true,
-      },
-    });
-    let settled = false;
-    const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      client.end(true);
-      reject(error);
-    };
-    const timer = setTimeout(() => fail(new Error('timed out before the state report')), timeoutMs);
-    client.on('error', (error) => fail(error));
-    client.on('close', () => fail(new Error('closed before the state report')));
-    const groupTopic = groupDesiredTopic(group);
-    client.on('message', (topic, payload) => {
+async function connectOne(
+  url: string,
+  group: string,
+  login: DeviceLogin,
+  timeoutMs: number,
+): Promise<Device> {
+  const groupTopic = groupDesiredTopic(group);
+  const client = await connectDeviceClient(url, login, {
+    timeoutMs,
+    awaits: 'the state report',
+    will: {
+      topic: deviceStateTopic(login.id),
+      payload: Buffer.from(statePayload(login.id, false, 0, FIRST_TAGS)),
+      qos: 1,
+      retain: true,
+    },
+    onMessage: (topic, payload) => {
       if (topic === groupTopic) onGroupDesired(login.id, payload);
-    });
-    client.once('connect', () => {
-      void (async () => {
-        await client.subscribeAsync([deviceDesiredTopic(login.id), deviceCommandsTopic(login.id)], {
+    },
+    ready: async (c) => {
+      await c.subscribeAsync([deviceDesiredTopic(login.id), deviceCommandsTopic(login.id)], {
+        qos: 1,
+      });
+      await c.subscribeAsync(groupTopic, { qos: 1 });
+      await c.publishAsync(
+        deviceStateTopic(login.id),
+        statePayload(login.id, true, 0, FIRST_TAGS),
+        {
           qos: 1,
-        });
-        await client.subscribeAsync(groupTopic, { qos: 1 });
-        await client.publishAsync(
-          deviceStateTopic(login.id),
-          statePayload(login.id, true, 0, FIRST_TAGS),
-          { qos: 1, retain: true },
-        );
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve({ id: login.id, client, sent: 1 });
-      })().catch((error: Error) => fail(error));
-    });
+          retain: true,
+        },
+      );
+    },
   });
+  return { id: login.id, client, sent: 1 };
 }
 
 async function connectAll(m: Extract<CapacityRequest, { type: 'connect' }>): Promise<void> {

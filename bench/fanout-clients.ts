@@ -2,7 +2,7 @@
 // connect -> connects and subscribes everyone, replies 'ready' with the storm time;
 // measure -> replies 'armed', then 'received' once every client got a desired state naming the model;
 // close   -> ends every client and exits. Started by fanout.ts only (needs an IPC channel).
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import {
   percentile,
   wallClockMs,
@@ -10,6 +10,7 @@ import {
   type DeviceLogin,
   type ParentMessage,
 } from './fanout-ipc.js';
+import { connectDeviceClient } from './device-client.js';
 
 const END_TIMEOUT_MS = 20_000;
 
@@ -75,44 +76,15 @@ function connectOne(
   index: number,
   timeoutMs: number,
 ): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = connect(url, {
-      clientId: device.id,
-      username: device.id,
-      password: device.password,
-      protocolVersion: 4,
-      clean: true,
-      keepalive: 60,
-      reconnectPeriod: 0,
-      connectTimeout: timeoutMs,
-    });
-    let settled = false;
-    const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      client.end(true);
-      reject(error);
-    };
-    const timer = setTimeout(() => fail(new Error('timed out before SUBACK')), timeoutMs);
-    // An EventEmitter without an 'error' listener would throw; late errors show up as closes.
-    client.on('error', (error) => fail(error));
-    client.on('close', () => {
-      if (settled) dropped++;
-      else fail(new Error('closed before SUBACK'));
-    });
-    client.on('message', (_topic, payload) => onMessage(index, payload));
-    client.once('connect', () => {
-      client.subscribe(topic, { qos: 1 }, (error, granted) => {
-        if (error) return fail(error);
-        if (!granted?.length || granted[0].qos === 128)
-          return fail(new Error('subscription refused'));
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(client);
-      });
-    });
+  return connectDeviceClient(url, device, {
+    timeoutMs,
+    awaits: 'SUBACK',
+    onLateClose: () => dropped++,
+    onMessage: (_topic, payload) => onMessage(index, payload),
+    ready: async (client) => {
+      const granted = await client.subscribeAsync(topic, { qos: 1 });
+      if (!granted?.length || granted[0].qos === 128) throw new Error('subscription refused');
+    },
   });
 }
 

@@ -4,7 +4,7 @@
 // devices, round robin, from a 5 ms timer; count -> the counters; close -> ends every client and
 // exits. Started by ingest.ts only (needs an IPC channel).
 import { deviceTelemetryTopic } from '@sentinel/broker';
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import {
   telemetryPayload,
   type ChildMessage,
@@ -12,6 +12,7 @@ import {
   type ParentMessage,
   type PublishCounts,
 } from './ingest-ipc.js';
+import { connectDeviceClient } from './device-client.js';
 
 const TICK_MS = 5;
 /** Most catch-up after a late timer (50 ms of messages); the rest counts as 'behind'. */
@@ -91,35 +92,10 @@ function setRate(perSecond: number): void {
 
 /** Resolves once the client has its CONNACK; ends it on any failure. */
 function connectOne(url: string, login: DeviceLogin, timeoutMs: number): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = connect(url, {
-      clientId: login.id,
-      username: login.id,
-      password: login.password,
-      protocolVersion: 4,
-      clean: true,
-      keepalive: 60,
-      reconnectPeriod: 0,
-      connectTimeout: timeoutMs,
-    });
-    let settled = false;
-    const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      client.end(true);
-      reject(error);
-    };
-    // An EventEmitter without an 'error' listener would throw; late errors show up as closes.
-    client.on('error', (error) => fail(error));
-    client.on('close', () => {
-      if (settled) counts.closed++;
-      else fail(new Error('closed before CONNACK'));
-    });
-    client.once('connect', () => {
-      if (settled) return;
-      settled = true;
-      resolve(client);
-    });
+  return connectDeviceClient(url, login, {
+    timeoutMs,
+    awaits: 'CONNACK',
+    onLateClose: () => counts.closed++,
   });
 }
 
