@@ -90,8 +90,6 @@ export const ALL_DEVICE_STATE = `${TOPIC_ROOT}/devices/+/state`;
 export const ALL_DEVICE_TELEMETRY = `${TOPIC_ROOT}/devices/+/telemetry`;
 export const ALL_GROUP_DESIRED = `${TOPIC_ROOT}/groups/+/desired`;
 export const ALL_DEVICE_DESIRED = `${TOPIC_ROOT}/devices/+/desired`;
-export const ALL_GROUP_NAMED_DESIRED = `${TOPIC_ROOT}/groups/+/models/+/desired`;
-export const ALL_DEVICE_NAMED_DESIRED = `${TOPIC_ROOT}/devices/+/models/+/desired`;
 
 export type DeviceTopicKind =
   'device_desired' | 'device_commands' | 'device_state' | 'device_telemetry';
