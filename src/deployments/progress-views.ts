@@ -51,14 +51,10 @@ export class ProgressViews {
     read: () => Promise<DeviceView[]>,
     now = Date.now(),
   ): Promise<DeviceView[]> {
+    // Not following: nothing kept, so the reports have nothing to update either.
+    if (!this.follow) return read();
     const entry = this.entries.get(id);
-    if (
-      this.follow &&
-      entry &&
-      !entry.stale &&
-      !entry.during &&
-      now - entry.readAt < this.fullEveryMs
-    )
+    if (entry && !entry.stale && !entry.during && now - entry.readAt < this.fullEveryMs)
       return [...entry.views.values()];
     const fresh: Entry = entry ?? { views: new Map(), readAt: 0, stale: false, during: null };
     const during: (() => void)[] = [];
